@@ -1,0 +1,32 @@
+# Two entry points do everything on a fresh machine: `make demo` and `make test`.
+# Each creates or reuses .venv; the second run only re-installs when pyproject.toml changed.
+PYTHON ?= python3
+VENV ?= .venv
+# The CPU build of torch by default. On a GPU machine pass e.g. TORCH="torch==2.13.0" with your index.
+TORCH ?= torch==2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+
+.PHONY: setup demo test lint
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first and pinned, so nothing below can pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet --disable-pip-version-check "$(TORCH)"
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	# Inseq's wheel pins CUDA 11 libraries on Linux; its real needs are in the `reference` extra.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps "inseq==0.7.1"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tokendistill demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest

@@ -1,0 +1,291 @@
+"""One API over encoder-decoder and decoder-only models.
+
+Attribution, training and evaluation call only this module; the seq2seq / causal
+difference lives here and nowhere else.
+
+Layouts:
+* seq2seq: encoder reads the prompt (right-padded); the decoder is teacher-forced on the
+  target shifted right behind ``decoder_start_token_id``.
+* causal: ``[left-padded prompt + answer_prefix][right-padded target]`` in one sequence, so
+  prompt tokens occupy columns ``[0, P)`` and target tokens ``[P, P+T)`` for every row, and
+  the logits that predict the target are the ``T`` positions from ``P-1``. Position ids are
+  derived from the attention mask, so left padding changes nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from tokendistill.models.batch import EncodedBatch, Offset, pad_offsets, pad_rows
+
+
+class ModelAdapter(ABC):
+    """Architecture-neutral operations on a (model, fast tokenizer) pair."""
+
+    architecture: str
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        tokenizer: PreTrainedTokenizerBase,
+        *,
+        max_prompt_tokens: int = 512,
+        max_target_tokens: int = 128,
+    ) -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError("a fast tokenizer is required: character offsets come from it")
+        if tokenizer.pad_token_id is None:
+            raise ValueError("the tokenizer has no pad token; load models through load_model()")
+        if tokenizer.eos_token_id is None:
+            raise ValueError("the tokenizer has no EOS token; targets could never end")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_prompt_tokens = max_prompt_tokens
+        self.max_target_tokens = max_target_tokens
+
+    # ----------------------------------------------------------------- encoding
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def encode(self, prompts: Sequence[str], targets: Sequence[str] | None = None) -> EncodedBatch:
+        """Tokenise prompts (with offsets) and targets (ending in EOS) into one padded batch."""
+        if targets is not None and len(targets) != len(prompts):
+            raise ValueError(f"{len(prompts)} prompts but {len(targets)} targets")
+        prompt_rows, offset_rows = self._prompt_tokens(prompts)
+        left = self.architecture == "causal"
+        pad = self.tokenizer.pad_token_id
+        prompt_ids, prompt_mask = pad_rows(prompt_rows, pad, left=left)
+        offsets = pad_offsets(offset_rows, prompt_ids.shape[1], left=left)
+        target_rows = [self._target_tokens(t) for t in targets] if targets is not None else []
+        target_ids, target_mask = pad_rows(target_rows, pad, left=False)
+        if targets is None:
+            target_ids = torch.zeros((len(prompts), 0), dtype=torch.long)
+            target_mask = torch.zeros((len(prompts), 0), dtype=torch.long)
+        return EncodedBatch(prompt_ids, prompt_mask, target_ids, target_mask, offsets)
+
+    def _prompt_tokens(self, prompts: Sequence[str]) -> tuple[list[list[int]], list[list[Offset]]]:
+        suffix = self._prompt_suffix_ids()
+        enc = self.tokenizer(
+            list(prompts),
+            add_special_tokens=True,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            truncation=True,
+            max_length=max(1, self.max_prompt_tokens - len(suffix)),
+        )
+        rows, offset_rows = [], []
+        for ids, offs, special in zip(
+            enc["input_ids"], enc["offset_mapping"], enc["special_tokens_mask"], strict=True
+        ):
+            row_offsets: list[Offset] = [
+                None if sp or e <= s else (int(s), int(e)) for (s, e), sp in zip(offs, special, strict=True)
+            ]
+            rows.append(list(ids) + suffix)
+            offset_rows.append(row_offsets + [None] * len(suffix))
+        return rows, offset_rows
+
+    def _target_tokens(self, target: str) -> list[int]:
+        ids = self.tokenizer(self._target_text(target), add_special_tokens=False)["input_ids"]
+        return [*list(ids[:self.max_target_tokens - 1]), self.tokenizer.eos_token_id]
+
+    def _prompt_suffix_ids(self) -> list[int]:
+        return []
+
+    def _target_text(self, target: str) -> str:
+        return target
+
+    # ------------------------------------------------------------ forward passes
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Input word embeddings of token ids: [B, L] -> [B, L, H]."""
+        return self.model.get_input_embeddings()(ids)
+
+    @abstractmethod
+    def target_logits(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits that predict each target token: [B, T, V].
+
+        ``prompt_embeds`` ([B, P, H]) replaces the prompt's word embeddings, which is how
+        gradient attribution differentiates with respect to them.
+        """
+
+    def target_logprobs(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        """log p(target_t | prompt, target_<t) per target token: [B, T], 0 at padding."""
+        logits = self.target_logits(batch, prompt_embeds).float()
+        logprobs = torch.log_softmax(logits, dim=-1)
+        picked = logprobs.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)
+        return picked * batch.target_mask.to(picked.dtype)
+
+    @abstractmethod
+    def prompt_attention(self, batch: EncodedBatch) -> torch.Tensor:
+        """Attention from target positions to prompt tokens, mean over layers, heads and
+        target tokens: [B, P] (seq2seq: decoder cross-attention; causal: self-attention)."""
+
+    # --------------------------------------------------------------- inference
+    @torch.no_grad()
+    def generate(self, prompts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
+        """Greedy answers, decoded without special tokens and stripped."""
+        if not prompts:
+            return []
+        batch = self.encode(prompts).to(self.device)
+        out = self.model.generate(
+            input_ids=batch.prompt_ids,
+            attention_mask=batch.prompt_mask,
+            max_new_tokens=max_new_tokens or self.max_target_tokens,
+            do_sample=False,
+            num_beams=1,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.tokenizer.eos_token_id,
+            **self._generate_kwargs(),
+        )
+        new_tokens = self._generated_part(out, batch)
+        texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        return [t.strip() for t in texts]
+
+    def _generate_kwargs(self) -> dict:
+        return {}
+
+    @abstractmethod
+    def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor: ...
+
+    @torch.no_grad()
+    def score_choices(
+        self, prompts: Sequence[str], choices: Sequence[Sequence[str]], *, batch_size: int = 32
+    ) -> list[list[float]]:
+        """Summed target log-probability of every candidate answer (rank classification)."""
+        pairs = [(p, c) for p, cands in zip(prompts, choices, strict=True) for c in cands]
+        flat: list[float] = []
+        for start in range(0, len(pairs), batch_size):
+            chunk = pairs[start : start + batch_size]
+            batch = self.encode([p for p, _ in chunk], [c for _, c in chunk]).to(self.device)
+            flat.extend(self.target_logprobs(batch).sum(-1).tolist())
+        out, pos = [], 0
+        for cands in choices:
+            out.append(flat[pos : pos + len(cands)])
+            pos += len(cands)
+        return out
+
+    @contextmanager
+    def eager_attention(self) -> Iterator[None]:
+        """Temporarily use eager attention, the only kind that returns attention weights."""
+        previous = getattr(self.model.config, "_attn_implementation", None)
+        switch = previous not in (None, "eager") and hasattr(self.model, "set_attn_implementation")
+        if switch:
+            self.model.set_attn_implementation("eager")
+        try:
+            yield
+        finally:
+            if switch:
+                self.model.set_attn_implementation(previous)
+
+
+class Seq2SeqAdapter(ModelAdapter):
+    architecture = "seq2seq"
+
+    def _decoder_inputs(self, target_ids: torch.Tensor) -> torch.Tensor:
+        start = self.model.config.decoder_start_token_id
+        if start is None:
+            start = self.model.generation_config.decoder_start_token_id
+        if start is None:
+            raise ValueError("the model has no decoder_start_token_id on its config")
+        shifted = target_ids.new_full(target_ids.shape, self.tokenizer.pad_token_id)
+        shifted[:, 0] = start
+        shifted[:, 1:] = target_ids[:, :-1]
+        return shifted
+
+    def _forward(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None, **kwargs):
+        inputs = (
+            {"inputs_embeds": prompt_embeds} if prompt_embeds is not None else {"input_ids": batch.prompt_ids}
+        )
+        return self.model(
+            **inputs,
+            attention_mask=batch.prompt_mask,
+            decoder_input_ids=self._decoder_inputs(batch.target_ids),
+            use_cache=False,
+            **kwargs,
+        )
+
+    def target_logits(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        return self._forward(batch, prompt_embeds).logits
+
+    def prompt_attention(self, batch: EncodedBatch) -> torch.Tensor:
+        with self.eager_attention():
+            out = self._forward(batch, None, output_attentions=True)
+        # cross_attentions: layers x [B, heads, T, P]
+        stacked = torch.stack([a.float() for a in out.cross_attentions]).mean(dim=(0, 2))  # [B, T, P]
+        return _mean_over_targets(stacked, batch.target_mask)
+
+    def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
+        return output
+
+
+class CausalAdapter(ModelAdapter):
+    """Decoder-only models: the prompt is followed by ``answer_prefix`` (template), and the
+    target by EOS. ``target_prefix`` (a space by default) keeps BPE word boundaries natural."""
+
+    architecture = "causal"
+
+    def __init__(self, *args, answer_prefix: str = "\nAnswer:", target_prefix: str = " ", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.answer_prefix = answer_prefix
+        self.target_prefix = target_prefix
+        self._suffix = (
+            list(self.tokenizer(answer_prefix, add_special_tokens=False)["input_ids"])
+            if answer_prefix
+            else []
+        )
+
+    def _prompt_suffix_ids(self) -> list[int]:
+        return self._suffix
+
+    def _target_text(self, target: str) -> str:
+        return self.target_prefix + target
+
+    def _full_inputs(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None) -> dict:
+        mask = torch.cat([batch.prompt_mask, batch.target_mask], dim=1)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        if prompt_embeds is None:
+            inputs = {"input_ids": torch.cat([batch.prompt_ids, batch.target_ids], dim=1)}
+        else:
+            target_embeds = self.embed(batch.target_ids).to(prompt_embeds.dtype)
+            inputs = {"inputs_embeds": torch.cat([prompt_embeds, target_embeds], dim=1)}
+        return {**inputs, "attention_mask": mask, "position_ids": positions, "use_cache": False}
+
+    def target_logits(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
+        n_target = batch.target_ids.shape[1]
+        if n_target == 0:
+            raise ValueError("target_logits needs targets")
+        # Only the T+1 last positions are projected to the vocabulary (the "floor" cost).
+        out = self.model(**self._full_inputs(batch, prompt_embeds), logits_to_keep=n_target + 1)
+        return out.logits[:, :n_target]
+
+    def prompt_attention(self, batch: EncodedBatch) -> torch.Tensor:
+        n_prompt, n_target = batch.prompt_ids.shape[1], batch.target_ids.shape[1]
+        with self.eager_attention():
+            out = self.model(**self._full_inputs(batch, None), output_attentions=True, logits_to_keep=1)
+        # attentions: layers x [B, heads, L, L]; rows that predict the target, prompt columns.
+        rows = slice(n_prompt - 1, n_prompt - 1 + n_target)
+        stacked = torch.stack([a[:, :, rows, :n_prompt].float() for a in out.attentions]).mean(dim=(0, 2))
+        return _mean_over_targets(stacked, batch.target_mask)
+
+    def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
+        return output[:, batch.prompt_ids.shape[1] :]
+
+
+def _mean_over_targets(weights: torch.Tensor, target_mask: torch.Tensor) -> torch.Tensor:
+    """[B, T, P] attention weights -> [B, P], averaging only over real target tokens."""
+    mask = target_mask.to(weights.dtype).unsqueeze(-1)
+    return (weights * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def make_adapter(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, **kwargs) -> ModelAdapter:
+    """The adapter for ``model``'s architecture (decided by ``config.is_encoder_decoder``)."""
+    if model.config.is_encoder_decoder:
+        kwargs.pop("answer_prefix", None)
+        kwargs.pop("target_prefix", None)
+        return Seq2SeqAdapter(model, tokenizer, **kwargs)
+    return CausalAdapter(model, tokenizer, **kwargs)
