@@ -1,0 +1,66 @@
+"""What every task is: a loader, a scorer and its fixed label set, behind one interface.
+
+The other stages only ever see ``Task`` and ``TaskData``: they never need to know whether
+examples came from a DSS file, the Hub, a user's CSV or the synthetic generator.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+from tokendistill.tasks.config import Split, TaskConfig
+from tokendistill.tasks.example import Example
+
+
+@dataclass
+class TaskData:
+    """The three splits of a loaded task, plus notes every report about it must show.
+
+    ``notes`` record anything that makes numbers incomparable with the literature (a
+    small-data mode, a truncated train file, a hold-out) and where the data came from.
+    """
+
+    train: list[Example]
+    valid: list[Example]
+    test: list[Example]
+    notes: list[str] = field(default_factory=list)
+    label_set: tuple[str, ...] | None = None
+    task: str = ""
+
+    def split(self, name: Split) -> list[Example]:
+        """The examples of split ``name`` ("train", "valid" or "test")."""
+        if name not in ("train", "valid", "test"):
+            raise ValueError(f"unknown split {name!r}; choose train, valid or test")
+        return getattr(self, name)
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
+
+    def summary(self) -> str:
+        """One line of sizes followed by the notes, for logs and reports."""
+        sizes = ", ".join(f"{name} {n:,}" for name, n in self.sizes().items())
+        return "\n".join([f"{self.task}: {sizes}", *(f"- {note}" for note in self.notes)])
+
+
+class Task(ABC):
+    """A task: ``load`` its splits, ``score`` a prediction, and its fixed ``label_set``.
+
+    ``label_set`` is the closed answer set used for rank classification (NLI labels), or
+    None when answers are free text or differ per example (then see ``Example.choices``).
+    """
+
+    name: str
+    label_set: tuple[str, ...] | None = None
+    notes: tuple[str, ...] = ()
+
+    @abstractmethod
+    def load(self, config: TaskConfig) -> TaskData:
+        """All three splits as configured (files, hold-out, max_examples, rationales)."""
+
+    @abstractmethod
+    def score(self, prediction: str, example: Example) -> float:
+        """1.0 if ``prediction`` answers ``example`` correctly, else 0.0."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"

@@ -1,0 +1,239 @@
+"""``TaskConfig``: which task to load, from where, and how to split and trim it.
+
+Every default lives here once: the per-task file names (``BUILTIN_FILES``), where the data
+folder is looked for, the hold-out fraction and seed. Unknown keys are refused so a typo
+fails with the key's name instead of silently falling back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Split = Literal["train", "valid", "test"]
+SPLITS: tuple[Split, ...] = ("train", "valid", "test")
+
+# Where the data folder is looked for when `data_dir` is not set.
+DATA_ENV_VAR = "TOKENDISTILL_DATA"
+DEFAULT_DATA_RELATIVE_TO_REPO = "../shared/data"
+
+# File names of the DSS release per built-in task (relative to <data_dir>/<task>/).
+# e-SNLI train is the first 10,000 rows only (see SOURCES.md); ANLI-R1 train is absent,
+# so ANLI defaults to the small-data mode that trains on the dev file.
+BUILTIN_FILES: dict[str, dict[str, str | None]] = {
+    "anli1": {
+        "train_file": "anli1_train.json",
+        "valid_file": "anli1_valid.json",
+        "test_file": "anli1_test.json",
+    },
+    "cqa": {"train_file": "cqa_train.json", "valid_file": None, "test_file": "cqa_test.json"},
+    "esnli": {
+        "train_file": "esnli_train_first10k.json",
+        "valid_file": "esnli_valid.json",
+        "test_file": "esnli_test.json",
+    },
+    "svamp": {"train_file": "svamp_train.json", "valid_file": None, "test_file": "svamp_test.json"},
+}
+BUILTIN_TRAIN_FROM: dict[str, Split] = {"anli1": "valid"}
+NLI_TASKS = ("anli1", "esnli")
+FILE_FIELDS = ("train_file", "valid_file", "test_file")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MaxExamples(_Strict):
+    """Upper bounds per split, applied after splitting by taking the first n (deterministic)."""
+
+    train: int | None = Field(None, ge=0)
+    valid: int | None = Field(None, ge=0)
+    test: int | None = Field(None, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_number_for_all(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"train": value, "valid": value, "test": value}
+        return value
+
+
+class CustomTaskConfig(_Strict):
+    """A dataset described entirely by config: files, an input template and a label field.
+
+    ``input_template`` like ``"Question: {question}\\nContext: {context}"``: each ``{field}``
+    is content (eligible as rationale), the rest is template. Literal braces are ``{{ }}``.
+    Relative file paths are resolved against ``TaskConfig.data_dir``.
+    """
+
+    train_file: str | None = None
+    valid_file: str | None = None
+    test_file: str | None = None
+    format: Literal["jsonl", "csv", "parquet"] | None = None
+    input_template: str
+    label_field: str
+    label_map: dict[str, str] | None = None
+    choices_field: str | None = None
+    choices_delimiter: str = Field("|", min_length=1)
+    label_set: tuple[str, ...] | None = None
+    metric: Literal["exact_match", "choice", "numeric", "equation"] = "exact_match"
+    id_field: str | None = None
+    rationale_field: str | None = None
+    llm_label_field: str | None = None
+
+    @field_validator("input_template")
+    @classmethod
+    def _template_fields(cls, template: str) -> str:
+        template_fields(template)
+        return template
+
+    @field_validator("label_set")
+    @classmethod
+    def _label_set_unique(cls, labels: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if labels is not None and (not labels or len(set(labels)) != len(labels)):
+            raise ValueError(f"label_set must be non-empty and without repeats, got {list(labels)}")
+        return labels
+
+    @model_validator(mode="after")
+    def _files_and_metric(self) -> CustomTaskConfig:
+        if self.train_file is None and self.test_file is None:
+            raise ValueError("a custom task needs at least train_file or test_file")
+        if self.metric == "choice" and self.choices_field is None and self.label_set is None:
+            raise ValueError("metric 'choice' needs choices_field or label_set (the letters index them)")
+        return self
+
+
+class SyntheticConfig(_Strict):
+    """Sizes and seed of the generated ``synthetic`` task (see ``tasks/synthetic.py``)."""
+
+    n_train: int = Field(800, ge=0)
+    n_valid: int = Field(100, ge=0)
+    n_test: int = Field(200, ge=0)
+    seed: int = 0
+    min_words: int = Field(10, ge=2, le=64)
+    max_words: int = Field(16, ge=2, le=64)
+    n_labels: int = Field(4, ge=2, le=4)
+    cues_per_example: int = Field(1, ge=1, le=3)
+
+    @model_validator(mode="after")
+    def _lengths(self) -> SyntheticConfig:
+        if self.min_words > self.max_words:
+            raise ValueError(f"min_words ({self.min_words}) is above max_words ({self.max_words})")
+        if self.cues_per_example >= self.min_words:
+            raise ValueError("cues_per_example must be below min_words: filler words carry no label")
+        return self
+
+
+class TaskConfig(_Strict):
+    """Which task to load and how. Built-in file names are filled in from ``BUILTIN_FILES``."""
+
+    name: str = Field(min_length=1)
+    data_dir: Path | None = None
+    source: Literal["local", "hub"] = "local"
+    train_file: str | None = None
+    valid_file: str | None = None
+    test_file: str | None = None
+    train_from: Split | None = Field(None, description="which file plays train; 'valid' holds out from it")
+    valid_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    split_seed: int = 0
+    max_examples: MaxExamples = Field(default_factory=MaxExamples)
+    llm_rationales: bool = False
+    nli_input: Literal["template", "join"] = "template"
+    nli_separator: str = "</s>"
+    custom: CustomTaskConfig | None = None
+    synthetic: SyntheticConfig | None = None
+
+    @model_validator(mode="after")
+    def _fill_and_check(self) -> TaskConfig:
+        if self.name in BUILTIN_FILES:
+            self._fill_builtin()
+        else:
+            self._check_not_builtin()
+        nli_keys = [key for key in ("nli_input", "nli_separator") if getattr(self, key) != _default(key)]
+        if nli_keys and self.name not in NLI_TASKS:
+            raise ValueError(f"{sorted(nli_keys)} only apply to the NLI tasks {list(NLI_TASKS)}")
+        if self.train_from == "test":
+            raise ValueError("train_from 'test' would train on the test set; use 'train' or 'valid'")
+        if self.train_from == "valid" and self.valid_file is None:
+            raise ValueError(f"train_from 'valid' needs a valid file, and task {self.name!r} has none")
+        return self
+
+    def _fill_builtin(self) -> None:
+        if self.custom is not None or self.synthetic is not None:
+            raise ValueError(
+                f"{self.name!r} is a built-in task; a custom or synthetic task needs another name"
+            )
+        for key, default in BUILTIN_FILES[self.name].items():
+            if getattr(self, key) is None:
+                setattr(self, key, default)
+        if self.train_from is None:
+            self.train_from = BUILTIN_TRAIN_FROM.get(self.name, "train")
+
+    def _check_not_builtin(self) -> None:
+        set_files = [key for key in FILE_FIELDS if getattr(self, key) is not None]
+        if set_files:
+            raise ValueError(f"{set_files} only apply to the built-in tasks {sorted(BUILTIN_FILES)}")
+        if self.source == "hub":
+            raise ValueError(f"source 'hub' only applies to the built-in tasks {sorted(BUILTIN_FILES)}")
+        if self.name == "synthetic":
+            if self.custom is not None:
+                raise ValueError("task 'synthetic' is generated; remove the `custom` section")
+            if self.synthetic is None:
+                self.synthetic = SyntheticConfig()
+        elif self.synthetic is not None:
+            raise ValueError(f"a `synthetic` section needs name 'synthetic', got {self.name!r}")
+        if self.train_from is None:
+            self.train_from = "train"
+
+    def resolved_data_dir(self) -> Path:
+        """``data_dir`` if set, else ``default_data_dir()``."""
+        return self.data_dir.expanduser() if self.data_dir is not None else default_data_dir()
+
+
+def _default(field: str) -> object:
+    return TaskConfig.model_fields[field].default
+
+
+def template_fields(template: str) -> list[str]:
+    """The ``{field}`` names of an input template, refusing format specs and attribute access."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as err:
+        raise ValueError(
+            f"input_template {template!r} is malformed: {err} (literal braces are {{{{ }}}})"
+        ) from err
+    names = []
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if not name or spec or conversion or any(ch in name for ch in ".[]"):
+            raise ValueError(f"input_template field {{{name}}} must be a plain field name like {{question}}")
+        names.append(name)
+    if not names:
+        raise ValueError(f"input_template {template!r} has no {{field}}: the input would have no content")
+    return names
+
+
+def repo_root() -> Path | None:
+    """The folder holding this checkout's pyproject.toml, or None when installed elsewhere."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "pyproject.toml").is_file():
+            return parent
+    return None
+
+
+def default_data_dir() -> Path:
+    """``$TOKENDISTILL_DATA`` if set, else ``<repo root>/../shared/data``.
+
+    The repo root is found from this file; outside a checkout the current folder stands in.
+    """
+    env = os.environ.get(DATA_ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    root = repo_root()
+    base = root if root is not None else Path.cwd()
+    return (base / DEFAULT_DATA_RELATIVE_TO_REPO).resolve()
