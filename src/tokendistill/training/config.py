@@ -1,0 +1,47 @@
+"""The typed, validated training configuration (unknown keys fail)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tokendistill.evaluation.predict import EvalMode
+from tokendistill.training.rows import Mode
+
+
+class TrainingConfig(BaseModel):
+    """Everything that decides a training run besides the model and the data.
+
+    ``batch_size`` counts *examples* per process and micro-batch: in 'multitask' mode each
+    example brings a predict and an explain row, so the forward pass sees twice as many rows.
+    ``max_steps`` (optimizer steps) overrides ``epochs`` when set. ``warmup`` below 1 is a
+    fraction of the steps, otherwise a step count.
+
+    There is no separate ``save_steps``: a checkpoint is written at every evaluation, because
+    the Trainer can only restore a best step that was saved (with a coarser save interval a
+    better evaluated step would silently be lost). ``save_total_limit`` bounds the disk use;
+    the best checkpoint is always kept besides the latest.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Mode = "standard"
+    alpha: float = Field(0.5, ge=0.0, le=1.0)
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int | None = Field(None, ge=1)
+    learning_rate: float = Field(5e-5, gt=0)
+    lr_scheduler: Literal["linear", "constant", "constant_with_warmup", "cosine"] = "linear"
+    warmup: float = Field(0.0, ge=0)
+    weight_decay: float = Field(0.0, ge=0)
+    max_grad_norm: float = Field(1.0, ge=0)
+    batch_size: int = Field(8, ge=1)
+    grad_accumulation: int = Field(1, ge=1)
+    eval_batch_size: int = Field(32, ge=1)
+    eval_steps: int = Field(100, ge=1)
+    save_total_limit: int | None = Field(2, ge=1)
+    eval_mode: EvalMode = "generate"
+    max_new_tokens: int = Field(32, ge=1)
+    seed: int = 0
+    logging_steps: int = Field(10, ge=1)
+    report_to: Literal["auto", "tensorboard", "none"] = "auto"

@@ -1,0 +1,57 @@
+"""Training rows as a torch Dataset, and the collator that packs them through the adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from tokendistill.models.adapter import ModelAdapter
+from tokendistill.models.batch import EncodedBatch
+from tokendistill.training.rows import TrainingRow
+
+BATCH_KEYS = ("prompt_ids", "prompt_mask", "target_ids", "target_mask")
+
+
+class ExampleRowsDataset(Dataset):
+    """One item per example: the tuple of its rows (1 in 'standard'/'hints', 2 in 'multitask').
+
+    Grouping keeps both DSS tasks of an example in the same micro-batch, as DSS does, so a
+    batch of ``batch_size`` items holds ``batch_size`` predict rows and as many explain rows.
+    Items are in order of first appearance of each example id.
+    """
+
+    def __init__(self, rows: Sequence[TrainingRow]) -> None:
+        groups: dict[str, list[TrainingRow]] = {}
+        for row in rows:
+            groups.setdefault(row.example_id, []).append(row)
+        self._items = [tuple(group) for group in groups.values()]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int) -> tuple[TrainingRow, ...]:
+        return self._items[index]
+
+
+class RowCollator:
+    """Flattens a list of items into one padded batch (``adapter.encode``) plus per-row
+    ``row_weight`` [B] (float) and ``row_task`` [B] (long). Character offsets are dropped:
+    training never needs them."""
+
+    def __init__(self, adapter: ModelAdapter) -> None:
+        self.adapter = adapter
+
+    def __call__(self, items: Sequence[tuple[TrainingRow, ...]]) -> dict[str, torch.Tensor]:
+        rows = [row for item in items for row in item]
+        batch = self.adapter.encode([r.prompt for r in rows], [r.target for r in rows])
+        out = {key: getattr(batch, key) for key in BATCH_KEYS}
+        out["row_weight"] = torch.tensor([r.weight for r in rows], dtype=torch.float32)
+        out["row_task"] = torch.tensor([r.task for r in rows], dtype=torch.long)
+        return out
+
+
+def as_encoded_batch(inputs: dict[str, torch.Tensor]) -> EncodedBatch:
+    """The collated dict back as an EncodedBatch (offsets empty: unused by forward passes)."""
+    return EncodedBatch(**{key: inputs[key] for key in BATCH_KEYS}, prompt_offsets=[])

@@ -1,0 +1,65 @@
+"""The packed multi-task loss: both DSS tasks in one forward pass.
+
+Distilling Step-by-Step (Hsieh et al. 2023, arXiv 2305.02301) runs two forward passes per
+step and combines Hugging Face's token-mean cross-entropies::
+
+    loss = alpha * mean_token_CE(predict rows) + (1 - alpha) * mean_token_CE(explain rows)
+
+Here the rows of both tasks share one padded batch. Each row carries a weight (alpha or
+1 - alpha) and a task tag; dividing its summed CE by the token count *of its task* gives
+exactly the two-pass loss when the counts are those of the batch itself.
+
+Gradient accumulation and data parallelism: the counts are taken over every micro-batch of
+one optimizer step on every process (``DistillTrainer.get_batch_samples``). Each micro-batch
+then contributes its share of the token-mean over the whole effective batch, so the summed
+gradient equals that of the two-pass loss on the effective batch as one batch, whatever the
+padding or the split into micro-batches (not the mean of per-micro-batch means).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def task_token_counts(target_mask: torch.Tensor, row_task: torch.Tensor, num_tasks: int) -> torch.Tensor:
+    """Real target tokens per task.
+
+    Args:
+        target_mask: [B, T], 1 on real target tokens (EOS included), 0 on padding.
+        row_task: [B] integer task tag of each row, in ``[0, num_tasks)``.
+        num_tasks: K.
+
+    Returns:
+        [K] float tensor of token counts.
+    """
+    per_row = target_mask.sum(-1).to(torch.float32)
+    counts = torch.zeros(num_tasks, dtype=torch.float32, device=per_row.device)
+    return counts.index_add(0, row_task.to(per_row.device), per_row)
+
+
+def packed_task_loss(
+    token_logprobs: torch.Tensor,
+    target_mask: torch.Tensor,
+    row_weight: torch.Tensor,
+    row_task: torch.Tensor,
+    task_tokens: torch.Tensor,
+) -> torch.Tensor:
+    """Weighted per-task token-mean negative log-likelihood.
+
+    ``sum_b row_weight[b] * (-sum_t token_logprobs[b, t]) / task_tokens[row_task[b]]``
+
+    Args:
+        token_logprobs: [B, T] log p(target token), any value at padding (masked here).
+        target_mask: [B, T], 1 on real target tokens.
+        row_weight: [B] task weight of each row (alpha / 1 - alpha; 1 for a single task).
+        row_task: [B] integer task tag of each row.
+        task_tokens: [K] normaliser per task: the task's token count over the batch, or over
+            the accumulated micro-batches and processes of one optimizer step.
+
+    Returns:
+        Scalar loss. A task with no tokens contributes 0 (its count is clamped to 1).
+    """
+    mask = target_mask.to(token_logprobs.dtype)
+    row_nll = -(token_logprobs * mask).sum(-1)  # [B]
+    denominators = task_tokens.to(row_nll).clamp(min=1.0)[row_task.to(row_nll.device)]  # [B]
+    return (row_weight.to(row_nll) * row_nll / denominators).sum()

@@ -1,0 +1,229 @@
+"""``train_model``: one training run, from rows to a selected model and its test predictions.
+
+Output folder::
+
+    checkpoints/checkpoint-<step>/   Trainer checkpoints (resume, best-model selection)
+    checkpoints/runs/                TensorBoard logs (when tensorboard is installed)
+    model/                           the best-on-validation model + tokenizer (safetensors)
+    test_predictions.jsonl           id, prediction, gold, correct, score per test example
+    metrics.json                     validation history, best step, test metrics, config
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
+from transformers.trainer_utils import get_last_checkpoint
+
+from tokendistill.evaluation.io import write_json, write_jsonl
+from tokendistill.evaluation.predict import EvalResult, Scorer
+from tokendistill.models.adapter import ModelAdapter, make_adapter
+from tokendistill.tasks.example import Example
+from tokendistill.training.config import TrainingConfig
+from tokendistill.training.data import ExampleRowsDataset, RowCollator
+from tokendistill.training.rows import TASK_LABEL, TASK_RATIONALE, TrainingRow, label_prompts
+from tokendistill.training.trainer import DistillTrainer
+
+CHECKPOINTS = "checkpoints"
+MODEL_DIR = "model"
+TEST_PREDICTIONS = "test_predictions.jsonl"
+METRICS = "metrics.json"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    output_dir: Path
+    model_dir: Path
+    best_checkpoint: str | None
+    best_step: int | None
+    best_valid_accuracy: float | None
+    valid_history: list[dict[str, float]]
+    test_metrics: dict[str, float]
+    global_step: int
+    predictions_path: Path
+    metrics_path: Path
+
+
+def train_model(
+    model: PreTrainedModel | ModelAdapter,
+    tokenizer: PreTrainedTokenizerBase | None,
+    rows_train: Sequence[TrainingRow],
+    valid_examples: Sequence[Example],
+    test_examples: Sequence[Example],
+    scorer: Scorer,
+    config: TrainingConfig,
+    output_dir: str | Path,
+    *,
+    hints: Mapping[str, str] | None = None,
+    resume_from_checkpoint: bool | str | None = None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> TrainResult:
+    """Train on ``rows_train``, keep the checkpoint with the best validation accuracy, then
+    predict the test examples once with it.
+
+    ``rows_train`` comes from ``build_rows`` with the same ``config.mode`` and ``config.alpha``.
+    ``hints`` (example id -> rationale) feeds the valid/test inputs of mode 'hints'.
+    ``resume_from_checkpoint``: a checkpoint folder, or True for the latest one in
+    ``output_dir`` (a fresh start when there is none, so a pipeline can always pass True).
+    Call on every process when launched with ``accelerate launch``.
+    """
+    adapter = model if isinstance(model, ModelAdapter) else make_adapter(model, _required(tokenizer))
+    check_rows(rows_train, config)
+    output_dir = Path(output_dir)
+    args = training_arguments(config, output_dir / CHECKPOINTS)
+    trainer = DistillTrainer(
+        model=adapter.model,
+        args=args,
+        train_dataset=ExampleRowsDataset(rows_train),
+        data_collator=RowCollator(adapter),
+        processing_class=adapter.tokenizer,
+        callbacks=list(callbacks),
+        adapter=adapter,
+        valid_examples=valid_examples,
+        valid_prompts=label_prompts(valid_examples, config.mode, hints),
+        scorer=scorer,
+        eval_mode=config.eval_mode,
+        max_new_tokens=config.max_new_tokens,
+    )
+    trainer.train(resume_from_checkpoint=_resume_point(resume_from_checkpoint, args.output_dir))
+    # load_best_model_at_end has put the best validation checkpoint into adapter.model.
+    test = trainer.predict_examples(test_examples, label_prompts(test_examples, config.mode, hints))
+    return _write_outputs(trainer, test, config, output_dir)
+
+
+def training_arguments(config: TrainingConfig, checkpoint_dir: Path) -> TrainingArguments:
+    """The Trainer's arguments: evaluate and save every ``eval_steps``, keep the best on
+    validation accuracy, and leave device placement to Accelerate."""
+    return TrainingArguments(
+        output_dir=str(checkpoint_dir),
+        num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type=config.lr_scheduler,
+        warmup_steps=config.warmup,
+        weight_decay=config.weight_decay,
+        max_grad_norm=config.max_grad_norm,
+        per_device_train_batch_size=config.batch_size,
+        per_device_eval_batch_size=config.eval_batch_size,
+        gradient_accumulation_steps=config.grad_accumulation,
+        eval_strategy="steps",
+        eval_steps=config.eval_steps,
+        save_strategy="steps",
+        save_steps=config.eval_steps,
+        save_total_limit=config.save_total_limit,
+        load_best_model_at_end=True,
+        metric_for_best_model="accuracy",
+        greater_is_better=True,
+        logging_steps=config.logging_steps,
+        report_to=_report_to(config.report_to),
+        seed=config.seed,
+        # Items are tuples of TrainingRow, not model columns; the collator builds the tensors.
+        remove_unused_columns=False,
+        # Pinned memory only helps copies to an accelerator; on CPU it just warns.
+        dataloader_pin_memory=torch.accelerator.is_available(),
+        disable_tqdm=True,
+    )
+
+
+def check_rows(rows: Sequence[TrainingRow], config: TrainingConfig) -> None:
+    """Refuse rows built for another mode or alpha than the config says (a silent mismatch
+    would train one objective and evaluate with the prompts of another)."""
+    if not rows:
+        raise ValueError("no training rows")
+    tasks = {row.task for row in rows}
+    if config.mode == "multitask":
+        expected = {TASK_LABEL: config.alpha, TASK_RATIONALE: 1.0 - config.alpha}
+        if tasks != set(expected):
+            raise ValueError(
+                "mode 'multitask' needs both label and rationale rows; build them with build_rows"
+            )
+    else:
+        expected = {TASK_LABEL: 1.0}
+        if tasks != {TASK_LABEL}:
+            raise ValueError(
+                f"mode {config.mode!r} trains the label task only, but rationale rows were given"
+            )
+    for row in rows:
+        if abs(row.weight - expected[row.task]) > 1e-9:
+            raise ValueError(
+                f"row {row.example_id!r} has weight {row.weight}, but mode {config.mode!r} with "
+                f"alpha={config.alpha} gives {expected[row.task]}; build rows with the config's alpha"
+            )
+
+
+def _write_outputs(
+    trainer: DistillTrainer, test: EvalResult, config: TrainingConfig, out: Path
+) -> TrainResult:
+    state = trainer.state
+    history = [
+        {"step": log["step"], "accuracy": log["eval_accuracy"]}
+        for log in state.log_history
+        if "eval_accuracy" in log
+    ]
+    result = TrainResult(
+        output_dir=out,
+        model_dir=out / MODEL_DIR,
+        best_checkpoint=state.best_model_checkpoint,
+        best_step=state.best_global_step,
+        best_valid_accuracy=state.best_metric,
+        valid_history=history,
+        test_metrics=test.metrics,
+        global_step=state.global_step,
+        predictions_path=out / TEST_PREDICTIONS,
+        metrics_path=out / METRICS,
+    )
+    _save_model_atomic(trainer, result.model_dir)
+    if trainer.is_world_process_zero():
+        write_jsonl(result.predictions_path, (p.to_record() for p in test.predictions))
+        metrics = {
+            "valid": {
+                "best_accuracy": result.best_valid_accuracy,
+                "best_step": result.best_step,
+                "history": history,
+            },
+            "test": result.test_metrics,
+            "global_step": result.global_step,
+            "best_checkpoint": result.best_checkpoint,
+            "config": config.model_dump(),
+        }
+        write_json(result.metrics_path, metrics)
+    trainer.accelerator.wait_for_everyone()
+    return result
+
+
+def _save_model_atomic(trainer: DistillTrainer, model_dir: Path) -> None:
+    """Save into a temporary folder, then swap it in: a killed run never leaves half a model."""
+    tmp = model_dir.with_name(f".{model_dir.name}.tmp")
+    if trainer.is_world_process_zero() and tmp.exists():
+        shutil.rmtree(tmp)
+    trainer.accelerator.wait_for_everyone()
+    trainer.save_model(str(tmp))  # every process calls it; only the main one writes
+    if trainer.is_world_process_zero():
+        if model_dir.exists():
+            shutil.rmtree(model_dir)
+        tmp.rename(model_dir)
+
+
+def _resume_point(resume: bool | str | None, checkpoint_dir: str) -> str | None:
+    if resume is True:
+        return get_last_checkpoint(checkpoint_dir) if Path(checkpoint_dir).is_dir() else None
+    return resume or None
+
+
+def _report_to(choice: str) -> str:
+    if choice == "auto":
+        has_tb = importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX")
+        return "tensorboard" if has_tb else "none"
+    return choice
+
+
+def _required(tokenizer: PreTrainedTokenizerBase | None) -> PreTrainedTokenizerBase:
+    if tokenizer is None:
+        raise ValueError("a tokenizer is needed when a bare model (not a ModelAdapter) is given")
+    return tokenizer
