@@ -51,7 +51,7 @@ def test_offsets_point_at_the_right_characters(adapter, tokenizer):
         for token_id, offset in zip(ids.tolist(), offsets, strict=True):
             if offset is None:
                 continue
-            token = tokenizer.convert_ids_to_tokens(token_id).removesuffix("</w>")
+            token = tokenizer.convert_ids_to_tokens(token_id).removeprefix("##")
             assert prompt[offset[0] : offset[1]].lower() == token
             seen += 1
         assert seen == len(tokenizer(prompt, add_special_tokens=False)["input_ids"])

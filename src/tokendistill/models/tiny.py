@@ -6,9 +6,10 @@ model. Each builds in well under a second on a CPU.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import (
     LlamaConfig,
     LlamaForCausalLM,
@@ -30,29 +31,19 @@ _DEFAULT_CORPUS = (
 def build_tiny_tokenizer(
     corpus: Iterable[str] = (), vocab_size: int = 400, *, add_bos: bool = False, add_eos: bool = False
 ) -> PreTrainedTokenizerFast:
-    """A small BPE tokenizer trained in memory on ``corpus`` (plus a built-in seed text).
+    """A small WordPiece tokenizer built deterministically from ``corpus`` (plus a seed text).
 
-    Byte-level BPE is avoided on purpose: offsets stay character-exact, which the
-    attribution tests rely on. Unknown characters map to ``<unk>``; text is lowercased.
+    The vocabulary is every single character (alone and as a ``##`` continuation) and then
+    the most frequent words, ties broken alphabetically, up to ``vocab_size``: the same corpus
+    always gives the same ids (a trained BPE does not, which would break resuming a run).
+    Offsets stay character-exact, which the attribution tests rely on; text is lowercased.
     """
-    tok = Tokenizer(models.BPE(unk_token="<unk>", end_of_word_suffix="</w>"))
+    tok = Tokenizer(
+        models.WordPiece(vocab=_vocabulary([_DEFAULT_CORPUS, *corpus], vocab_size), unk_token="<unk>")
+    )
     tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.WhitespaceSplit(),
-            pre_tokenizers.Punctuation(),
-            pre_tokenizers.Digits(individual_digits=False),
-        ]
-    )
-    tok.decoder = decoders.BPEDecoder(suffix="</w>")
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=SPECIALS,
-        initial_alphabet=list("abcdefghijklmnopqrstuvwxyz0123456789.,;:!?'\"()+-*/=%$#&"),
-        end_of_word_suffix="</w>",
-        show_progress=False,
-    )
-    tok.train_from_iterator([_DEFAULT_CORPUS, *corpus], trainer=trainer)
+    tok.pre_tokenizer = _PRE_TOKENIZER
+    tok.decoder = decoders.WordPiece(prefix="##", cleanup=True)
     if add_bos or add_eos:
         bos, eos = ("<s> " if add_bos else ""), (" </s>" if add_eos else "")
         tok.post_processor = processors.TemplateProcessing(
@@ -60,14 +51,31 @@ def build_tiny_tokenizer(
             pair=f"{bos}$A $B{eos}",
             special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))],
         )
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        pad_token="<pad>",
-        eos_token="</s>",
-        unk_token="<unk>",
-        bos_token="<s>",
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>", bos_token="<s>"
     )
-    return fast
+
+
+_PRE_TOKENIZER = pre_tokenizers.Sequence(
+    [
+        pre_tokenizers.WhitespaceSplit(),
+        pre_tokenizers.Punctuation(),
+        pre_tokenizers.Digits(individual_digits=False),
+    ]
+)
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789.,;:!?'\"()+-*/=%$#&_<>[]{}@^~`|\\"
+
+
+def _vocabulary(texts: Iterable[str], vocab_size: int) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(w for w, _ in _PRE_TOKENIZER.pre_tokenize_str(text.lower()))
+    chars = sorted(set(_ALPHABET) | {c for word in counts for c in word})
+    vocab = [*SPECIALS, *chars, *(f"##{c}" for c in chars)]
+    known = set(vocab)
+    words = sorted((w for w in counts if w not in known), key=lambda w: (-counts[w], w))
+    vocab.extend(words[: max(0, vocab_size - len(vocab))])
+    return {token: i for i, token in enumerate(vocab)}
 
 
 def tiny_seq2seq(tokenizer: PreTrainedTokenizerFast, *, d_model: int = 64, layers: int = 2, seed: int = 0):
