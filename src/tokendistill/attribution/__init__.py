@@ -1,0 +1,32 @@
+"""Token attribution: which prompt tokens drive the teacher's (forced) answer.
+
+One batched, teacher-forced core (``objective.Objective``) under a registry of methods
+(``list_methods()``: saliency, input_x_gradient, integrated_gradients, attention,
+leave_one_out, random). ``attribute`` is the entry point; ``attribute_sharded`` runs it
+under ``accelerate launch``.
+"""
+
+from tokendistill.attribution.config import AttributionConfig
+from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs, RawStep
+from tokendistill.attribution.objective import GradientStep, Objective
+from tokendistill.attribution.registry import get_method, list_methods, register
+from tokendistill.attribution.result import TokenAttribution
+from tokendistill.attribution.run import attribute, run_metadata, score_batch
+from tokendistill.attribution.targets import exact_match
+
+__all__ = [
+    "AttributionConfig",
+    "AttributionMethod",
+    "GradientStep",
+    "MethodInputs",
+    "Objective",
+    "RawStep",
+    "TokenAttribution",
+    "attribute",
+    "exact_match",
+    "get_method",
+    "list_methods",
+    "register",
+    "run_metadata",
+    "score_batch",
+]

@@ -1,0 +1,1 @@
+"""Attribution methods; each is one class registered in ``tokendistill.attribution.registry``."""

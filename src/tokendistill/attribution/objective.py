@@ -1,0 +1,109 @@
+"""The attributed function and the one batched forward/backward every gradient method uses.
+
+Teacher forcing: the target (teacher answer or gold label) is fed to the model, and each
+target token ``t`` gets a score ``f_t`` (its log-probability, probability or logit given the
+prompt and the target tokens before it). Gradient methods differentiate either
+
+* ``sequence``: ``F = mean_t f_t`` per example. Examples are independent, so the gradient
+  of ``sum_b F_b`` w.r.t. the batch's prompt embeddings holds every example's own gradient:
+  ONE backward per batch; or
+* ``per_step``: each ``f_t`` separately (Inseq's convention), one backward per target step
+  over the whole batch, all sharing a single forward. Causal masking makes the full
+  teacher-forced forward give, at step ``t``, exactly the value Inseq gets by re-running the
+  model on the prefix ``target_<t``.
+
+Gradients flow only to the prompt-embedding leaf (parameters are frozen by the caller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from tokendistill.attribution.config import AGGREGATIONS, ATTRIBUTED_FNS
+from tokendistill.models.adapter import ModelAdapter
+from tokendistill.models.batch import EncodedBatch
+
+
+@dataclass(frozen=True)
+class GradientStep:
+    """One gradient of the attributed function.
+
+    ``grad`` [N, P, H] is d(f)/d(prompt embeddings), float32. ``weight`` [N] is how much this
+    gradient's per-token scores count in the example's final score: 1 in ``sequence`` mode
+    (the gradient is already of the mean), ``mask_t / n_target`` in ``per_step`` mode (so the
+    weighted sum over steps is the mean over the example's real target tokens). ``step`` is
+    the target index, or -1 for the whole sequence.
+    """
+
+    grad: torch.Tensor
+    weight: torch.Tensor
+    step: int
+
+
+class Objective:
+    """The attributed function of a teacher-forced batch: ``adapter`` + choice of fn and aggregation."""
+
+    def __init__(self, adapter: ModelAdapter, attributed_fn: str = "logprob", aggregation: str = "sequence"):
+        if attributed_fn not in ATTRIBUTED_FNS:
+            raise ValueError(f"attributed_fn must be one of {list(ATTRIBUTED_FNS)}, got {attributed_fn!r}")
+        if aggregation not in AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {list(AGGREGATIONS)}, got {aggregation!r}")
+        self.adapter = adapter
+        self.attributed_fn = attributed_fn
+        self.aggregation = aggregation
+
+    def embed(self, batch: EncodedBatch) -> torch.Tensor:
+        """Prompt word embeddings, detached: [B, P, H]."""
+        with torch.no_grad():
+            return self.adapter.embed(batch.prompt_ids).detach()
+
+    def token_scores(self, batch: EncodedBatch, prompt_embeds: torch.Tensor) -> torch.Tensor:
+        """``f_t`` for every target token: [B, T] float32, 0 at target padding."""
+        logits = self.adapter.target_logits(batch, prompt_embeds).float()  # [B, T, V]
+        picked = logits.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)  # [B, T]
+        if self.attributed_fn != "logit":
+            # log p = z_y - logsumexp(z): avoids materialising a [B, T, V] log-softmax.
+            picked = picked - torch.logsumexp(logits, dim=-1)
+            if self.attributed_fn == "probability":
+                picked = picked.exp()
+        return picked * batch.target_mask.to(picked.dtype)
+
+    def values(self, batch: EncodedBatch, prompt_embeds: torch.Tensor) -> torch.Tensor:
+        """``F = mean_t f_t`` over each example's real target tokens: [B].
+
+        The per-step mean of ``f_t(x) - f_t(x')`` equals ``F(x) - F(x')``, so perturbation
+        methods use this for both aggregations.
+        """
+        scores = self.token_scores(batch, prompt_embeds)
+        return scores.sum(-1) / _n_target(batch)
+
+    def gradients(self, batch: EncodedBatch, prompt_embeds: torch.Tensor) -> Iterator[GradientStep]:
+        """Gradients of the attributed function w.r.t. ``prompt_embeds`` ([N, P, H], any values).
+
+        Yields one ``GradientStep`` (``sequence``) or one per target step (``per_step``);
+        consume each before asking for the next: steps share one forward graph.
+        """
+        leaf = prompt_embeds.detach().requires_grad_(True)
+        # Only the forward needs grad mode; backward passes run without it, so no grad-mode
+        # context stays open across the yields below.
+        with torch.enable_grad():
+            scores = self.token_scores(batch, leaf)  # [N, T]
+        n_target = _n_target(batch)  # [N]
+        if self.aggregation == "sequence":
+            (grad,) = torch.autograd.grad((scores.sum(-1) / n_target).sum(), leaf)
+            yield GradientStep(grad.float(), torch.ones_like(n_target), -1)
+            return
+        mask = batch.target_mask.to(scores.dtype)
+        steps = [t for t in range(scores.shape[1]) if bool(mask[:, t].any())]
+        for t in steps:
+            # Summing over the batch is exact: row b of the gradient depends only on f_t of row b.
+            (grad,) = torch.autograd.grad(scores[:, t].sum(), leaf, retain_graph=t != steps[-1])
+            yield GradientStep(grad.float(), mask[:, t] / n_target, t)
+
+
+def _n_target(batch: EncodedBatch) -> torch.Tensor:
+    """Real target tokens per example, at least 1: [B] float32."""
+    return batch.target_mask.sum(-1).clamp(min=1).float()

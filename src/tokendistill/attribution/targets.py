@@ -1,0 +1,34 @@
+"""The teacher's answers (what ``target="teacher"`` forces) and whether they are right."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from tokendistill.attribution.batching import length_sorted_batches, token_lengths
+from tokendistill.models.adapter import ModelAdapter
+from tokendistill.tasks.example import Example
+
+ScoreFn = Callable[[str, Example], float]
+
+
+def exact_match(prediction: str, example: Example) -> float:
+    """1.0 when the prediction equals the gold label after strip + lowercase, else 0.0."""
+    return float(prediction.strip().lower() == example.label.strip().lower())
+
+
+def is_correct(score_fn: ScoreFn, prediction: str, example: Example) -> bool:
+    """Correct means full credit (``score_fn`` >= 1), so partial-credit metrics stay strict."""
+    return bool(score_fn(prediction, example) >= 1.0)
+
+
+def generate_answers(
+    adapter: ModelAdapter, prompts: Sequence[str], *, batch_size: int, max_new_tokens: int | None = None
+) -> list[str]:
+    """Greedy answers of the teacher, generated in length-sorted batches, in input order."""
+    answers = [""] * len(prompts)
+    keys = [(n,) for n in token_lengths(adapter.tokenizer, prompts)]
+    for rows in length_sorted_batches(keys, batch_size):
+        generated = adapter.generate([prompts[i] for i in rows], max_new_tokens=max_new_tokens)
+        for i, text in zip(rows, generated, strict=True):
+            answers[i] = text
+    return answers

@@ -1,0 +1,76 @@
+"""Tiny models of both architectures, templated examples and comparison helpers."""
+
+from __future__ import annotations
+
+import torch
+
+from tokendistill.models.adapter import ModelAdapter, make_adapter
+from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq
+from tokendistill.tasks.example import Example, TemplateBuilder
+
+QUESTIONS = [
+    ("the quick brown fox jumps over the lazy dog", "yes"),
+    ("a man is playing a guitar on stage", "no"),
+    ("dog", "yes"),
+    ("premise : the cat sat on the mat . hypothesis : a cat is sitting", "entailment"),
+]
+PROMPTS = [
+    "the quick brown fox jumps over the lazy dog",
+    "a man is playing a guitar",
+    "premise : the cat sat on the mat . hypothesis : a cat is sitting",
+]
+TARGETS = ["entailment", "neutral answer", "contradiction , maybe not"]
+ARCHS = ("seq2seq", "causal")
+
+
+def make_example(i: int, question: str, label: str) -> Example:
+    text, spans = (
+        TemplateBuilder()
+        .template("question : ")
+        .content(question)
+        .template("\nanswer choices : ( a ) yes")
+        .build()
+    )
+    return Example(id=f"ex-{i}", text=text, content_spans=spans, label=label)
+
+
+def corpus() -> list[str]:
+    return [*PROMPTS, *TARGETS, *(q for q, _ in QUESTIONS), "question answer choices yes no"]
+
+
+def build_adapter(arch: str, *, seed: int = 0, t5_specials: bool = False) -> ModelAdapter:
+    """A fresh tiny model + adapter. ``t5_specials``: the tokenizer appends EOS to every text (T5-like)."""
+    tokenizer = build_tiny_tokenizer(corpus(), add_eos=t5_specials)
+    build = tiny_seq2seq if arch == "seq2seq" else tiny_causal
+    return make_adapter(build(tokenizer, seed=seed).eval(), tokenizer)
+
+
+def tie_unk_to_pad(adapter: ModelAdapter) -> None:
+    """Make the UNK embedding equal the pad embedding, so Inseq's UNK baseline is our ``pad`` baseline."""
+    weight = adapter.model.get_input_embeddings().weight
+    with torch.no_grad():
+        weight[adapter.tokenizer.unk_token_id] = weight[adapter.tokenizer.pad_token_id]
+
+
+def assert_close_scaled(ours: torch.Tensor, ref: torch.Tensor, tol: float = 1e-4) -> None:
+    """``|ours - ref| <= tol * min(1, max|ref|)`` everywhere.
+
+    Raw gradients of a tiny random model are ~1e-3, where a flat 1e-4 would pass almost
+    anything; relative to the reference's scale the check stays meaningful (and is never
+    looser than an absolute ``tol``).
+    """
+    ours, ref = ours.detach(), ref.detach()
+    assert ours.shape == ref.shape, (ours.shape, ref.shape)
+    scale = float(ref.abs().max())
+    assert scale > 0, "reference is all zeros: the comparison would prove nothing"
+    diff = float((ours.double() - ref.double()).abs().max())
+    assert diff <= tol * min(1.0, scale), f"max |diff| {diff:.3g} > {tol:g} x scale {scale:.3g}"
+
+
+def raw_by_step(method, inputs, objective) -> dict[tuple[int, int], torch.Tensor]:
+    """{(row, step): raw [P, H]} from a gradient method's ``raw_steps``."""
+    out = {}
+    for step in method.raw_steps(inputs, objective):
+        for j, row in enumerate(step.rows.tolist()):
+            out[(row, step.step)] = step.raw[j]
+    return out
