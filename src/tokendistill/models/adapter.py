@@ -92,7 +92,7 @@ class ModelAdapter(ABC):
 
     def _target_tokens(self, target: str) -> list[int]:
         ids = self.tokenizer(self._target_text(target), add_special_tokens=False)["input_ids"]
-        return [*list(ids[:self.max_target_tokens - 1]), self.tokenizer.eos_token_id]
+        return [*list(ids[: self.max_target_tokens - 1]), self.tokenizer.eos_token_id]
 
     def _prompt_suffix_ids(self) -> list[int]:
         return []

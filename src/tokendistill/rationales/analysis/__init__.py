@@ -7,6 +7,7 @@ from tokendistill.rationales.analysis.agreement import (
     rankdata,
     spearman,
 )
+from tokendistill.rationales.analysis.evidence import EvidenceResult, evidence_hits
 from tokendistill.rationales.analysis.faithfulness import (
     FaithfulnessResult,
     ScoreFn,
@@ -33,6 +34,7 @@ from tokendistill.rationales.analysis.table import (
 
 __all__ = [
     "Agreement",
+    "EvidenceResult",
     "FaithfulnessResult",
     "OverlapResult",
     "ScoreFn",
@@ -40,6 +42,7 @@ __all__ = [
     "analysis_table",
     "comprehensiveness",
     "content_regions",
+    "evidence_hits",
     "faithfulness",
     "gold_answer_words",
     "gold_overlap",

@@ -106,7 +106,7 @@ def keep_only(text: str, kept: Sequence[Span], regions: Sequence[Span]) -> str:
     return "".join(out)
 
 
-def _random_units(pool: list[Unit], count: int, seed: int, example_id: str) -> list[Unit]:
+def random_units(pool: list[Unit], count: int, seed: int, example_id: str) -> list[Unit]:
     digest = int.from_bytes(hashlib.sha256(example_id.encode("utf-8")).digest()[:8], "little")
     rng = np.random.default_rng([seed, digest])
     picks = rng.choice(len(pool), size=min(count, len(pool)), replace=False) if pool else []
@@ -192,7 +192,7 @@ def faithfulness(
         if not top:
             n_empty += 1
             continue
-        rand = _random_units(selection.eligible(r), len(top), seed, r.example_id)
+        rand = random_units(selection.eligible(r), len(top), seed, r.example_id)
         regions = content_regions(r)
         row = [r.text]
         for metric in metrics:

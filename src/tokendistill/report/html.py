@@ -1,0 +1,167 @@
+"""The self-contained HTML report and its metrics.json."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from tokendistill.artifacts import atomic_write_text
+from tokendistill.report import plots
+from tokendistill.report.data import ReportData, wilson_interval
+from tokendistill.report.heatmap import render_heatmap
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:.3em .7em;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.4em .8em;margin:.4em 0}
+.heat{border:1px solid #e3e3e3;border-radius:6px;padding:.5em .8em;margin:.6em 0}
+.heat .meta{font-size:.85em;color:#555;margin-bottom:.3em}.heat .text{font-family:ui-monospace,monospace;
+font-size:.9em}.sel{text-decoration:underline 2px #222}.tpl{color:#999}
+img{max-width:100%}pre{background:#f6f6f6;padding:.8em;overflow-x:auto;font-size:.8em}
+.muted{color:#777;font-size:.9em}
+"""
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None or value != value else f"{100 * value:.1f}"
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _accuracy_section(data: ReportData) -> str:
+    teacher = data.teacher
+    t_acc, t_n = teacher.get("test_accuracy"), teacher.get("n_test", 0)
+    t_ci = wilson_interval(t_acc, t_n) if t_acc is not None and t_n else None
+    rows = [
+        [
+            "<b>teacher</b> " + html.escape(str(teacher.get("model", ""))),
+            "–",
+            _pct(teacher.get("valid_accuracy")),
+            _pct(t_acc),
+            f"[{_pct(t_ci[0])}, {_pct(t_ci[1])}]" if t_ci else "–",
+            "1",
+        ]
+    ]
+    for s in data.students:
+        seeds = len(s.test_accuracy)
+        rows.append(
+            [
+                html.escape(s.name)
+                + (f' <span class="muted">{html.escape(s.detail)}</span>' if s.detail else ""),
+                html.escape(s.mode),
+                _pct(sum(s.valid_accuracy) / len(s.valid_accuracy)) if s.valid_accuracy else "–",
+                f"{_pct(s.mean)} ± {_pct(s.std)}" if seeds > 1 else _pct(s.mean),
+                f"[{_pct(s.ci95[0])}, {_pct(s.ci95[1])}]",
+                str(seeds),
+            ]
+        )
+    headers = ["model", "mode", "valid acc (%)", "test acc (%)", "95% interval", "seeds"]
+    img = plots.accuracy_bars(data.students, teacher.get("test_accuracy")) if data.students else ""
+    chart = f'<img alt="accuracy chart" src="data:image/png;base64,{img}">' if img else ""
+    return "<h2>Accuracy</h2>" + _table(headers, rows) + chart
+
+
+def _rows_table(items: list[dict]) -> str:
+    headers = list(items[0].keys())
+    return _table(headers, [[html.escape(_fmt(r[h])) for h in headers] for r in items])
+
+
+def _img(b64: str, alt: str) -> str:
+    return f'<img alt="{alt}" src="data:image/png;base64,{b64}">'
+
+
+def _evidence_section(data: ReportData) -> str:
+    if not data.evidence:
+        return ""
+    out = ["<h2>Planted evidence found by the top-k words</h2>", _rows_table(data.evidence)]
+    if data.evidence_sweep:
+        plot = plots.k_sweep(data.evidence_sweep, "planted-evidence hit rate (%)")
+        out.append(_img(plot, "evidence k sweep"))
+    return "".join(out)
+
+
+def _overlap_section(data: ReportData) -> str:
+    if not data.overlap:
+        return ""
+    if data.gold_in_input == 0:
+        return (
+            '<h2>Gold-answer overlap</h2><p class="muted">Not applicable: no example\'s gold answer '
+            "appears in its input, so no selection can contain it.</p>"
+        )
+    ceiling = (
+        "" if data.gold_in_input is None else f" (ceiling: {_pct(data.gold_in_input)}% of inputs contain it)"
+    )
+    out = [
+        "<h2>Gold-answer overlap of the selected words</h2>",
+        '<p class="muted">Share of examples whose selected words include a word of the gold answer'
+        f"{ceiling}; the paper reports 68% for its top-5 tokens.</p>",
+        _rows_table(data.overlap),
+    ]
+    if data.k_sweep:
+        out.append(_img(plots.k_sweep(data.k_sweep, "gold-answer overlap (%)"), "k sweep"))
+    return "".join(out)
+
+
+def _rationale_sections(data: ReportData) -> str:
+    out = [_evidence_section(data), _overlap_section(data)]
+    if data.faithfulness:
+        out.append(
+            '<h2>Faithfulness on the teacher</h2><p class="muted">Change in the teacher\'s target '
+            "probability (per-token geometric mean) when the top-k words are removed (comprehensiveness: "
+            "higher is more faithful) or are all that is kept (sufficiency: lower is more faithful), "
+            "against k random words from the same pool.</p>" + _rows_table(data.faithfulness)
+        )
+    if data.agreement:
+        out.append("<h2>Method agreement</h2>" + _rows_table(data.agreement))
+    if data.heatmaps:
+        out.append("<h2>Token heatmaps</h2>")
+        out.append(
+            '<p class="muted">Shading: |score| relative to the example\'s largest content score; '
+            "underlined: selected rationale words; grey: template text (never selected).</p>"
+        )
+        out.extend(render_heatmap(h) for h in data.heatmaps)
+    return "".join(out)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def render_report(data: ReportData) -> str:
+    notes = "".join(f'<div class="note">{html.escape(n)}</div>' for n in data.task_notes)
+    curves = ""
+    if data.curves:
+        img = plots.training_curves(data.curves)
+        curves = f'<h2>Training curves</h2><img alt="training curves" src="data:image/png;base64,{img}">'
+    timing = ""
+    if data.stage_seconds:
+        rows = [[html.escape(k), f"{v:.1f}"] for k, v in data.stage_seconds.items()]
+        timing = "<h2>Stage wall time</h2>" + _table(["stage", "seconds"], rows)
+    config = f"<h2>Configuration</h2><pre>{html.escape(data.config_text)}</pre>" if data.config_text else ""
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(data.title)}</title>"
+        f"<style>{_STYLE}</style></head><body><h1>{html.escape(data.title)}</h1>"
+        f'<p class="muted">task: {html.escape(data.task)}</p>{notes}'
+        f"{_accuracy_section(data)}{_rationale_sections(data)}{curves}{timing}{config}</body></html>"
+    )
+
+
+def write_report(data: ReportData, out_dir: Path) -> Path:
+    """Write ``report.html`` and ``metrics.json`` into ``out_dir`` atomically; return the HTML path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_dir / "metrics.json", json.dumps(data.to_json(), indent=2, default=str))
+    path = out_dir / "report.html"
+    atomic_write_text(path, render_report(data))
+    return path

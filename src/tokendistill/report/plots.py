@@ -1,0 +1,70 @@
+"""Matplotlib figures for the report, returned as base64 PNG so the HTML is self-contained."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: reports are built on servers without a display
+import matplotlib.pyplot as plt
+
+from tokendistill.report.data import AccuracySummary
+
+
+def _to_base64(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def accuracy_bars(students: list[AccuracySummary], teacher_accuracy: float | None) -> str:
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(students) + 1.4))
+    names = [s.name for s in students]
+    means = [100 * s.mean for s in students]
+    errors = [
+        [100 * (s.mean - s.ci95[0]) for s in students],
+        [100 * (s.ci95[1] - s.mean) for s in students],
+    ]
+    ax.barh(names, means, xerr=errors, color="#4C78A8", capsize=3)
+    if teacher_accuracy is not None:
+        ax.axvline(100 * teacher_accuracy, color="#E45756", linestyle="--", label="teacher")
+        ax.legend(loc="lower right")
+    ax.invert_yaxis()
+    ax.set_xlabel("test accuracy (%) with 95% interval")
+    ax.set_xlim(0, 100)
+    return _to_base64(fig)
+
+
+def k_sweep(sweep: dict[str, dict[int, float | None]], ylabel: str) -> str:
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for method, points in sorted(sweep.items()):
+        ks = sorted(k for k, v in points.items() if v is not None)
+        style = {"linestyle": "--", "color": "grey"} if method.startswith("chance") else {"marker": "o"}
+        ax.plot(ks, [100 * points[k] for k in ks], label=method, **style)
+    ax.set_xlabel("k (selected words)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 105)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    return _to_base64(fig)
+
+
+def training_curves(curves: dict[str, dict[str, list[tuple[float, float]]]]) -> str:
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
+    for name, series in sorted(curves.items()):
+        if series.get("loss"):
+            steps, values = zip(*series["loss"], strict=True)
+            loss_ax.plot(steps, values, label=name)
+        if series.get("valid_accuracy"):
+            steps, values = zip(*series["valid_accuracy"], strict=True)
+            acc_ax.plot(steps, [100 * v for v in values], marker=".", label=name)
+    loss_ax.set_title("training loss")
+    acc_ax.set_title("validation accuracy (%)")
+    for ax in (loss_ax, acc_ax):
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    acc_ax.legend(fontsize=7)
+    return _to_base64(fig)

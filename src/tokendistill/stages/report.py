@@ -1,0 +1,128 @@
+"""Stage 7: collect every artifact's figures into metrics.json and one HTML page."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+from tokendistill.attribution.result import TokenAttribution
+from tokendistill.config import Config
+from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData
+from tokendistill.report.html import write_report
+from tokendistill.stages.select import selection_of
+from tokendistill.stages.students import StudentOutputs
+from tokendistill.stages.teacher import TeacherOutputs
+from tokendistill.tasks import TaskData
+
+
+def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
+    grouped: dict[str, list[StudentOutputs]] = defaultdict(list)
+    for out in outputs:
+        grouped[out.student.name].append(out)
+    summaries = []
+    for name, runs in grouped.items():
+        student = runs[0].student
+        detail = student.labels + " labels" if student.mode == "standard" else _rationale_detail(student)
+        summaries.append(
+            AccuracySummary(
+                name=name,
+                mode=student.mode,
+                seeds=[r.seed for r in runs],
+                test_accuracy=[r.metrics["test"]["accuracy"] for r in runs],
+                valid_accuracy=[r.metrics["valid"]["best_accuracy"] or 0.0 for r in runs],
+                n_test=int(runs[0].metrics["test"].get("n", 0)),
+                detail=detail,
+            )
+        )
+    return summaries
+
+
+def _rationale_detail(student) -> str:
+    r = student.rationale
+    what = r.method if r.source == "attribution" else r.source
+    k = f", k={r.k}" if r.k else ""
+    return f"{what}{k}, α={student.alpha}"
+
+
+def heatmaps(config: Config, attributions: dict[str, list[TokenAttribution]]) -> list[HeatmapExample]:
+    selection = selection_of(config)
+    out = []
+    for method, records in attributions.items():
+        if method == "random":
+            continue
+        for record in [r for r in records if r.finite][: config.analysis.heatmaps]:
+            chosen = selection.select(record, config.selection.k, on_nonfinite="empty")
+            out.append(
+                HeatmapExample(
+                    example_id=record.example_id,
+                    text=record.text,
+                    offsets=record.offsets,
+                    scores=record.scores,
+                    content=record.content,
+                    selected=list(chosen.spans),
+                    gold=record.gold,
+                    teacher_answer=record.teacher_answer,
+                    method=method,
+                )
+            )
+        break  # one method's heatmaps keep the page readable; the analyses compare methods
+    return out
+
+
+def curves(outputs: list[StudentOutputs]) -> dict:
+    out = {}
+    for o in outputs:
+        history = o.metrics.get("valid", {}).get("history", [])
+        series = {"valid_accuracy": [(h["step"], h["accuracy"]) for h in history]}
+        if o.metrics.get("loss_history"):
+            series["loss"] = [(h["step"], h["loss"]) for h in o.metrics["loss_history"]]
+        out[f"{o.student.name} (seed {o.seed})"] = series
+    return out
+
+
+def build_report(
+    config: Config,
+    config_text: str,
+    data: TaskData,
+    teacher: TeacherOutputs,
+    students: list[StudentOutputs],
+    attributions: dict[str, list[TokenAttribution]],
+    analysis: dict,
+    timings: dict[str, float],
+) -> ReportData:
+    teacher_row = {
+        "model": config.teacher.model.name,
+        "n_test": len(data.test),
+        "valid_accuracy": teacher.metrics["valid"]["best_accuracy"],
+        "test_accuracy": teacher.metrics["test"]["accuracy"],
+    }
+    sizes = ", ".join(f"{k} {v:,}" for k, v in data.sizes().items())
+    return ReportData(
+        title=config.title,
+        task=f"{data.task} ({sizes})",
+        task_notes=list(data.notes),
+        teacher=teacher_row,
+        students=student_summaries(students),
+        overlap=analysis["overlap"],
+        evidence=analysis.get("evidence", []),
+        k_sweep=analysis["k_sweep"],
+        evidence_sweep=analysis.get("evidence_sweep", {}),
+        gold_in_input=analysis.get("gold_in_input"),
+        faithfulness=analysis["faithfulness"],
+        agreement=analysis["agreement"],
+        heatmaps=heatmaps(config, attributions),
+        curves=curves(students),
+        stage_seconds=timings,
+        config_text=config_text,
+    )
+
+
+def write_run_report(report: ReportData, run_dir: Path) -> Path:
+    return write_report(report, run_dir / "report")
+
+
+def config_as_text(config: Config) -> str:
+    return yaml.safe_dump(json.loads(config.model_dump_json()), sort_keys=False)
