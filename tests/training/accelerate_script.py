@@ -14,9 +14,9 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 from accelerate.utils import gather_object
-from conftest import TEST, TRAIN, VALID, ExactMatch, animal_rationales  # this folder is on sys.path
 from transformers import PreTrainedTokenizerFast
 
+from conftest import TEST, TRAIN, VALID, ExactMatch, animal_rationales  # this folder is on sys.path
 from tokendistill.models.tiny import tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, train_model
 from tokendistill.training.losses import task_token_counts
