@@ -1,44 +1,28 @@
-"""Atomic writes of evaluation artifacts: a temp file in the same folder, then a rename.
+"""JSON and JSON Lines files for evaluation outputs, written atomically.
 
-A reader (or a resumed run) therefore sees either the previous file or the complete new
-one, never a half-written file from a killed process.
+A reader (or a resumed run) sees either the previous file or the complete new one, never a
+half-written file from a killed process (``tokendistill.artifacts`` does the temp + rename).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (parents are created)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+from tokendistill.artifacts import atomic_write_text
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """One JSON document, indented, keys in insertion order."""
-    return write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_jsonl(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> Path:
     """JSON Lines: one object per line."""
-    return write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    return atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
