@@ -51,6 +51,7 @@ def _run(config_path: Path, overrides: list[str] | None, until: str) -> None:
     from tokendistill.tasks import DataError
 
     config = _load(config_path, overrides)
+    _quiet_libraries()
     try:
         result = run_pipeline(config, until=until, console=console)
     except (ConfigError, DataError, ModelSpecError) as err:
@@ -59,6 +60,14 @@ def _run(config_path: Path, overrides: list[str] | None, until: str) -> None:
     console.print(f"[bold green]done[/bold green]: {done}; run directory {result.run_dir}")
     if result.report_path:
         console.print(f"report: {result.report_path}")
+
+
+def _quiet_libraries() -> None:
+    """The pipeline reports its own progress; library progress bars and info logs are noise."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 @app.command()

@@ -13,6 +13,7 @@ from tokendistill.stages.context import Artifact, RunContext, drop_incomplete_ch
 from tokendistill.stages.models import adapter_for, build_model
 from tokendistill.stages.teacher import corpus
 from tokendistill.tasks import Task, TaskData
+from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import build_rows
 from tokendistill.training.run import CHECKPOINTS, train_model
 
@@ -77,6 +78,8 @@ def run_student(
             work / "train",
             hints=hints,
             resume_from_checkpoint=True,
+            quiet=True,
+            callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],
         )
         shutil.copy(result.metrics_path, out / "metrics.json")
         shutil.copy(result.predictions_path, out / "test_predictions.jsonl")

@@ -15,6 +15,7 @@ from tokendistill.models.adapter import ModelAdapter
 from tokendistill.stages.context import Artifact, RunContext, drop_incomplete_checkpoints
 from tokendistill.stages.models import TINY, adapter_for, build_model, load_saved
 from tokendistill.tasks import Task, TaskData
+from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import build_rows, label_prompts
 from tokendistill.training.run import CHECKPOINTS, train_model
 
@@ -60,6 +61,8 @@ def run_teacher(
                 training,
                 work / "train",
                 resume_from_checkpoint=True,
+                quiet=True,
+                callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],
             )
             shutil.copytree(result.model_dir, out / "model")
             metrics = json.loads(result.metrics_path.read_text())

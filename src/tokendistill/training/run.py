@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
+from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from tokendistill.evaluation.io import write_json, write_jsonl
@@ -63,6 +64,7 @@ def train_model(
     hints: Mapping[str, str] | None = None,
     resume_from_checkpoint: bool | str | None = None,
     callbacks: Sequence[TrainerCallback] = (),
+    quiet: bool = False,
 ) -> TrainResult:
     """Train on ``rows_train``, keep the checkpoint with the best validation accuracy, then
     predict the test examples once with it.
@@ -71,6 +73,8 @@ def train_model(
     ``hints`` (example id -> rationale) feeds the valid/test inputs of mode 'hints'.
     ``resume_from_checkpoint``: a checkpoint folder, or True for the latest one in
     ``output_dir`` (a fresh start when there is none, so a pipeline can always pass True).
+    ``quiet`` drops the Trainer's printed log dictionaries (pass a callback such as
+    ``progress.EvalLine`` to report progress instead).
     Call on every process when launched with ``accelerate launch``.
     """
     adapter = model if isinstance(model, ModelAdapter) else make_adapter(model, _required(tokenizer))
@@ -91,6 +95,8 @@ def train_model(
         eval_mode=config.eval_mode,
         max_new_tokens=config.max_new_tokens,
     )
+    if quiet:
+        trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=_resume_point(resume_from_checkpoint, args.output_dir))
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, config.mode, hints))
