@@ -45,9 +45,10 @@ def _describe(error: dict, source: str, lines: dict[tuple, int], overridden: Seq
             break
     key = ".".join(str(p) for p in loc) or "<root>"
     where = f"{source}, line {line}" if line else source
-    # A value that came from --set is not on the file's line: name the override instead.
+    # A value that came from --set (or a section an override created) is on no line of the
+    # file: name the override instead.
     for path in overridden:
-        if path and loc[: len(path)] == path:
+        if path and (loc[: len(path)] == path or (path[: len(loc)] == loc and loc not in lines)):
             where = f"{source}, from --set" + ("" if path == loc else f" {'.'.join(str(p) for p in path)}")
     message = error["msg"]
     if error["type"] == "extra_forbidden":

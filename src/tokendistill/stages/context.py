@@ -81,19 +81,3 @@ class RunContext:
 
     def done_info(self, artifact: Artifact) -> dict:
         return json.loads((artifact.path / DONE).read_text())
-
-
-def drop_incomplete_checkpoints(checkpoint_dir: Path) -> None:
-    """Delete Trainer checkpoints that a kill left half-written, before resuming.
-
-    The Trainer writes ``checkpoint-N/`` in place, ``trainer_state.json`` last. Resuming picks
-    the highest N, and one without a readable state fails ("Can't find a valid checkpoint")
-    on every later run; without it, resuming starts from the last complete checkpoint.
-    """
-    if not checkpoint_dir.is_dir():
-        return
-    for folder in checkpoint_dir.glob("checkpoint-*"):
-        try:
-            json.loads((folder / "trainer_state.json").read_text())
-        except (OSError, ValueError):
-            shutil.rmtree(folder, ignore_errors=True)

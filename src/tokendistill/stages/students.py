@@ -9,13 +9,13 @@ from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_json, stable_hash
 from tokendistill.config import Config, StudentConfig
-from tokendistill.stages.context import Artifact, RunContext, drop_incomplete_checkpoints
+from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.models import adapter_for, build_model
 from tokendistill.stages.teacher import corpus
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import build_rows
-from tokendistill.training.run import CHECKPOINTS, train_model
+from tokendistill.training.run import train_model
 
 
 @dataclass
@@ -66,7 +66,6 @@ def run_student(
             teacher_labels=teacher_labels,
             alpha=student.alpha,
         )
-        drop_incomplete_checkpoints(work / "train" / CHECKPOINTS)
         result = train_model(
             adapter,
             None,

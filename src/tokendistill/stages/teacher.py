@@ -12,12 +12,12 @@ from tokendistill.config import Config
 from tokendistill.evaluation.io import write_jsonl
 from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.stages.context import Artifact, RunContext, drop_incomplete_checkpoints
+from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.models import TINY, adapter_for, build_model, load_saved
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import build_rows, label_prompts
-from tokendistill.training.run import CHECKPOINTS, train_model
+from tokendistill.training.run import train_model
 
 
 @dataclass
@@ -50,7 +50,6 @@ def run_teacher(
         training = teacher.training.model_copy(update={"mode": "standard", "seed": config.seeds[0]})
         if teacher.finetune:
             rows = build_rows(data.train, "standard")
-            drop_incomplete_checkpoints(work / "train" / CHECKPOINTS)
             result = train_model(
                 adapter,
                 None,

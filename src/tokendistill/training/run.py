@@ -12,12 +12,14 @@ Output folder::
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from accelerate import PartialState
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
@@ -172,6 +174,7 @@ def _write_outputs(
         for log in state.log_history
         if "eval_accuracy" in log
     ]
+    losses = [{"step": log["step"], "loss": log["loss"]} for log in state.log_history if "loss" in log]
     result = TrainResult(
         output_dir=out,
         model_dir=out / MODEL_DIR,
@@ -194,6 +197,7 @@ def _write_outputs(
                 "history": history,
             },
             "test": result.test_metrics,
+            "loss_history": losses,
             "global_step": result.global_step,
             "best_checkpoint": result.best_checkpoint,
             "config": config.model_dump(),
@@ -218,8 +222,28 @@ def _save_model_atomic(trainer: DistillTrainer, model_dir: Path) -> None:
 
 def _resume_point(resume: bool | str | None, checkpoint_dir: str) -> str | None:
     if resume is True:
-        return get_last_checkpoint(checkpoint_dir) if Path(checkpoint_dir).is_dir() else None
+        if not Path(checkpoint_dir).is_dir():
+            return None
+        state = PartialState()
+        if state.is_main_process:
+            drop_incomplete_checkpoints(Path(checkpoint_dir))
+        state.wait_for_everyone()
+        return get_last_checkpoint(checkpoint_dir)
     return resume or None
+
+
+def drop_incomplete_checkpoints(checkpoint_dir: Path) -> None:
+    """Delete Trainer checkpoints that a kill left half-written, before resuming.
+
+    The Trainer writes ``checkpoint-N/`` in place, ``trainer_state.json`` last. Resuming picks
+    the highest N, and one without a readable state fails ("Can't find a valid checkpoint")
+    on every later run; without it, resuming starts from the last complete checkpoint.
+    """
+    for folder in checkpoint_dir.glob("checkpoint-*"):
+        try:
+            json.loads((folder / "trainer_state.json").read_text())
+        except (OSError, ValueError):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _report_to(choice: str) -> str:

@@ -1,0 +1,137 @@
+"""Shared pieces of the pipeline tests: a shrunken config, runs in and out of process, kills."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+import yaml
+from rich.console import Console
+
+from tokendistill.config import Config
+from tokendistill.config_io import validate_config
+from tokendistill.pipeline import PipelineResult, run_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "src" / "tokendistill" / "demo.yaml"
+N_TRAIN = 32
+CHUNK = 4  # attribution examples per part file: N_TRAIN / CHUNK parts to kill between
+
+
+def small_config(
+    run_dir: Path, *, teacher: str = "tiny-causal", student: str = "tiny-causal"
+) -> dict[str, Any]:
+    """The demo shrunk to seconds: 32 training examples, 1-layer models of width 32, 2 epochs,
+    two attribution methods, a standard and a multitask student, one seed."""
+    training = {
+        "epochs": 2,
+        "learning_rate": 3.0e-3,
+        "batch_size": 8,
+        "eval_mode": "rank",
+        "report_to": "none",
+    }
+    return {
+        "title": "pipeline test",
+        "run_dir": str(run_dir),
+        "seeds": [0],
+        "task": {"name": "synthetic", "synthetic": {"n_train": N_TRAIN, "n_valid": 16, "n_test": 32}},
+        "teacher": {
+            "model": {"name": teacher, "tiny_size": 32, "tiny_layers": 1},
+            "training": {**training, "eval_steps": 4},
+        },
+        "attribution": {"methods": ["saliency", "random"], "chunk_size": CHUNK},
+        "selection": {"k": 3, "unit": "word", "filters": ["stopwords", "punctuation"], "order": "score"},
+        "student_model": {"name": student, "tiny_size": 32, "tiny_layers": 1},
+        # A checkpoint every 2 of the 8 steps: a kill can land between checkpoints.
+        "student_training": {**training, "eval_steps": 2},
+        "students": [
+            {"name": "standard", "mode": "standard"},
+            {
+                "name": "ours-saliency",
+                "mode": "multitask",
+                "rationale": {"source": "attribution", "method": "saliency"},
+            },
+        ],
+        "analysis": {"k_sweep": [1, 3], "faithfulness_examples": 8, "heatmaps": 2},
+    }
+
+
+def write_config(data: dict[str, Any], path: Path) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def run_in_process(data: dict[str, Any]) -> tuple[PipelineResult, str]:
+    """Run the whole pipeline here; returns the result and what it printed."""
+    out = io.StringIO()
+    result = run_pipeline(validate_config(data, Config), console=Console(file=out, width=200))
+    return result, out.getvalue()
+
+
+def comparable_metrics(run_dir: Path) -> dict[str, Any]:
+    """metrics.json without what legitimately differs between two runs of one config: the
+    stage timings, and the run directory inside the config echo."""
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics.pop("stage_seconds")
+    metrics["config_text"] = metrics["config_text"].replace(str(run_dir), "<run_dir>")
+    return metrics
+
+
+def subprocess_env() -> dict[str, str]:
+    """The child computes like this process: the thread count decides the order of float
+    sums, so a 2-thread child and a 1-thread test process train (slightly) different models."""
+    return {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "OMP_NUM_THREADS": str(torch.get_num_threads()),
+    }
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "tokendistill.cli", *args]
+
+
+def run_and_kill(config_path: Path, run_dir: Path, pattern: str, timeout: float = 240.0) -> list[Path]:
+    """Start ``tokendistill run`` and SIGKILL it as soon as ``run_dir.glob(pattern)`` matches.
+
+    Returns the matches seen at the kill. Fails if the run ends first or takes too long.
+    """
+    log_path = run_dir.parent / f"{run_dir.name}.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            cli("run", str(config_path)), stdout=log, stderr=subprocess.STDOUT, env=subprocess_env()
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            hits = sorted(run_dir.glob(pattern))
+            if hits:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return hits
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"the run ended (exit {proc.returncode}) before {pattern} appeared:\n"
+                    + log_path.read_text()[-3000:]
+                )
+            time.sleep(0.005)
+        pytest.fail(f"{pattern} did not appear within {timeout:.0f}s:\n" + log_path.read_text()[-3000:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def assert_same_metrics_as(baseline: Path, resumed: Path) -> None:
+    """The resumed run's metrics equal the uninterrupted run's, bit for bit (timings aside)."""
+    assert comparable_metrics(resumed) == comparable_metrics(baseline)

@@ -1,0 +1,155 @@
+"""The presets under configs/: every one validates, they set up the paper's comparison, and
+the paper presets run until they need the Hugging Face Hub, then stop with one sentence."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import huggingface_hub.constants
+import pytest
+from typer.testing import CliRunner
+
+from tokendistill.cli import app
+from tokendistill.config import Config
+from tokendistill.config_io import load_yaml_config
+from tokendistill.models.errors import ModelSpecError
+from tokendistill.pipeline import run_pipeline
+from tokendistill.tasks.config import default_data_dir
+
+from .helpers import DEMO, REPO, cli, subprocess_env
+
+CONFIGS = REPO / "configs"
+TASKS = ("anli1", "cqa", "esnli", "svamp")
+STUDENTS = ["standard", "distill", "dss-palm", "ours-saliency", "ours-ig", "random-5"]
+PRESETS = sorted(CONFIGS.rglob("*.yaml"))
+OFFLINE_ERROR = (
+    "could not reach the Hugging Face Hub to download google/flan-t5-xl; "
+    "check the network or pass a local folder."
+)
+
+
+def preset_id(path: Path) -> str:
+    return str(path.relative_to(REPO))
+
+
+def test_the_preset_families_are_complete() -> None:
+    for family in ("paper", "offline"):
+        assert sorted(p.stem for p in (CONFIGS / family).glob("*.yaml")) == sorted(TASKS)
+
+
+@pytest.mark.parametrize("path", [*PRESETS, DEMO], ids=preset_id)
+def test_preset_validates(path: Path) -> None:
+    config = load_yaml_config(path, Config)
+    assert config.title
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_paper_preset_is_the_papers_setup(task: str) -> None:
+    config = load_yaml_config(CONFIGS / "paper" / f"{task}.yaml", Config)
+    assert config.task.name == task and config.task.llm_rationales
+    assert config.teacher.model.name == "google/flan-t5-xl" and config.teacher.finetune
+    assert config.student_model.name == "google-t5/t5-small"
+    assert config.seeds == [0, 1, 2]
+    # The paper's rationale: raw top-5 tokens by score.
+    selection = config.selection
+    assert (selection.k, selection.unit, selection.filters, selection.order) == (5, "token", [], "score")
+    assert config.attribution.methods == ["saliency", "integrated_gradients", "random"]
+    assert [s.name for s in config.students] == STUDENTS
+    by_name = {s.name: s for s in config.students}
+    assert by_name["distill"].labels == "teacher" and by_name["standard"].labels == "gold"
+    assert by_name["dss-palm"].rationale.source == "llm"
+    assert by_name["ours-saliency"].rationale.method == "saliency"
+    assert by_name["ours-ig"].rationale.method == "integrated_gradients"
+    assert by_name["random-5"].rationale.source == "random"
+    assert all(s.alpha == 0.5 for s in config.students if s.mode == "multitask")
+    # Distilling Step-by-Step's training setup for the students.
+    training = config.student_training
+    assert (training.learning_rate, training.batch_size, training.max_steps) == (5e-5, 64, 10000)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_offline_preset_matches_the_paper_comparison(task: str) -> None:
+    paper = load_yaml_config(CONFIGS / "paper" / f"{task}.yaml", Config)
+    offline = load_yaml_config(CONFIGS / "offline" / f"{task}.yaml", Config)
+    assert offline.teacher.model.name == "smollm2-135m" and offline.teacher.finetune
+    assert offline.student_model.name == "smollm2-135m:layers=6"
+    assert offline.students == paper.students
+    assert offline.selection == paper.selection
+    assert offline.attribution.methods == paper.attribution.methods
+    assert offline.seeds == paper.seeds
+    mode = "generate" if task == "svamp" else "rank"
+    assert offline.teacher.training.eval_mode == offline.student_training.eval_mode == mode
+    assert offline.task.data_dir is None  # the default data folder
+
+
+# Split sizes the offline presets' comments promise (after the valid hold-out and trimming).
+OFFLINE_SIZES = {
+    "esnli": {"train": 2000, "valid": 300, "test": 1000},
+    "anli1": {"train": 900, "valid": 100, "test": 1000},
+    "cqa": {"train": 2000, "valid": 300, "test": 1221},
+    "svamp": {"train": 720, "valid": 80, "test": 200},
+}
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_offline_preset_prepares_the_documented_splits(task: str, tmp_path: Path) -> None:
+    if not (default_data_dir() / task).is_dir():
+        pytest.skip(f"no {task} data in {default_data_dir()}")
+    config = load_yaml_config(CONFIGS / "offline" / f"{task}.yaml", Config, [f"run_dir={tmp_path}"])
+    run_pipeline(config, until="prepare")
+    (done,) = tmp_path.glob(f"prepare/{task}-*/DONE.json")
+    assert json.loads(done.read_text())["summary"] == OFFLINE_SIZES[task]
+
+
+def paper_config(task: str, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A paper preset shrunk to 8 examples per split, writing into ``tmp_path``."""
+    data_dir = default_data_dir()
+    if not (data_dir / task).is_dir():
+        pytest.skip(f"no {task} data in {data_dir}")
+    overrides = [f"run_dir={tmp_path / 'run'}", f"task.data_dir={data_dir}", "task.max_examples=8"]
+    return CONFIGS / "paper" / f"{task}.yaml", overrides
+
+
+@pytest.fixture
+def empty_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A model already in the local HF cache would load (3B parameters); use an empty one."""
+    cache = tmp_path / "hf-cache"
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(cache))
+    return cache
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_paper_preset_stops_only_for_lack_of_network(
+    task: str, tmp_path: Path, empty_hub_cache: Path
+) -> None:
+    path, overrides = paper_config(task, tmp_path)
+    config = load_yaml_config(path, Config, overrides)
+    with pytest.raises(ModelSpecError) as err:
+        run_pipeline(config, until="teacher")
+    assert str(err.value) == OFFLINE_ERROR
+    # Everything before the teacher ran: the data were read, formatted and stored.
+    (prepared,) = (tmp_path / "run" / "prepare").glob(f"{task}-*/DONE.json")
+    assert prepared.is_file()
+
+
+def test_cli_run_prints_the_hub_error_in_one_line(tmp_path: Path, empty_hub_cache: Path) -> None:
+    path, overrides = paper_config("cqa", tmp_path)
+    args = ["run", str(path)] + [a for o in overrides for a in ("--set", o)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {OFFLINE_ERROR}\n"
+    assert "Traceback" not in result.output
+
+
+def test_cli_run_subprocess(tmp_path: Path) -> None:
+    """The installed command, as a user runs it: one line on stderr, no traceback."""
+    path, overrides = paper_config("cqa", tmp_path)
+    env = {**subprocess_env(), "HF_HOME": str(tmp_path / "hf-home")}
+    args = cli("run", str(path), *[a for o in overrides for a in ("--set", o)])
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1] == f"error: {OFFLINE_ERROR}"
+    assert "Traceback" not in done.stderr + done.stdout
