@@ -10,12 +10,11 @@ from pathlib import Path
 from tokendistill.artifacts import atomic_write_json, stable_hash
 from tokendistill.config import Config, StudentConfig
 from tokendistill.stages.context import Artifact, RunContext
+from tokendistill.stages.fit import fit
 from tokendistill.stages.models import adapter_for, build_model
 from tokendistill.stages.teacher import corpus
 from tokendistill.tasks import Task, TaskData
-from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import build_rows
-from tokendistill.training.run import train_model
 
 
 @dataclass
@@ -66,20 +65,7 @@ def run_student(
             teacher_labels=teacher_labels,
             alpha=student.alpha,
         )
-        result = train_model(
-            adapter,
-            None,
-            rows,
-            data.valid,
-            data.test,
-            task,
-            training,
-            work / "train",
-            hints=hints,
-            resume_from_checkpoint=True,
-            quiet=True,
-            callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],
-        )
+        result = fit(ctx, adapter, rows, task, data, training, work, hints)
         shutil.copy(result.metrics_path, out / "metrics.json")
         shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
         if rationales is not None:

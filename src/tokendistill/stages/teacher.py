@@ -13,11 +13,10 @@ from tokendistill.evaluation.io import write_jsonl
 from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.stages.context import Artifact, RunContext
+from tokendistill.stages.fit import fit
 from tokendistill.stages.models import TINY, adapter_for, build_model, load_saved
 from tokendistill.tasks import Task, TaskData
-from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import build_rows, label_prompts
-from tokendistill.training.run import train_model
 
 
 @dataclass
@@ -50,19 +49,7 @@ def run_teacher(
         training = teacher.training.model_copy(update={"mode": "standard", "seed": config.seeds[0]})
         if teacher.finetune:
             rows = build_rows(data.train, "standard")
-            result = train_model(
-                adapter,
-                None,
-                rows,
-                data.valid,
-                data.test,
-                task,
-                training,
-                work / "train",
-                resume_from_checkpoint=True,
-                quiet=True,
-                callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],
-            )
+            result = fit(ctx, adapter, rows, task, data, training, work)
             shutil.copytree(result.model_dir, out / "model")
             metrics = json.loads(result.metrics_path.read_text())
             shutil.copy(result.predictions_path, out / "test_predictions.jsonl")

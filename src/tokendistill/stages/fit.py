@@ -1,0 +1,42 @@
+"""Training as the teacher and student stages call it: resumable, with one-line progress."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tokendistill.models.adapter import ModelAdapter
+from tokendistill.stages.context import RunContext
+from tokendistill.tasks import Task, TaskData
+from tokendistill.training import TrainingConfig
+from tokendistill.training.progress import EvalLine
+from tokendistill.training.rows import TrainingRow
+from tokendistill.training.run import TrainResult, train_model
+
+
+def fit(
+    ctx: RunContext,
+    adapter: ModelAdapter,
+    rows: Sequence[TrainingRow],
+    task: Task,
+    data: TaskData,
+    training: TrainingConfig,
+    work: Path,
+    hints: Mapping[str, str] | None = None,
+) -> TrainResult:
+    """Train on ``rows``, select on ``data.valid``, test once on ``data.test``; checkpoints
+    live in ``work`` so a killed stage resumes from the last complete one."""
+    return train_model(
+        adapter,
+        None,
+        rows,
+        data.valid,
+        data.test,
+        task,
+        training,
+        work / "train",
+        hints=hints,
+        resume_from_checkpoint=True,
+        quiet=True,
+        callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],
+    )
