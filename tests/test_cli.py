@@ -86,3 +86,40 @@ def test_every_stage_is_a_command(runner: CliRunner) -> None:
     assert result.exit_code == 0
     for command in ("run", "validate", "prepare", "teacher", "attribute", "students", "demo", "analyze"):
         assert command in result.stdout
+
+
+def test_analyze_prints_the_overlap_table_and_writes_json(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    from tokendistill.attribution.result import TokenAttribution
+    from tokendistill.rationales.store import write_attributions
+
+    def record(i: int, gold: str, right: bool) -> TokenAttribution:
+        text = "which pet barks : dog or cat"
+        words = [(w, text.index(w)) for w in ("which", "pet", "barks", "dog", "or", "cat")]
+        scores = [0.1, 0.2, 0.3, 0.9 if right else 0.0, 0.05, 0.4]
+        return TokenAttribution(
+            example_id=str(i),
+            split="train",
+            text=text,
+            tokens=[w for w, _ in words],
+            offsets=[(s, s + len(w)) for w, s in words],
+            content=[True] * 6,
+            scores=scores,
+            target=gold,
+            teacher_answer=gold,
+            gold=gold,
+            teacher_correct=right,
+        )
+
+    path = write_attributions(
+        tmp_path / "a.parquet", [record(0, "dog", True), record(1, "dog", False)], {"method": "saliency"}
+    )
+    out = tmp_path / "table.json"
+    result = runner.invoke(app, ["analyze", str(path), "--k", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "gold-answer overlap" in result.stdout and "saliency" in result.stdout
+    rows = json.loads(out.read_text())["rows"]
+    by_k = {row["k"]: row for row in rows}
+    assert by_k[1]["overlap"] == 0.5 and by_k[1]["overlap_right"] == 1.0 and by_k[1]["overlap_wrong"] == 0.0
+    assert by_k[4]["overlap"] == 1.0
