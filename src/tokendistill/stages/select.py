@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, RationaleConfig
+from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.select import Selection
 from tokendistill.tasks import Example
 from tokendistill.training.rows import gold_answer_rationales, llm_rationales, random_word_rationales
@@ -62,11 +62,7 @@ def random_rationales(
 ) -> dict[str, str]:
     """k random units from the same eligible pool top-k draws from (the fair control):
     same unit, filters and template exclusion, in input order, seeded per example id."""
-    out = {}
-    for record in records:
-        pool = selection.eligible(record)
-        picked = sorted(
-            random.Random(f"{seed}:{record.example_id}").sample(range(len(pool)), min(k, len(pool)))
-        )
-        out[record.example_id] = " ".join(pool[i].text for i in picked)
-    return out
+    return {
+        r.example_id: " ".join(u.text for u in random_units(selection.eligible(r), k, seed, r.example_id))
+        for r in records
+    }

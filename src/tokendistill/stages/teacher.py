@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_json
 from tokendistill.config import Config
-from tokendistill.evaluation.io import write_jsonl
+from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.stages.context import Artifact, RunContext
@@ -66,10 +66,7 @@ def run_teacher(
     info = json.loads((artifact.path / "teacher.json").read_text())
     ref = info["model_ref"]
     model_ref = str(artifact.path / ref) if ref == "model" else ref
-    answers = {}
-    for line in (artifact.path / "train_answers.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        answers[row["id"]] = row["answer"]
+    answers = {row["id"]: row["answer"] for row in read_jsonl(artifact.path / "train_answers.jsonl")}
     return TeacherOutputs(artifact, model_ref, info["metrics"], answers)
 
 
