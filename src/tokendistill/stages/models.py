@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import torch
+from accelerate import PartialState
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from tokendistill.config import ModelConfig
@@ -45,7 +47,13 @@ def adapter_for(
     )
 
 
+def inference_device() -> torch.device:
+    """This process's accelerator (its own GPU under ``accelerate launch``), else the CPU."""
+    return PartialState().device
+
+
 def load_saved(folder: str, config: ModelConfig) -> ModelAdapter:
-    """An adapter over a model folder this pipeline saved (teacher or student)."""
+    """An adapter over a model folder this pipeline saved (teacher or student), placed on
+    the inference device so attribution and analysis run where the training did."""
     loaded = load_model(folder, trust_remote_code=config.trust_remote_code)
-    return adapter_for(loaded.model.eval(), loaded.tokenizer, config)
+    return adapter_for(loaded.model.eval().to(inference_device()), loaded.tokenizer, config)

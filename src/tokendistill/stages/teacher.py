@@ -14,7 +14,7 @@ from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.fit import fit
-from tokendistill.stages.models import TINY, adapter_for, build_model, load_saved
+from tokendistill.stages.models import TINY, adapter_for, build_model, inference_device, load_saved
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training.rows import build_rows, label_prompts
 
@@ -55,6 +55,7 @@ def run_teacher(
             shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
             model_ref = "model"
         else:
+            adapter.model.to(inference_device())
             metrics = _evaluate_as_is(adapter, task, data, training)
             model_ref = _save_or_reference(adapter, teacher.model.name, out)
         answers = _answers(adapter, task, data, training)
