@@ -1,14 +1,16 @@
-"""A short real training run on e-SNLI: MiniLM warm-started encoder-decoder, gold labels.
+"""A short real training run of one model on one task (default: MiniLM encoder-decoder on
+e-SNLI, gold labels); also the pilot that picks the offline presets' student on validation.
 
-Trains on the first N e-SNLI train rows, evaluates validation accuracy every ``--eval-steps``
-(rank classification over entailment / neutral / contradiction by default), keeps the best
-checkpoint, predicts the test rows once with it, and prints a markdown snippet for
-benchmarks/RESULTS.md. Minutes on a CPU, not hours: figures are far below the paper's
-(which trains on all 549k rows), and are a smoke test of the training stack on real data.
+Trains on the first N train rows, evaluates validation accuracy every ``--eval-steps`` (rank
+classification over the task's answers by default: entailment / neutral / contradiction, or
+each CommonsenseQA question's five choices), keeps the best checkpoint, predicts the test
+rows once with it, and prints a markdown snippet for benchmarks/RESULTS.md. Minutes on a CPU,
+not hours: figures are far below the paper's, which trains on full datasets.
 
-Data: ``$TOKENDISTILL_DATA`` or ``<repo>/../shared/data`` (``esnli/`` in the DSS layout).
+Data: ``$TOKENDISTILL_DATA`` or ``<repo>/../shared/data`` (the DSS layout).
 
-    .venv/bin/python benchmarks/esnli_training_run.py --output-dir runs/esnli_training_run
+    .venv/bin/python benchmarks/training_run.py --output-dir runs/training_run
+    .venv/bin/python benchmarks/training_run.py --task cqa --model "smollm2-135m:layers=6"
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tokendistill.training import TrainingConfig, build_rows, llm_rationales, tr
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--task", choices=["esnli", "anli1", "cqa", "svamp"], default="esnli")
     parser.add_argument("--model", default="minilm-encdec")
     parser.add_argument("--mode", choices=["standard", "multitask"], default="standard")
     parser.add_argument("--train-rows", type=int, default=2000)
@@ -42,7 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--eval-mode", choices=["rank", "generate"], default="rank")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output-dir", type=Path, default=Path("runs/esnli_training_run"))
+    parser.add_argument("--max-new-tokens", type=int, default=16, help="for --eval-mode generate")
+    parser.add_argument("--output-dir", type=Path, default=Path("runs/training_run"))
     return parser.parse_args(argv)
 
 
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> dict:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
     task_config = TaskConfig(
-        name="esnli",
+        name=args.task,
         llm_rationales=args.mode == "multitask",
         max_examples={"train": args.train_rows, "valid": args.valid_rows, "test": args.test_rows},
     )
@@ -70,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
         eval_batch_size=32,
         eval_steps=args.eval_steps,
         eval_mode=args.eval_mode,
-        max_new_tokens=8,
+        max_new_tokens=args.max_new_tokens,
         logging_steps=20,
         seed=args.seed,
     )
@@ -78,6 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
         loaded.model, loaded.tokenizer, rows, data.valid, data.test, task, config, args.output_dir
     )
     figures = {
+        "task": args.task,
         "model": args.model,
         "parameters": loaded.num_parameters,
         "mode": args.mode,
@@ -105,11 +110,11 @@ def _majority_share(examples) -> float:
 
 
 def markdown_snippet(figures: dict, argv: list[str]) -> str:
-    command = " ".join([".venv/bin/python benchmarks/esnli_training_run.py", *map(shlex.quote, argv)])
+    command = " ".join([".venv/bin/python benchmarks/training_run.py", *map(shlex.quote, argv)])
     history = ", ".join(f"{h['step']}: {h['accuracy']:.3f}" for h in figures["valid_history"])
     return "\n".join(
         [
-            f"### e-SNLI short training run ({figures['mode']}, {figures['model']})",
+            f"### {figures['task']} short training run ({figures['mode']}, {figures['model']})",
             "",
             "```bash",
             command,
@@ -118,7 +123,7 @@ def markdown_snippet(figures: dict, argv: list[str]) -> str:
             "| figure | value |",
             "|---|---|",
             f"| model | {figures['model']} ({figures['parameters'] / 1e6:.1f}M parameters) |",
-            f"| train rows (first N of esnli_train_first10k) | {figures['train_rows']:,} |",
+            f"| train rows (the first N) | {figures['train_rows']:,} |",
             f"| optimizer steps | {figures['optimizer_steps']} |",
             f"| validation accuracy by step ({figures['valid_rows']} rows) | {history} |",
             f"| best step (selected on validation) | {figures['best_step']} |",
