@@ -117,6 +117,9 @@ def overlap_table(metrics: dict, k: int) -> list[str]:
     if not rows:
         return []
     gold_in_input = metrics.get("gold_in_input")
+    if gold_in_input == 0:
+        never = "not applicable, the gold answer never appears in the input"
+        return [f"Gold answer among the top-{k} tokens: {never}."]
     lines = [
         f"Gold answer among the top-{k} tokens (share of training examples; "
         f"the gold answer appears in the input for {_pct(gold_in_input)} %):",
@@ -130,6 +133,36 @@ def overlap_table(metrics: dict, k: int) -> list[str]:
             f"{_pct(r['teacher wrong'])} ({r['n wrong']}) |"
         )
     return lines
+
+
+def faithfulness_table(metrics: dict) -> list[str]:
+    """Does removing the top-k hurt the teacher more than removing k random tokens?"""
+    rows = metrics.get("faithfulness") or []
+    if not rows:
+        return []
+    lines = [
+        f"Faithfulness to the teacher ({rows[0]['examples']} training examples, drop in the probability of "
+        f"its answer; comprehensiveness: top-{rows[0]['k']} removed, higher is better; sufficiency: only "
+        "they kept, lower is better):",
+        "",
+        "| method | comprehensiveness | same for random-k | sufficiency | same for random-k |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['method']} | {r['comprehensiveness']:.3f} | {r['comp. random-k']:.3f} | "
+            f"{r['sufficiency']:.3f} | {r['suff. random-k']:.3f} |"
+        )
+    return lines
+
+
+def agreement_lines(metrics: dict) -> list[str]:
+    rows = [r for r in metrics.get("agreement") or [] if "random" not in r["methods"]]
+    cells = []
+    for r in rows:
+        jaccard = next(v for key, v in r.items() if key.endswith("Jaccard"))
+        cells.append(f"{r['methods']}: top-k Jaccard {jaccard:.2f}, Spearman {r['Spearman']:.2f}")
+    return [f"Agreement between methods: {'; '.join(cells)}"] if cells else []
 
 
 def k_sweep_lines(metrics: dict, k: int) -> list[str]:
@@ -147,7 +180,7 @@ def k_sweep_lines(metrics: dict, k: int) -> list[str]:
             accs[k] = by_name[main]["mean"]
         cells = ", ".join(f"k={kk}: {_pct(a)}" for kk, a in sorted(accs.items()))
         lines.append(f"Student k-sweep ({base}, test accuracy %): {cells}")
-    overlap = metrics.get("k_sweep", {})
+    overlap = metrics.get("k_sweep", {}) if metrics.get("gold_in_input") != 0 else {}
     for method in ("saliency", "integrated_gradients", "random"):
         if method in overlap:
             cells = ", ".join(f"k={kk}: {_pct(v)}" for kk, v in overlap[method].items())
@@ -171,6 +204,7 @@ def task_section(task: str, metrics: dict, command: str, k: int) -> str:
     lines += ["```bash", command, "```", ""]
     lines += student_table(metrics)
     lines += ["", *overlap_table(metrics, k), ""]
+    lines += [*faithfulness_table(metrics), "", *agreement_lines(metrics), ""]
     lines += [*k_sweep_lines(metrics, k), "", stage_times(metrics), ""]
     return "\n".join(lines)
 
