@@ -28,6 +28,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -36,6 +38,8 @@ class Tier:
     tasks: tuple[str, ...]
     run_root: str
     overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Students left out, by name (a `students=[...]` override keeps the rest).
+    without: tuple[str, ...] = ()
     note: str = ""
 
 
@@ -54,17 +58,19 @@ TIERS: dict[str, Tier] = {
                 "task.max_examples={train: 2000, valid: 300, test: 1000}",
                 "teacher.training.epochs=1",
                 "attribution.options.integrated_gradients.n_steps=4",
-                "student_training.epochs=1",
+                "student_training.epochs=2",
             ),
             "cqa": (
                 *_CPU_COMMON,
                 "task.max_examples={train: 1000, valid: 200}",
                 "teacher.training.epochs=1",
                 "attribution.options.integrated_gradients.n_steps=4",
-                "student_training.epochs=1",
+                "student_training.epochs=2",
             ),
         },
-        note="1 seed, trimmed splits, 1 epoch each, integrated gradients with 4 steps",
+        without=("ours-saliency-k",),
+        note="1 seed, trimmed splits, 1 teacher epoch, 2 student epochs, 4-step integrated gradients, "
+        "no student k-sweep",
     ),
     "gpu": Tier(
         tasks=("esnli", "anli1", "cqa", "svamp"),
@@ -74,8 +80,14 @@ TIERS: dict[str, Tier] = {
 }
 
 
-def tier_overrides(tier: Tier, task: str) -> list[str]:
-    return [*tier.overrides.get(task, ()), f"run_dir={tier.run_root}/{task}"]
+def tier_overrides(tier: Tier, task: str, config_path: Path) -> list[str]:
+    out = [*tier.overrides.get(task, ()), f"run_dir={tier.run_root}/{task}"]
+    students = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("students", [])
+    kept = [s for s in students if s.get("name") not in tier.without]
+    if len(kept) != len(students):
+        flow = yaml.safe_dump(kept, default_flow_style=True, width=10**9, sort_keys=False).strip()
+        out.append(f"students={flow}")
+    return out
 
 
 def cli_command(config_path: Path, overrides: list[str]) -> str:
@@ -216,7 +228,7 @@ def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
     from tokendistill.pipeline import run_pipeline
 
     path = configs / f"{task}.yaml"
-    overrides = tier_overrides(tier, task)
+    overrides = tier_overrides(tier, task, path)
     command = cli_command(path, overrides)
     if print_commands:
         return command

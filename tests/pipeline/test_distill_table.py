@@ -57,8 +57,9 @@ CPU_TIER_SIZES = {
 def test_cpu_tier_prepares_its_documented_splits(task: str, tmp_path: Path) -> None:
     if not (default_data_dir() / task).is_dir():
         pytest.skip(f"no {task} data in {default_data_dir()}")
-    overrides = [*table.tier_overrides(table.TIERS["cpu"], task), f"run_dir={tmp_path}"]
-    config = load_yaml_config(REPO / "configs" / "offline" / f"{task}.yaml", Config, overrides)
+    path = REPO / "configs" / "offline" / f"{task}.yaml"
+    overrides = [*table.tier_overrides(table.TIERS["cpu"], task, path), f"run_dir={tmp_path}"]
+    config = load_yaml_config(path, Config, overrides)
     run_pipeline(config, until="prepare")
     (done,) = tmp_path.glob(f"prepare/{task}-*/DONE.json")
     assert json.loads(done.read_text())["summary"] == CPU_TIER_SIZES[task]
