@@ -37,13 +37,13 @@ table = load_script()
 )
 def test_every_tier_runs_a_valid_config(tier: str, task: str) -> None:
     spec = table.TIERS[tier]
-    config = load_yaml_config(
-        REPO / "configs" / "offline" / f"{task}.yaml", Config, table.tier_overrides(spec, task)
-    )
+    path = REPO / "configs" / "offline" / f"{task}.yaml"
+    full = load_yaml_config(path, Config)
+    config = load_yaml_config(path, Config, table.tier_overrides(spec, task, path))
     assert config.run_dir == Path(spec.run_root) / task
-    command = table.cli_command(
-        REPO / "configs" / "offline" / f"{task}.yaml", table.tier_overrides(spec, task)
-    )
+    # The tier leaves out the students it names and keeps the others exactly as configured.
+    assert config.students == [s for s in full.students if s.name not in spec.without]
+    command = table.cli_command(path, table.tier_overrides(spec, task, path))
     assert command.startswith(f"tokendistill run configs/offline/{task}.yaml --set ")
 
 
@@ -82,7 +82,7 @@ def test_table_of_a_run_and_a_cached_rerun(tmp_path: Path, monkeypatch, capsys) 
     configs = tmp_path / "configs"
     configs.mkdir()
     write_config(sweep_config(tmp_path / "unused"), configs / "synthetic.yaml")
-    tier = dataclasses.replace(table.TIERS["cpu"], run_root=str(tmp_path / "runs"))
+    tier = dataclasses.replace(table.TIERS["cpu"], run_root=str(tmp_path / "runs"), without=())
     monkeypatch.setitem(table.TIERS, "cpu", tier)
     args = ["--tier", "cpu", "--tasks", "synthetic", "--configs", str(configs)]
 
