@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import torch
-from accelerate import PartialState
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from tokendistill.attribution.sharding import default_state
 from tokendistill.config import ModelConfig
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.loading import load_model
@@ -48,8 +48,10 @@ def adapter_for(
 
 
 def inference_device() -> torch.device:
-    """This process's accelerator (its own GPU under ``accelerate launch``), else the CPU."""
-    return PartialState().device
+    """This process's accelerator (its own GPU under ``accelerate launch``), else the CPU;
+    the same process state as attribution sharding, so the first caller cannot set it up
+    differently from the other."""
+    return default_state().device
 
 
 def load_saved(folder: str, config: ModelConfig) -> ModelAdapter:
