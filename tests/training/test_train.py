@@ -151,3 +151,26 @@ def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(toy, tmp_
     assert any(not torch.equal(best[n], last[n]) for n in best)
     for name, tensor in best.items():  # the test predictions came from the best checkpoint
         torch.testing.assert_close(test_calls[0][name], tensor, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0.8])
+def test_each_logged_step_reports_its_task_losses(toy, tmp_path, alpha):
+    """With one step per log, the packed loss is exactly alpha * label + (1 - alpha) * rationale
+    of the per-task token means logged next to it."""
+    config = _config(mode="multitask", alpha=alpha, max_steps=6, eval_steps=6, logging_steps=1)
+    result, _ = _run(toy, "seq2seq", tmp_path, mode="multitask", config=config)
+    history = json.loads(result.metrics_path.read_text())["loss_history"]
+    assert [h["step"] for h in history] == list(range(1, 7))
+    for h in history:
+        assert h["loss_label"] > 0 and h["loss_rationale"] > 0
+        recombined = alpha * h["loss_label"] + (1 - alpha) * h["loss_rationale"]
+        assert recombined == pytest.approx(h["loss"], rel=1e-3, abs=1e-3)
+    assert history[-1]["loss_label"] < history[0]["loss_label"]
+
+
+def test_a_label_only_run_logs_only_the_label_loss(toy, tmp_path):
+    config = _config(mode="standard", max_steps=4, eval_steps=4, logging_steps=2)
+    result, _ = _run(toy, "causal", tmp_path, config=config)
+    history = json.loads(result.metrics_path.read_text())["loss_history"]
+    assert [h["step"] for h in history] == [2, 4]
+    assert all("loss_label" in h and "loss_rationale" not in h for h in history)

@@ -174,7 +174,11 @@ def _write_outputs(
         for log in state.log_history
         if "eval_accuracy" in log
     ]
-    losses = [{"step": log["step"], "loss": log["loss"]} for log in state.log_history if "loss" in log]
+    losses = [
+        {"step": log["step"], **{k: v for k, v in log.items() if k == "loss" or k.startswith("loss_")}}
+        for log in state.log_history
+        if "loss" in log
+    ]
     result = TrainResult(
         output_dir=out,
         model_dir=out / MODEL_DIR,

@@ -4,6 +4,8 @@ validation. Only what differs from the stock Trainer is overridden:
 * ``get_batch_samples`` also counts target tokens per task over the micro-batches of one
   optimizer step, on all processes (the loss normaliser, see losses.py);
 * ``compute_loss`` runs the adapter's ``target_logprobs`` (no architecture branch);
+* ``log`` adds each task's token-mean loss since the last log (``loss_label``,
+  ``loss_rationale``), so a user sees which task a two-task student is (not) learning;
 * ``evaluate`` predicts the validation examples (generation or rank classification) and
   returns ``eval_accuracy``, so ``metric_for_best_model="accuracy"`` selects checkpoints.
 """
@@ -51,6 +53,9 @@ class DistillTrainer(Trainer):
         self.scorer = scorer
         self.eval_mode: EvalMode = eval_mode
         self.max_new_tokens = max_new_tokens
+        # Per-task summed NLL and token counts since the last log (training steps only).
+        self._task_nll = torch.zeros(len(TASK_NAMES))
+        self._task_tokens = torch.zeros(len(TASK_NAMES))
 
     # ------------------------------------------------------------------ training
     def get_batch_samples(self, epoch_iterator, num_batches, device) -> tuple[list, torch.Tensor]:
@@ -77,11 +82,37 @@ class DistillTrainer(Trainer):
         if counts is None:  # called outside the training loop: normalise by this batch alone
             counts = task_token_counts(batch.target_mask, inputs["row_task"], len(TASK_NAMES))
         loss = packed_task_loss(logprobs, batch.target_mask, inputs["row_weight"], inputs["row_task"], counts)
+        if model.training:
+            self._track_task_losses(logprobs, batch.target_mask, inputs["row_task"])
         if num_items_in_batch is not None:
             # Data parallelism averages gradients over processes, but the counts already span
             # all of them: scale back up so the step's gradient is the global token-mean's.
             loss = loss * self.accelerator.num_processes
         return (loss, logprobs) if return_outputs else loss
+
+    @torch.no_grad()
+    def _track_task_losses(self, logprobs: torch.Tensor, mask: torch.Tensor, row_task: torch.Tensor) -> None:
+        row_nll = -(logprobs.detach() * mask.to(logprobs.dtype)).sum(-1).float()
+        task = row_task.to(row_nll.device)
+        nll = torch.zeros(len(TASK_NAMES), device=row_nll.device).index_add(0, task, row_nll)
+        tokens = task_token_counts(mask, task, len(TASK_NAMES))
+        self._task_nll = self._task_nll.to(nll.device) + nll
+        self._task_tokens = self._task_tokens.to(tokens.device) + tokens
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        """The stock log, plus ``loss_<task>`` (token-mean NLL of each task present since the
+        last training log, over all processes) next to the combined ``loss``."""
+        if "loss" in logs:
+            nll, tokens = self._task_nll, self._task_tokens
+            if self.accelerator.num_processes > 1:
+                nll = self.accelerator.reduce(nll.to(self.accelerator.device), reduction="sum")
+                tokens = self.accelerator.reduce(tokens.to(self.accelerator.device), reduction="sum")
+            for name, n, t in zip(TASK_NAMES, nll.tolist(), tokens.tolist(), strict=True):
+                if t > 0:
+                    logs[f"loss_{name}"] = round(n / t, 4)
+            self._task_nll = torch.zeros_like(self._task_nll)
+            self._task_tokens = torch.zeros_like(self._task_tokens)
+        super().log(logs, start_time)
 
     def _adapter_for(self, model: nn.Module) -> ModelAdapter:
         """The adapter, forwarding through ``model`` when the Trainer wrapped it (DDP):
