@@ -101,7 +101,7 @@ def test_offline_preset_matches_the_paper_comparison(task: str) -> None:
 OFFLINE_SIZES = {
     "esnli": {"train": 10000, "valid": 9842, "test": 9824},
     "anli1": {"train": 900, "valid": 100, "test": 1000},
-    "cqa": {"train": 2000, "valid": 300, "test": 1221},
+    "cqa": {"train": 8766, "valid": 975, "test": 1221},
     "svamp": {"train": 720, "valid": 80, "test": 200},
 }
 
