@@ -12,7 +12,7 @@ the CPU tier applies the ``--set`` overrides listed in ``TIERS`` to fit a 2-core
 Every stage is cached under the run directory, so re-running a finished tier only reprints
 its table, and an interrupted run continues where it stopped.
 
-    python benchmarks/distill_table.py --tier cpu            # e-SNLI then CQA, CPU sizes
+    python benchmarks/distill_table.py --tier cpu            # e-SNLI, CPU sizes
     python benchmarks/distill_table.py --tier gpu            # all four tasks, full size
     python benchmarks/distill_table.py --tier cpu --tasks esnli --print-commands
 """
@@ -40,6 +40,8 @@ class Tier:
     overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Students left out, by name (a `students=[...]` override keeps the rest).
     without: tuple[str, ...] = ()
+    # The α of every two-task student, where the tier trains too few steps for the config's.
+    two_task_alpha: float | None = None
     note: str = ""
 
 
@@ -50,7 +52,9 @@ _CPU_COMMON = (
 )
 TIERS: dict[str, Tier] = {
     "cpu": Tier(
-        tasks=("esnli", "cqa"),
+        # CQA is not in the default list: both candidate students stayed at chance in the pilot
+        # (benchmarks/RESULTS.md); `--tasks cqa` runs it with the sizes below.
+        tasks=("esnli",),
         run_root="runs/offline-cpu",
         overrides={
             "esnli": (
@@ -68,9 +72,11 @@ TIERS: dict[str, Tier] = {
                 "student_training.epochs=2",
             ),
         },
-        without=("ours-saliency-k",),
-        note="1 seed, trimmed splits, 1 teacher epoch, 2 student epochs, 4-step integrated gradients, "
-        "no student k-sweep",
+        # Chosen on e-SNLI validation: at α = 0.5 no two-task student left the majority class
+        # within 250 steps; at α = 0.8 the label task is learnt (benchmarks/RESULTS.md).
+        two_task_alpha=0.8,
+        note="1 seed, trimmed splits, 1 teacher epoch, 2 student epochs, two-task α = 0.8, "
+        "4-step integrated gradients",
     ),
     "gpu": Tier(
         tasks=("esnli", "anli1", "cqa", "svamp"),
@@ -84,7 +90,9 @@ def tier_overrides(tier: Tier, task: str, config_path: Path) -> list[str]:
     out = [*tier.overrides.get(task, ()), f"run_dir={tier.run_root}/{task}"]
     students = (yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("students", [])
     kept = [s for s in students if s.get("name") not in tier.without]
-    if len(kept) != len(students):
+    if tier.two_task_alpha is not None:
+        kept = [{**s, "alpha": tier.two_task_alpha} if s.get("mode") == "multitask" else s for s in kept]
+    if kept != students:
         flow = yaml.safe_dump(kept, default_flow_style=True, width=10**9, sort_keys=False).strip()
         out.append(f"students={flow}")
     return out

@@ -41,8 +41,15 @@ def test_every_tier_runs_a_valid_config(tier: str, task: str) -> None:
     full = load_yaml_config(path, Config)
     config = load_yaml_config(path, Config, table.tier_overrides(spec, task, path))
     assert config.run_dir == Path(spec.run_root) / task
-    # The tier leaves out the students it names and keeps the others exactly as configured.
-    assert config.students == [s for s in full.students if s.name not in spec.without]
+    # The tier leaves out the students it names and keeps the others as configured, but for
+    # the two-task α where the tier sets one.
+    kept = [s for s in full.students if s.name not in spec.without]
+    if spec.two_task_alpha is not None:
+        assert any(s.mode == "multitask" and s.alpha != spec.two_task_alpha for s in kept)
+        kept = [
+            s.model_copy(update={"alpha": spec.two_task_alpha}) if s.mode == "multitask" else s for s in kept
+        ]
+    assert config.students == kept
     command = table.cli_command(path, table.tier_overrides(spec, task, path))
     assert command.startswith(f"tokendistill run configs/offline/{task}.yaml --set ")
 
@@ -53,7 +60,11 @@ CPU_TIER_SIZES = {
 }
 
 
-@pytest.mark.parametrize("task", table.TIERS["cpu"].tasks)
+def test_cpu_tier_has_sizes_for_its_tasks() -> None:
+    assert set(table.TIERS["cpu"].tasks) <= set(table.TIERS["cpu"].overrides) == set(CPU_TIER_SIZES)
+
+
+@pytest.mark.parametrize("task", sorted(table.TIERS["cpu"].overrides))
 def test_cpu_tier_prepares_its_documented_splits(task: str, tmp_path: Path) -> None:
     if not (default_data_dir() / task).is_dir():
         pytest.skip(f"no {task} data in {default_data_dir()}")
@@ -82,7 +93,7 @@ def test_table_of_a_run_and_a_cached_rerun(tmp_path: Path, monkeypatch, capsys) 
     configs = tmp_path / "configs"
     configs.mkdir()
     write_config(sweep_config(tmp_path / "unused"), configs / "synthetic.yaml")
-    tier = dataclasses.replace(table.TIERS["cpu"], run_root=str(tmp_path / "runs"), without=())
+    tier = dataclasses.replace(table.TIERS["cpu"], run_root=str(tmp_path / "runs"), two_task_alpha=None)
     monkeypatch.setitem(table.TIERS, "cpu", tier)
     args = ["--tier", "cpu", "--tasks", "synthetic", "--configs", str(configs)]
 
