@@ -55,13 +55,16 @@ def k_sweep(sweep: dict[str, dict[int, float | None]], ylabel: str) -> str:
 def training_curves(curves: dict[str, dict[str, list[tuple[float, float]]]]) -> str:
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
     for name, series in sorted(curves.items()):
-        if series.get("loss"):
-            steps, values = zip(*series["loss"], strict=True)
+        if series.get("label_loss"):
+            steps, values = zip(*series["label_loss"], strict=True)
             loss_ax.plot(steps, values, label=name)
+        elif series.get("loss"):  # runs that logged only the packed loss of both tasks
+            steps, values = zip(*series["loss"], strict=True)
+            loss_ax.plot(steps, values, label=f"{name}, both tasks", linestyle=":")
         if series.get("valid_accuracy"):
             steps, values = zip(*series["valid_accuracy"], strict=True)
             acc_ax.plot(steps, [100 * v for v in values], marker=".", label=name)
-    loss_ax.set_title("training loss")
+    loss_ax.set_title("training loss of the label task")
     acc_ax.set_title("validation accuracy (%)")
     for ax in (loss_ax, acc_ax):
         ax.set_xlabel("step")

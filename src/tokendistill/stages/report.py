@@ -77,8 +77,12 @@ def curves(outputs: list[StudentOutputs]) -> dict:
     for o in outputs:
         history = o.metrics.get("valid", {}).get("history", [])
         series = {"valid_accuracy": [(h["step"], h["accuracy"]) for h in history]}
-        if o.metrics.get("loss_history"):
-            series["loss"] = [(h["step"], h["loss"]) for h in o.metrics["loss_history"]]
+        losses = o.metrics.get("loss_history") or []
+        if losses and all("loss_label" in h for h in losses):
+            # The label task's own loss: comparable between label-only and two-task students.
+            series["label_loss"] = [(h["step"], h["loss_label"]) for h in losses]
+        elif losses:
+            series["loss"] = [(h["step"], h["loss"]) for h in losses]
         out[f"{o.student.name} (seed {o.seed})"] = series
     return out
 
