@@ -11,6 +11,7 @@ from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, packed_task_loss, task_token_counts
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
+from tokendistill.training.losses import task_nll_sums
 from tokendistill.training.run import training_arguments
 from tokendistill.training.trainer import DistillTrainer
 
@@ -151,3 +152,13 @@ def test_trainer_normalises_over_accumulated_micro_batches(toy, arch, tmp_path):
     torch.testing.assert_close(summed, reference, atol=1e-5, rtol=1e-5)
     for got, want in zip(summed_grads, reference_grads, strict=True):
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+
+
+def test_task_nll_sums_over_token_counts_are_each_tasks_token_mean_ce():
+    logits, labels, mask, tasks = _random_batch(3)
+    logprobs = torch.log_softmax(logits, -1).gather(-1, labels[..., None])[..., 0]
+    means = task_nll_sums(logprobs, mask, tasks, 2) / task_token_counts(mask, tasks, 2)
+    for task in (0, 1):
+        rows = tasks == task
+        expected = _hf_token_mean_ce(logits[rows], labels[rows], mask[rows])
+        torch.testing.assert_close(means[task], expected)

@@ -37,6 +37,21 @@ def task_token_counts(target_mask: torch.Tensor, row_task: torch.Tensor, num_tas
     return counts.index_add(0, row_task.to(per_row.device), per_row)
 
 
+def row_nll(token_logprobs: torch.Tensor, target_mask: torch.Tensor) -> torch.Tensor:
+    """[B] summed negative log-likelihood of each row's real target tokens."""
+    return -(token_logprobs * target_mask.to(token_logprobs.dtype)).sum(-1)
+
+
+def task_nll_sums(
+    token_logprobs: torch.Tensor, target_mask: torch.Tensor, row_task: torch.Tensor, num_tasks: int
+) -> torch.Tensor:
+    """[K] float tensor: each task's summed NLL over its real target tokens (divided by
+    ``task_token_counts`` it is the task's token-mean loss, the figure DSS logs per task)."""
+    per_row = row_nll(token_logprobs, target_mask).to(torch.float32)
+    sums = torch.zeros(num_tasks, dtype=torch.float32, device=per_row.device)
+    return sums.index_add(0, row_task.to(per_row.device), per_row)
+
+
 def packed_task_loss(
     token_logprobs: torch.Tensor,
     target_mask: torch.Tensor,
@@ -59,7 +74,6 @@ def packed_task_loss(
     Returns:
         Scalar loss. A task with no tokens contributes 0 (its count is clamped to 1).
     """
-    mask = target_mask.to(token_logprobs.dtype)
-    row_nll = -(token_logprobs * mask).sum(-1)  # [B]
-    denominators = task_tokens.to(row_nll).clamp(min=1.0)[row_task.to(row_nll.device)]  # [B]
-    return (row_weight.to(row_nll) * row_nll / denominators).sum()
+    nll = row_nll(token_logprobs, target_mask)  # [B]
+    denominators = task_tokens.to(nll).clamp(min=1.0)[row_task.to(nll.device)]  # [B]
+    return (row_weight.to(nll) * nll / denominators).sum()

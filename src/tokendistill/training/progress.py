@@ -21,8 +21,10 @@ class EvalLine(TrainerCallback):
         logs = logs or {}
         if "loss" in logs:
             self._loss = float(logs["loss"])
-            if "loss_label" in logs and "loss_rationale" in logs:
-                self._tasks = f" (label {logs['loss_label']:.3f}, rationale {logs['loss_rationale']:.3f})"
+            both = "loss_label" in logs and "loss_rationale" in logs
+            self._tasks = (
+                f" (label {logs['loss_label']:.3f}, rationale {logs['loss_rationale']:.3f})" if both else ""
+            )
         if "eval_accuracy" in logs:
             loss = f" · loss {self._loss:.3f}{self._tasks}" if self._loss is not None else ""
             accuracy = float(logs["eval_accuracy"])

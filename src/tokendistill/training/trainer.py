@@ -24,7 +24,7 @@ from tokendistill.evaluation.predict import EvalMode, EvalResult, Scorer, evalua
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
 from tokendistill.training.data import as_encoded_batch
-from tokendistill.training.losses import packed_task_loss, task_token_counts
+from tokendistill.training.losses import packed_task_loss, task_nll_sums, task_token_counts
 from tokendistill.training.rows import TASK_NAMES
 
 
@@ -92,10 +92,8 @@ class DistillTrainer(Trainer):
 
     @torch.no_grad()
     def _track_task_losses(self, logprobs: torch.Tensor, mask: torch.Tensor, row_task: torch.Tensor) -> None:
-        row_nll = -(logprobs.detach() * mask.to(logprobs.dtype)).sum(-1).float()
-        task = row_task.to(row_nll.device)
-        nll = torch.zeros(len(TASK_NAMES), device=row_nll.device).index_add(0, task, row_nll)
-        tokens = task_token_counts(mask, task, len(TASK_NAMES))
+        nll = task_nll_sums(logprobs.detach(), mask, row_task, len(TASK_NAMES))
+        tokens = task_token_counts(mask, row_task, len(TASK_NAMES)).to(nll.device)
         self._task_nll = self._task_nll.to(nll.device) + nll
         self._task_tokens = self._task_tokens.to(tokens.device) + tokens
 
