@@ -26,8 +26,9 @@ from pathlib import Path
 import torch
 
 from tokendistill.models.loading import load_model
+from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.tasks import TaskConfig, load_task
-from tokendistill.training import TrainingConfig, build_rows, llm_rationales, train_model
+from tokendistill.training import TrainingConfig, build_rows, train_model
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -62,10 +63,10 @@ def main(argv: list[str] | None = None) -> dict:
     )
     task, data = load_task(task_config)
     loaded = load_model(args.model)
-    rationales = llm_rationales(data.train) if args.mode == "multitask" else None
+    llm = get_source("llm")
+    rationales = llm.rationales(SourceRequest(data.train, "train")) if args.mode == "multitask" else None
     rows = build_rows(data.train, args.mode, rationales=rationales)
     config = TrainingConfig(
-        mode=args.mode,
         epochs=args.epochs,
         learning_rate=args.learning_rate,
         warmup=0.1,
@@ -76,10 +77,18 @@ def main(argv: list[str] | None = None) -> dict:
         eval_mode=args.eval_mode,
         max_new_tokens=args.max_new_tokens,
         logging_steps=20,
-        seed=args.seed,
     )
     result = train_model(
-        loaded.model, loaded.tokenizer, rows, data.valid, data.test, task, config, args.output_dir
+        loaded.model,
+        loaded.tokenizer,
+        rows,
+        data.valid,
+        data.test,
+        task,
+        config,
+        args.output_dir,
+        mode=args.mode,
+        seed=args.seed,
     )
     figures = {
         "task": args.task,

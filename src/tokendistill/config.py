@@ -12,8 +12,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from tokendistill.models.config import ModelConfig
+from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
+from tokendistill.training.modes import get_mode, list_modes
 
 Split = Literal["train", "valid", "test"]
 
@@ -22,25 +25,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ModelConfig(_Strict):
-    """A model to load: a hub name, a local folder, a packaged short name (``smollm2-135m``,
-    ``minilm-encdec``, with an optional ``:layers=N`` cut), or ``tiny-causal`` /
-    ``tiny-seq2seq``: a small model initialised from scratch with a tokenizer trained on the
-    task's training text (demos and tests)."""
-
-    name: str
-    trust_remote_code: bool = False
-    answer_prefix: str = "\nAnswer:"
-    max_prompt_tokens: int = Field(512, ge=8)
-    max_target_tokens: int = Field(64, ge=2)
-    tiny_size: int = Field(64, ge=16, description="hidden size of tiny-* models")
-    tiny_layers: int = Field(2, ge=1)
-    tiny_vocab: int = Field(600, ge=64, description="BPE vocabulary size of tiny-* tokenizers")
-
-
 class TeacherConfig(_Strict):
+    """The teacher: fine-tuned once on gold labels with ``seed`` (or used as it is with
+    ``finetune: false``); the run's ``seeds`` are the students' seeds."""
+
     model: ModelConfig
     finetune: bool = True
+    seed: int = 0
     training: TrainingConfig = Field(default_factory=TrainingConfig)
 
 
@@ -96,34 +87,60 @@ class SelectionConfig(_Strict):
 
 
 class RationaleConfig(_Strict):
-    source: Literal["attribution", "llm", "random", "gold"]
+    """Where a student's rationales come from: a registered source (``list_sources()``), the
+    attribution method for sources that need one, and ``k`` (default: ``selection.k``)."""
+
+    source: str
     method: str | None = None
     k: int | None = Field(None, ge=1, le=64)
 
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, source: str) -> str:
+        if source not in list_sources():
+            raise ValueError(f"unknown rationale source {source!r}; known: {list_sources()}")
+        return source
+
     @model_validator(mode="after")
-    def _method_for_attribution(self) -> RationaleConfig:
-        if self.source == "attribution" and not self.method:
-            raise ValueError("source 'attribution' needs `method` (one of attribution.methods)")
-        if self.source != "attribution" and self.method:
-            raise ValueError(f"`method` only applies to source 'attribution', not {self.source!r}")
+    def _method_and_k_fit_the_source(self) -> RationaleConfig:
+        impl = get_source(self.source)
+        if impl.needs_method and not self.method:
+            raise ValueError(f"source {self.source!r} needs `method` (one of attribution.methods)")
+        if not impl.needs_method and self.method:
+            raise ValueError(f"`method` does not apply to source {self.source!r}")
+        if not impl.selects_k and self.k is not None:
+            raise ValueError(f"`k` does not apply to source {self.source!r}: it selects no words")
         return self
 
 
 class StudentConfig(_Strict):
+    """One student: a registered mode (``list_modes()``), its labels, its rationale source
+    and, for modes that weigh a label and a rationale task, ``alpha`` (the label task's weight)."""
+
     name: str = Field(pattern=r"^[A-Za-z0-9_.@=+-]+$")
-    mode: Literal["standard", "multitask", "hints"]
+    mode: str
     labels: Literal["gold", "teacher"] = "gold"
     rationale: RationaleConfig | None = None
     alpha: float = Field(0.5, ge=0.0, le=1.0)
     sweep_k: list[int] = Field(default_factory=list, description="expand into one student per k")
 
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, mode: str) -> str:
+        if mode not in list_modes():
+            raise ValueError(f"unknown student mode {mode!r}; known: {list_modes()}")
+        return mode
+
     @model_validator(mode="after")
     def _rationale_for_mode(self) -> StudentConfig:
-        if self.mode == "standard" and self.rationale is not None:
-            raise ValueError("mode 'standard' trains on labels only; remove `rationale`")
-        if self.mode != "standard" and self.rationale is None:
+        mode = get_mode(self.mode)
+        if not mode.needs_rationale and self.rationale is not None:
+            raise ValueError(f"mode {self.mode!r} trains on labels only; remove `rationale`")
+        if mode.needs_rationale and self.rationale is None:
             raise ValueError(f"mode {self.mode!r} needs a `rationale` source")
-        if self.sweep_k and (self.rationale is None or self.rationale.source == "llm"):
+        if "alpha" in self.model_fields_set and not mode.weighs_tasks:
+            raise ValueError(f"`alpha` does not apply to mode {self.mode!r}: it trains one task")
+        if self.sweep_k and (self.rationale is None or not get_source(self.rationale.source).selects_k):
             raise ValueError("sweep_k needs a rationale source that selects k words")
         return self
 
@@ -165,9 +182,7 @@ class Config(_Strict):
                 input=s.rationale.method,
             )
             for i, s in enumerate(self.students)
-            if s.rationale
-            and s.rationale.source == "attribution"
-            and s.rationale.method not in self.attribution.methods
+            if s.rationale and s.rationale.method and s.rationale.method not in self.attribution.methods
         ]
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)

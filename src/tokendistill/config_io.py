@@ -50,7 +50,7 @@ def _describe(error: dict, source: str, lines: dict[tuple, int], overridden: Seq
     for path in overridden:
         if path and (loc[: len(path)] == path or (path[: len(loc)] == loc and loc not in lines)):
             where = f"{source}, from --set" + ("" if path == loc else f" {'.'.join(str(p) for p in path)}")
-    message = error["msg"]
+    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = "unknown key (check the spelling; see `tokendistill validate --help`)"
     return f"{where}: {key}: {message}"

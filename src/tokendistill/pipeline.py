@@ -1,31 +1,34 @@
-"""The stage list: prepare → teacher → attribute → select → students → analyze → report.
+"""The stage list: prepare → teacher → attribute → students → analyze → report.
 
 Each stage writes a keyed artifact under the run directory (see ``stages/context.py``);
 finished artifacts are skipped, so re-running a finished config does nothing and a killed
-run resumes. This module holds only the order and the wiring between stages.
+run resumes. This module holds only the order and the wiring: every stage receives its own
+slice of the config and what earlier stages produced, and nothing here branches on a
+student mode or a rationale source.
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cached_property
 from pathlib import Path
 
 from rich.console import Console
 
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.config import Config, StudentConfig
+from tokendistill.config import Config
+from tokendistill.models.adapter import ModelAdapter
 from tokendistill.stages.analyze import run_analysis
 from tokendistill.stages.attribute import run_attribution
-from tokendistill.stages.context import RunContext
+from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.prepare import run_prepare
+from tokendistill.stages.rationales import student_inputs
 from tokendistill.stages.report import build_report, config_as_text, write_run_report
-from tokendistill.stages.select import rationales_for
 from tokendistill.stages.students import StudentOutputs, run_student
-from tokendistill.stages.teacher import load_teacher, run_teacher
-
-STAGES = ("prepare", "teacher", "attribute", "students", "analyze", "report")
+from tokendistill.stages.teacher import TeacherOutputs, load_teacher, run_teacher
+from tokendistill.tasks import Task, TaskData
 
 
 @dataclass
@@ -37,123 +40,118 @@ class PipelineResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def run_pipeline(config: Config, *, until: str = "report", console: Console | None = None) -> PipelineResult:
-    """Run every stage up to and including ``until``; finished stages are read from disk."""
-    if until not in STAGES:
-        raise ValueError(f"unknown stage {until!r}; stages: {STAGES}")
-    stop = STAGES.index(until)
-    ctx = RunContext(Path(config.run_dir), console or Console())
-    result = PipelineResult(ctx.run_dir, None, computed=ctx.computed, skipped=ctx.skipped)
+@dataclass
+class Run:
+    """What the stages have produced so far; each stage fills its part."""
 
-    task, data, prepared = run_prepare(ctx, config.task)
-    ctx.console.print(f"[dim]{data.summary()}[/dim]")
-    if stop < 1:
-        return result
-    teacher = run_teacher(ctx, config, task, data, prepared)
-    teacher_adapter = cache(lambda: load_teacher(teacher, config))
-    if stop < 2:
-        return result
-    attributions = {
-        m: run_attribution(ctx, config, task, data, teacher, teacher_adapter, m, "train")
-        for m in config.attribution.methods
-    }
-    hint_records = _hint_attributions(ctx, config, task, data, teacher, teacher_adapter)
-    if stop < 3:
-        return result
+    config: Config
+    ctx: RunContext
+    task: Task = field(init=False)
+    data: TaskData = field(init=False)
+    prepared: Artifact = field(init=False)
+    teacher: TeacherOutputs = field(init=False)
+    students: list[StudentOutputs] = field(default_factory=list)
+    analysis: dict = field(init=False)
+    analysis_key: str = field(init=False)
+    report_path: Path | None = None
+    _records: dict[tuple[str, str], list[TokenAttribution]] = field(default_factory=dict)
+
+    @cached_property
+    def teacher_adapter(self) -> ModelAdapter:
+        return load_teacher(self.teacher, self.config.teacher)
+
+    def records(self, method: str | None, split: str) -> list[TokenAttribution]:
+        """Attribution records of ``split`` by ``method`` (None: the first configured one),
+        computed once per run, read from the cache afterwards."""
+        method = method or self.config.attribution.methods[0]
+        if (method, split) not in self._records:
+            self._records[(method, split)] = run_attribution(
+                self.ctx,
+                self.config,
+                self.task,
+                self.data,
+                self.teacher,
+                lambda: self.teacher_adapter,
+                method,
+                split,
+            )
+        return self._records[(method, split)]
+
+    def train_attributions(self) -> dict[str, list[TokenAttribution]]:
+        return {m: self.records(m, "train") for m in self.config.attribution.methods}
+
+
+def _prepare(run: Run) -> None:
+    run.task, run.data, run.prepared = run_prepare(run.ctx, run.config.task)
+    run.ctx.console.print(f"[dim]{run.data.summary()}[/dim]")
+
+
+def _teacher(run: Run) -> None:
+    run.teacher = run_teacher(run.ctx, run.config.teacher, run.task, run.data, run.prepared)
+
+
+def _attribute(run: Run) -> None:
+    run.train_attributions()
+
+
+def _students(run: Run) -> None:
+    config = run.config
     for student in config.expanded_students():
         for seed in config.seeds:
-            result.students.append(
-                _train_student(
-                    ctx, config, task, data, student, seed, teacher, attributions, hint_records, prepared
+            inputs = student_inputs(
+                student, seed, config.selection, run.data, run.teacher.train_answers, run.records
+            )
+            run.students.append(
+                run_student(
+                    run.ctx,
+                    student,
+                    seed,
+                    config.student_model,
+                    config.student_training,
+                    run.task,
+                    run.data,
+                    inputs,
+                    run.prepared,
                 )
             )
-    if stop < 4:
-        return result
+
+
+def _analyze(run: Run) -> None:
     evidence = {
         e.id: [(int(ev["start"]), int(ev["end"])) for ev in e.meta["evidence"]]
-        for e in data.train
+        for e in run.data.train
         if e.meta.get("evidence")
     }
-    analysis, analysis_key = run_analysis(
-        ctx, config, attributions, teacher.artifact.key, teacher_adapter, evidence
-    )
-    if stop < 5:
-        return result
-    result.report_path = _report(
-        ctx, config, data, teacher, result.students, attributions, analysis, analysis_key
-    )
-    return result
-
-
-def _hint_attributions(
-    ctx, config, task, data, teacher, teacher_adapter
-) -> dict[str, dict[str, list[TokenAttribution]]]:
-    """'hints' students read the teacher's rationale at evaluation too: attribute valid/test."""
-    methods = {
-        s.rationale.method
-        for s in config.expanded_students()
-        if s.mode == "hints" and s.rationale is not None and s.rationale.source == "attribution"
-    }
-    return {
-        m: {
-            split: run_attribution(ctx, config, task, data, teacher, teacher_adapter, m, split)
-            for split in ("valid", "test")
-        }
-        for m in sorted(methods)
-    }
-
-
-def _train_student(
-    ctx,
-    config: Config,
-    task,
-    data,
-    student: StudentConfig,
-    seed: int,
-    teacher,
-    attributions,
-    hint_records,
-    prepared,
-) -> StudentOutputs:
-    source = student.rationale
-    rationales = hints = None
-    if source is not None:
-        records = (
-            attributions.get(source.method) if source.method else next(iter(attributions.values()), None)
-        )
-        rationales = rationales_for(config, source, data.train, records, seed)
-        if student.mode == "hints":
-            hints = {}
-            for split in ("valid", "test"):
-                split_records = hint_records[source.method][split] if source.method else None
-                hints.update(rationales_for(config, source, data.split(split), split_records, seed))
-    labels = teacher.train_answers if student.labels == "teacher" else None
-    return run_student(
-        ctx,
-        config,
-        task,
-        data,
-        student,
-        seed,
-        rationales=rationales,
-        hints=hints,
-        teacher_labels=labels,
-        upstream=prepared,
+    run.analysis, run.analysis_key = run_analysis(
+        run.ctx,
+        run.config,
+        run.train_attributions(),
+        run.teacher.artifact.key,
+        lambda: run.teacher_adapter,
+        evidence,
     )
 
 
-def _report(ctx, config, data, teacher, students, attributions, analysis, analysis_key: str) -> Path:
+def _report(run: Run) -> None:
+    ctx, config = run.ctx, run.config
     determinants = {
-        "teacher": teacher.artifact.key,
-        "students": [s.artifact.key for s in students],
-        "analysis": analysis_key,
+        "teacher": run.teacher.artifact.key,
+        "students": [s.artifact.key for s in run.students],
+        "analysis": run.analysis_key,
         "config": config.model_dump(mode="json"),
     }
     artifact = ctx.artifact("report", "report", determinants)
 
     def produce(out: Path, _work: Path) -> dict:
         report = build_report(
-            config, config_as_text(config), data, teacher, students, attributions, analysis, dict(ctx.timings)
+            config,
+            config_as_text(config),
+            run.data,
+            run.teacher,
+            run.students,
+            run.train_attributions(),
+            run.analysis,
+            dict(ctx.timings),
         )
         write_run_report(report, out)
         return {}
@@ -162,4 +160,28 @@ def _report(ctx, config, data, teacher, students, attributions, analysis, analys
     # A stable place to open, next to the keyed artifact.
     for name in ("report.html", "metrics.json"):
         shutil.copy(artifact.path / "report" / name, ctx.run_dir / name)
-    return ctx.run_dir / "report.html"
+    run.report_path = ctx.run_dir / "report.html"
+
+
+STAGES: tuple[tuple[str, Callable[[Run], None]], ...] = (
+    ("prepare", _prepare),
+    ("teacher", _teacher),
+    ("attribute", _attribute),
+    ("students", _students),
+    ("analyze", _analyze),
+    ("report", _report),
+)
+STAGE_NAMES: tuple[str, ...] = tuple(name for name, _ in STAGES)
+
+
+def run_pipeline(config: Config, *, until: str = "report", console: Console | None = None) -> PipelineResult:
+    """Run every stage up to and including ``until``; finished stages are read from disk."""
+    if until not in STAGE_NAMES:
+        raise ValueError(f"unknown stage {until!r}; stages: {STAGE_NAMES}")
+    run = Run(config, RunContext(Path(config.run_dir), console or Console()))
+    for name, stage in STAGES:
+        stage(run)
+        if name == until:
+            break
+    ctx = run.ctx
+    return PipelineResult(ctx.run_dir, run.report_path, run.students, ctx.computed, ctx.skipped)

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from tokendistill.models.adapter import make_adapter
+from tokendistill.models.config import AdapterSettings
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq
 
 PROMPTS = [
@@ -58,7 +59,7 @@ def test_offsets_point_at_the_right_characters(adapter, tokenizer):
 
 
 def test_suffix_and_special_tokens_have_no_offsets(tokenizer):
-    adapter = make_adapter(tiny_causal(tokenizer), tokenizer, answer_prefix=" answer :")
+    adapter = make_adapter(tiny_causal(tokenizer), tokenizer, AdapterSettings(answer_prefix=" answer :"))
     batch = adapter.encode(["a man"])
     assert batch.prompt_offsets[0][-2:] == [None, None]
     t5_like = build_tiny_tokenizer(["a man"], add_bos=True, add_eos=True)
@@ -68,7 +69,7 @@ def test_suffix_and_special_tokens_have_no_offsets(tokenizer):
 
 
 def test_targets_end_with_eos_and_truncate(adapter, tokenizer):
-    adapter_short = make_adapter(adapter.model, tokenizer, max_target_tokens=3)
+    adapter_short = make_adapter(adapter.model, tokenizer, AdapterSettings(max_target_tokens=3))
     batch = adapter_short.encode(["a"], ["one two three four five"])
     assert batch.target_ids.shape[1] == 3
     assert batch.target_ids[0, -1].item() == tokenizer.eos_token_id

@@ -10,6 +10,8 @@ import pytest
 from tokendistill.attribution import list_methods
 from tokendistill.config import Config
 from tokendistill.config_io import ConfigError, load_yaml_config
+from tokendistill.rationales.sources import get_source, list_sources
+from tokendistill.training.modes import get_mode, list_modes
 
 from .helpers import DEMO
 
@@ -63,7 +65,7 @@ def test_base_config_is_valid(tmp_path: Path) -> None:
             "{name: standard, mode: standard}",
             "{name: standard, mode: foo}",
             "line 11: students.0.mode:",
-            "'standard', 'multitask' or 'hints'",
+            f"unknown student mode 'foo'; known: {list_modes()}",
         ),
         ("k: 3,", "k: 0,", "line 8: selection.k:", "greater than or equal to 1"),
         # an attribution method that does not exist
@@ -159,3 +161,60 @@ def test_demo_config_is_valid() -> None:
     assert {s.rationale.method for s in config.students if s.rationale and s.rationale.method} <= set(
         config.attribution.methods
     )
+
+
+def test_a_bad_model_spec_fails_validation_with_its_key(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "student_model: {name: tiny-causal}", 'student_model: {name: "smollm2-135m:layers=x"}'
+    )
+    message = error(tmp_path, text)
+    assert f"{tmp_path / 'config.yaml'}, line 9: student_model.name: bad layer cut ':layers=x'" in message
+    assert "Value error" not in message
+    for spec, says in [
+        ("gpt2", "unknown model 'gpt2'"),
+        ("./no/such/folder", "there is no folder './no/such/folder'"),
+        ("tiny-causal:layers=1", "a ':layers=' cut does not apply"),
+    ]:
+        assert says in error(tmp_path, overrides=(f"student_model.name={spec}",))
+
+
+@pytest.mark.parametrize("key", ["mode", "alpha", "seed"])
+def test_what_the_pipeline_decides_is_not_a_training_key(tmp_path: Path, key: str) -> None:
+    """A student's mode and α come from the student, its seed from ``seeds``, the teacher's
+    from ``teacher.seed``: the training sections do not accept them (they would be ignored)."""
+    message = error(tmp_path, overrides=(f"student_training.{key}=1",))
+    assert f"student_training.{key}: unknown key" in message
+    assert load(tmp_path, overrides=("teacher.seed=3",)).teacher.seed == 3
+
+
+@pytest.mark.parametrize("mode", list_modes())
+def test_every_registered_mode_validates_with_what_it_needs(tmp_path: Path, mode: str) -> None:
+    student = f"{{name: s, mode: {mode}}}"
+    if get_mode(mode).needs_rationale:
+        assert "needs a `rationale` source" in error(tmp_path, overrides=(f"students=[{student}]",))
+        student = f"{{name: s, mode: {mode}, rationale: {{source: random}}}}"
+    config = load(tmp_path, overrides=(f"students=[{student}]",))
+    assert config.students[0].mode == mode
+    if not get_mode(mode).weighs_tasks:
+        alpha = student[:-1] + ", alpha: 0.7}"
+        assert "`alpha` does not apply" in error(tmp_path, overrides=(f"students=[{alpha}]",))
+
+
+@pytest.mark.parametrize("source", list_sources())
+def test_every_registered_source_validates_with_what_it_needs(tmp_path: Path, source: str) -> None:
+    impl = get_source(source)
+    rationale = f"{{source: {source}" + (", method: saliency" if impl.needs_method else "") + "}"
+    student = f"{{name: s, mode: multitask, rationale: {rationale}, sweep_k: [1, 2]}}"
+    if impl.selects_k:
+        config = load(tmp_path, overrides=(f"students=[{student}]",))
+        assert [s.rationale.k for s in config.expanded_students()] == [1, 2]
+    else:
+        assert "sweep_k needs a rationale source that selects k" in error(
+            tmp_path, overrides=(f"students=[{student}]",)
+        )
+    if impl.needs_method:
+        bare = f"{{name: s, mode: multitask, rationale: {{source: {source}}}}}"
+        assert "needs `method`" in error(tmp_path, overrides=(f"students=[{bare}]",))
+    else:
+        extra = f"{{name: s, mode: multitask, rationale: {{source: {source}, method: saliency}}}}"
+        assert "`method` does not apply" in error(tmp_path, overrides=(f"students=[{extra}]",))

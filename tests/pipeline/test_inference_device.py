@@ -1,22 +1,25 @@
-"""Saved teachers and students are loaded onto the process's accelerator, not left on the CPU."""
+"""Saved teachers are loaded onto the process's accelerator, not left on the CPU."""
 
 from __future__ import annotations
 
 import torch
 
-from tokendistill.config import ModelConfig
-from tokendistill.stages import models
+from tokendistill.config import TeacherConfig
+from tokendistill.models.build import load_adapter
+from tokendistill.stages import teacher as teacher_stage
+from tokendistill.stages.models import inference_device
 
 
-def test_load_saved_places_the_model_on_the_inference_device(tmp_path, monkeypatch) -> None:
-    config = ModelConfig(name="tiny-causal")
-    model, tokenizer = models.build_model(config, ["a small corpus of words", "yes", "no"])
-    model.save_pretrained(tmp_path)
-    tokenizer.save_pretrained(tmp_path)
+def test_load_teacher_places_the_model_on_the_inference_device(tmp_path, monkeypatch) -> None:
+    config = TeacherConfig(model={"name": "tiny-causal"})
+    built = load_adapter(config.model, corpus=["a small corpus of words", "yes", "no"])
+    built.model.save_pretrained(tmp_path)
+    built.tokenizer.save_pretrained(tmp_path)
+    outputs = teacher_stage.TeacherOutputs(artifact=None, folder=tmp_path, metrics={}, train_answers={})
 
-    assert models.load_saved(str(tmp_path), config).device == models.inference_device()
+    assert teacher_stage.load_teacher(outputs, config).device == inference_device()
 
-    monkeypatch.setattr(models, "inference_device", lambda: torch.device("meta"))
-    adapter = models.load_saved(str(tmp_path), config)
+    monkeypatch.setattr(teacher_stage, "inference_device", lambda: torch.device("meta"))
+    adapter = teacher_stage.load_teacher(outputs, config)
     assert adapter.device == torch.device("meta")
     assert not adapter.model.training

@@ -42,7 +42,6 @@ def main(out: Path, tokenizer_dir: Path) -> None:
     tokenizer = PreTrainedTokenizerFast.from_pretrained(tokenizer_dir)
     model = tiny_seq2seq(tokenizer, seed=0)
     config = TrainingConfig(
-        mode="multitask",
         max_steps=60,
         eval_steps=30,
         batch_size=8,
@@ -54,7 +53,7 @@ def main(out: Path, tokenizer_dir: Path) -> None:
         report_to="none",
     )
     rows = build_rows(TRAIN, "multitask", rationales=animal_rationales(TRAIN))
-    result = train_model(model, tokenizer, rows, VALID, TEST, ExactMatch(), config, out)
+    result = train_model(model, tokenizer, rows, VALID, TEST, ExactMatch(), config, out, mode="multitask")
     checksum = sum(p.double().sum().item() for p in model.parameters())
     state = PartialState()
     checksums = gather_object([checksum])

@@ -1,23 +1,14 @@
-"""Training rows for each student mode, and the rationale sources."""
+"""Training rows and label prompts for each student mode."""
 
 from __future__ import annotations
 
 import pytest
 
 from tokendistill.tasks.example import Example
-from tokendistill.training import (
-    EXPLAIN_PREFIX,
-    PREDICT_PREFIX,
-    TASK_LABEL,
-    TASK_RATIONALE,
-    build_rows,
-    gold_answer_rationales,
-    label_prompt,
-    label_prompts,
-    llm_rationales,
-    random_word_rationales,
-)
-from tokendistill.training.rows import TrainingRow, content_words
+from tokendistill.training import TASK_LABEL, TASK_RATIONALE, build_rows, get_mode, label_prompts, list_modes
+from tokendistill.training.modes import template_texts
+from tokendistill.training.modes.multitask import EXPLAIN_PREFIX, PREDICT_PREFIX
+from tokendistill.training.rows import TrainingRow
 
 EX = Example(
     id="e1",
@@ -41,12 +32,12 @@ def test_multitask_rows_are_the_two_dss_tasks():
     assert (explain.prompt, explain.target) == (EXPLAIN_PREFIX + EX.text, "dog animal")
     assert explain.task == TASK_RATIONALE
     assert explain.weight == pytest.approx(0.7)
-    assert label_prompt(EX, "multitask") == predict.prompt
+    assert get_mode("multitask").prompt(EX) == predict.prompt
 
 
 def test_prefixed_prompt_keeps_content_spans():
     shifted = EX.with_prefix(PREDICT_PREFIX)
-    assert shifted.text == label_prompt(EX, "multitask")
+    assert shifted.text == get_mode("multitask").prompt(EX)
     content = [EX.text[s:e] for s, e in EX.content_spans]
     assert [shifted.text[s:e] for s, e in shifted.content_spans] == content
 
@@ -64,26 +55,21 @@ def test_missing_inputs_are_named():
         build_rows([EX], "multitask")
     with pytest.raises(KeyError, match="e1"):
         build_rows([EX], "multitask", rationales={"other": "x"})
-    with pytest.raises(ValueError, match="unknown mode"):
+    with pytest.raises(ValueError, match="unknown student mode"):
         build_rows([EX], "dss")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="alpha"):
         build_rows([EX], "multitask", rationales={"e1": "x"}, alpha=1.5)
 
 
-def test_random_words_come_from_content_only_and_are_stable(toy):
-    words = content_words(EX)
-    assert words == ["a", "dog", "runs.", "an", "animal", "moves."]
-    picked = random_word_rationales([EX], k=3, seed=7)["e1"].split()
-    assert len(picked) == 3 and all(w in words for w in picked)
-    assert picked == [w for w in words if w in picked]  # input order
-    # A rationale depends on (seed, id) only: other examples do not shift it.
-    assert random_word_rationales([*toy.TRAIN[:5], EX], k=3, seed=7)["e1"] == " ".join(picked)
-    assert random_word_rationales([EX], k=10)["e1"].split() == words
-    assert len({random_word_rationales([EX], k=2, seed=s)["e1"] for s in range(20)}) > 1
-
-
-def test_gold_and_llm_rationales(toy):
-    assert gold_answer_rationales([EX]) == {"e1": "entailment"}
-    assert llm_rationales([EX]) == {"e1": "A dog is an animal."}
-    with pytest.raises(KeyError, match="llm_rationale"):
-        llm_rationales(toy.TRAIN[:1])
+@pytest.mark.parametrize("mode", list_modes())
+def test_every_mode_prompts_as_it_trains(mode):
+    """The label row's prompt is the prompt used at inference, and every template string a
+    mode adds is announced (a tokenizer trained from scratch must know it)."""
+    impl = get_mode(mode)
+    rationales = {"e1": "dog animal"}
+    rows = build_rows([EX], mode, rationales=rationales)
+    (label_row,) = [r for r in rows if r.task == TASK_LABEL]
+    assert label_prompts([EX], mode, rationales) == [label_row.prompt]
+    assert {r.task for r in rows} == impl.row_tasks
+    assert all(any(piece in r.prompt for r in rows) for piece in impl.template_texts)
+    assert set(impl.template_texts) <= set(template_texts())

@@ -37,14 +37,25 @@ def _rows(toy, mode, alpha=0.5):
     return build_rows(toy.TRAIN, mode, rationales=rationales, alpha=alpha)
 
 
-def _run(toy, arch, out, *, mode="standard", seed=0, **kwargs):
+def _run(toy, arch, out, *, mode="standard", seed=0, init_seed=None, alpha=0.5, **kwargs):
     tokenizer = toy.toy_tokenizer()
-    model = BUILD[arch](tokenizer, seed=seed)
-    config = kwargs.pop("config", None) or _config(mode=mode)
+    model = BUILD[arch](tokenizer, seed=seed if init_seed is None else init_seed)
+    config = kwargs.pop("config", None) or _config()
     hints = toy.animal_rationales([*toy.VALID, *toy.TEST]) if mode == "hints" else None
-    rows = _rows(toy, mode, config.alpha)
+    rows = _rows(toy, mode, alpha)
     result = train_model(
-        model, tokenizer, rows, toy.VALID, toy.TEST, toy.ExactMatch(), config, out, hints=hints, **kwargs
+        model,
+        tokenizer,
+        rows,
+        toy.VALID,
+        toy.TEST,
+        toy.ExactMatch(),
+        config,
+        out,
+        mode=mode,
+        seed=seed,
+        hints=hints,
+        **kwargs,
     )
     return result, model
 
@@ -60,7 +71,7 @@ def _run(toy, arch, out, *, mode="standard", seed=0, **kwargs):
     ],
 )
 def test_teacher_and_student_learn_the_toy_task(toy, tmp_path, arch, mode, eval_mode):
-    config = _config(mode=mode, eval_mode=eval_mode)
+    config = _config(eval_mode=eval_mode)
     result, _ = _run(toy, arch, tmp_path, mode=mode, config=config)
     assert result.best_valid_accuracy == 1.0
     assert result.test_metrics == {"accuracy": 1.0, "n": len(toy.TEST)}
@@ -90,7 +101,7 @@ class _KillAfterSave(TrainerCallback):
 
 
 def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path):
-    config = _config(mode="multitask", max_steps=30, eval_steps=10, batch_size=8, grad_accumulation=2)
+    config = _config(max_steps=30, eval_steps=10, batch_size=8, grad_accumulation=2)
     whole, _ = _run(toy, "seq2seq", tmp_path / "whole", mode="multitask", config=config)
     with pytest.raises(_Killed):
         _run(
@@ -108,7 +119,7 @@ def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path):
         tmp_path / "split",
         mode="multitask",
         config=config,
-        seed=99,
+        init_seed=99,
         resume_from_checkpoint=True,
     )
     assert resumed.valid_history == whole.valid_history
@@ -157,8 +168,8 @@ def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(toy, tmp_
 def test_each_logged_step_reports_its_task_losses(toy, tmp_path, alpha):
     """With one step per log, the packed loss is exactly alpha * label + (1 - alpha) * rationale
     of the per-task token means logged next to it."""
-    config = _config(mode="multitask", alpha=alpha, max_steps=6, eval_steps=6, logging_steps=1)
-    result, _ = _run(toy, "seq2seq", tmp_path, mode="multitask", config=config)
+    config = _config(max_steps=6, eval_steps=6, logging_steps=1)
+    result, _ = _run(toy, "seq2seq", tmp_path, mode="multitask", alpha=alpha, config=config)
     history = json.loads(result.metrics_path.read_text())["loss_history"]
     assert [h["step"] for h in history] == list(range(1, 7))
     for h in history:
@@ -169,7 +180,7 @@ def test_each_logged_step_reports_its_task_losses(toy, tmp_path, alpha):
 
 
 def test_a_label_only_run_logs_only_the_label_loss(toy, tmp_path):
-    config = _config(mode="standard", max_steps=4, eval_steps=4, logging_steps=2)
+    config = _config(max_steps=4, eval_steps=4, logging_steps=2)
     result, _ = _run(toy, "causal", tmp_path, config=config)
     history = json.loads(result.metrics_path.read_text())["loss_history"]
     assert [h["step"] for h in history] == [2, 4]

@@ -22,6 +22,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from tokendistill.models.batch import EncodedBatch, Offset, pad_offsets, pad_rows
+from tokendistill.models.config import AdapterSettings
 
 
 class ModelAdapter(ABC):
@@ -33,9 +34,7 @@ class ModelAdapter(ABC):
         self,
         model: PreTrainedModel,
         tokenizer: PreTrainedTokenizerBase,
-        *,
-        max_prompt_tokens: int = 512,
-        max_target_tokens: int = 128,
+        settings: AdapterSettings | None = None,
     ) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError("a fast tokenizer is required: character offsets come from it")
@@ -45,8 +44,9 @@ class ModelAdapter(ABC):
             raise ValueError("the tokenizer has no EOS token; targets could never end")
         self.model = model
         self.tokenizer = tokenizer
-        self.max_prompt_tokens = max_prompt_tokens
-        self.max_target_tokens = max_target_tokens
+        self.settings = settings or AdapterSettings()
+        self.max_prompt_tokens = self.settings.max_prompt_tokens
+        self.max_target_tokens = self.settings.max_target_tokens
 
     # ----------------------------------------------------------------- encoding
     @property
@@ -224,18 +224,18 @@ class Seq2SeqAdapter(ModelAdapter):
 
 
 class CausalAdapter(ModelAdapter):
-    """Decoder-only models: the prompt is followed by ``answer_prefix`` (template), and the
-    target by EOS. ``target_prefix`` (a space by default) keeps BPE word boundaries natural."""
+    """Decoder-only models: the prompt is followed by ``settings.answer_prefix`` (template),
+    and the target by EOS. ``target_prefix`` (a space) keeps BPE word boundaries natural."""
 
     architecture = "causal"
+    target_prefix = " "
 
-    def __init__(self, *args, answer_prefix: str = "\nAnswer:", target_prefix: str = " ", **kwargs) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.answer_prefix = answer_prefix
-        self.target_prefix = target_prefix
+        self.answer_prefix = self.settings.answer_prefix
         self._suffix = (
-            list(self.tokenizer(answer_prefix, add_special_tokens=False)["input_ids"])
-            if answer_prefix
+            list(self.tokenizer(self.answer_prefix, add_special_tokens=False)["input_ids"])
+            if self.answer_prefix
             else []
         )
 
@@ -282,10 +282,10 @@ def _mean_over_targets(weights: torch.Tensor, target_mask: torch.Tensor) -> torc
     return (weights * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
-def make_adapter(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, **kwargs) -> ModelAdapter:
-    """The adapter for ``model``'s architecture (decided by ``config.is_encoder_decoder``)."""
-    if model.config.is_encoder_decoder:
-        kwargs.pop("answer_prefix", None)
-        kwargs.pop("target_prefix", None)
-        return Seq2SeqAdapter(model, tokenizer, **kwargs)
-    return CausalAdapter(model, tokenizer, **kwargs)
+def make_adapter(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, settings: AdapterSettings | None = None
+) -> ModelAdapter:
+    """The adapter for ``model``'s architecture (decided by ``config.is_encoder_decoder``);
+    ``settings`` default to ``AdapterSettings()``."""
+    cls = Seq2SeqAdapter if model.config.is_encoder_decoder else CausalAdapter
+    return cls(model, tokenizer, settings)

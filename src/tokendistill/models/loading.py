@@ -1,14 +1,5 @@
-"""``load_model(spec)``: one entry point from a model spec to a (model, fast tokenizer) pair.
-
-A spec is ``<base>[:layers=N | :layers=first:N]`` where the base is, in this order of
-precedence:
-
-1. a packaged short name (``minilm-encdec``, ``smollm2-135m``; see ``packaged.py``), which
-   works without the Hugging Face Hub;
-2. an existing local folder saved with ``save_pretrained``;
-3. a Hub name ``owner/name``. Bare names (``gpt2``) are reserved for packaged models so that a
-   typo in a short name fails at once with the list of known names instead of becoming a
-   Hub request; legacy bare Hub names all have an ``owner/name`` form.
+"""``load_model(spec)``: a pretrained spec (packaged, local folder or Hub; see ``spec.py``)
+to a (model, fast tokenizer) pair. Tiny models are built, not loaded: ``build.load_adapter``.
 
 The architecture follows ``config.is_encoder_decoder`` (seq2seq vs causal LM). Weights
 are read from safetensors whenever the folder has them and remote code is off unless
@@ -37,8 +28,8 @@ from transformers import (
 from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.hub_errors import first_line, hub_errors
 from tokendistill.models.layer_cut import cut_layers
-from tokendistill.models.packaged import PACKAGED, known_names
-from tokendistill.models.spec import parse_spec
+from tokendistill.models.packaged import PACKAGED
+from tokendistill.models.spec import check_spec, spec_kind
 
 Architecture = Literal["seq2seq", "causal"]
 DType = torch.dtype | str | None
@@ -93,20 +84,26 @@ def load_model(
     cache (``$TOKENDISTILL_CACHE``, default ``~/.cache/tokendistill``). Every failure
     caused by the spec raises ModelSpecError with a one-sentence message.
     """
-    parsed = parse_spec(spec)
+    parsed = check_spec(spec)
+    kind = spec_kind(parsed)
     torch_dtype = torch.float32 if dtype is None else dtype
     base = parsed.base
-    if base in PACKAGED:
+    if kind == "tiny":
+        raise ModelSpecError(
+            f"'{base}' is built from scratch with a tokenizer trained on the task's text; "
+            "load it with tokendistill.models.build.load_adapter."
+        )
+    if kind == "packaged":
         packaged = PACKAGED[base]
         folder = packaged.folder()
         model, tokenizer = _load_folder(folder, dtype=torch_dtype, trust_remote_code=False)
         source = f"packaged model {base}: {packaged.description} (cached at {folder})"
-    elif Path(base).expanduser().exists():
+    elif kind == "local":
         folder = _check_folder(Path(base).expanduser())
         model, tokenizer = _load_folder(folder, dtype=torch_dtype, trust_remote_code=trust_remote_code)
         source = f"local folder {folder}"
     else:
-        name = _check_hub_name(base)
+        name = base
         model, tokenizer = _load_hub(
             name, dtype=torch_dtype, trust_remote_code=trust_remote_code, cache_dir=cache_dir
         )
@@ -137,26 +134,6 @@ def _check_folder(folder: Path) -> Path:
             "(tokenizer.save_pretrained)."
         )
     return folder
-
-
-def _check_hub_name(base: str) -> str:
-    from huggingface_hub.utils import HFValidationError, validate_repo_id
-
-    if "/" not in base and "\\" not in base:
-        raise ModelSpecError(
-            f"unknown model '{base}': not a packaged short name ({', '.join(known_names())}), "
-            "a local folder, or a Hugging Face Hub name of the form owner/name."
-        )
-    looks_like_path = base.startswith((".", "/", "~", "\\")) or base.count("/") > 1 or "\\" in base
-    if looks_like_path:
-        raise ModelSpecError(f"there is no folder '{base}'; check the path.")
-    try:
-        validate_repo_id(base)
-    except HFValidationError:
-        raise ModelSpecError(
-            f"'{base}' is neither an existing folder nor a valid Hugging Face Hub name (owner/name)."
-        ) from None
-    return base
 
 
 def _load_folder(

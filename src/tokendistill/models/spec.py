@@ -1,9 +1,19 @@
-"""Parsing of model specs: ``<base>[:layers=N | :layers=first:N]``.
+"""Model specs: ``<base>[:layers=N | :layers=first:N]``, parsed and classified without loading.
 
-The base is a hub name (``owner/name``), a local folder, or a packaged short name; the
-optional suffix asks for a shallower student cut from the loaded model (see
-``layer_cut.py``). Parsing is kept apart from loading so that bad suffixes fail before
-anything large is downloaded or read.
+The base is one of four kinds (``spec_kind``), in this order of precedence:
+
+1. ``tiny``: ``tiny-causal`` / ``tiny-seq2seq``, small models initialised here from scratch
+   with a tokenizer trained on the task's text (demos and tests);
+2. ``packaged``: a packaged short name (``minilm-encdec``, ``smollm2-135m``; see
+   ``packaged.py``), which works without the Hugging Face Hub;
+3. ``local``: an existing folder saved with ``save_pretrained``;
+4. ``hub``: a Hub name ``owner/name``. Bare names are reserved for packaged models so that a
+   typo in a short name fails at once with the list of known names instead of becoming a
+   Hub request.
+
+The optional suffix asks for a shallower student cut from the loaded model (see
+``layer_cut.py``). ``check_spec`` does all of this before anything large is read, so a
+config with a bad spec fails when it is validated, not hours into a run.
 """
 
 from __future__ import annotations
@@ -11,9 +21,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from tokendistill.models.errors import ModelSpecError
+from tokendistill.models.packaged import known_names
+
+SpecKind = Literal["tiny", "packaged", "local", "hub"]
+TINY_NAMES: tuple[str, ...] = ("tiny-causal", "tiny-seq2seq")
 
 _SUFFIX = re.compile(r"^(?P<base>.+):layers=(?P<value>[^:]*(?::[^:]*)?)$")
 _OPTION = re.compile(r":(?P<name>[A-Za-z_]+)=")
@@ -80,3 +95,47 @@ def parse_spec(spec: str) -> ModelSpec:
             "use ':layers=N' or ':layers=first:N' with N a positive whole number."
         )
     return ModelSpec(base=base, layers=LayerSelection(count=int(value), mode=mode))
+
+
+def spec_kind(spec: ModelSpec) -> SpecKind:
+    """Which kind of model ``spec.base`` names; ModelSpecError when it names none."""
+    base = spec.base
+    if base in TINY_NAMES:
+        return "tiny"
+    if base in known_names():
+        return "packaged"
+    if Path(base).expanduser().exists():
+        return "local"
+    check_hub_name(base)
+    return "hub"
+
+
+def check_spec(text: str) -> ModelSpec:
+    """``parse_spec`` plus the kind check: the spec a loader can be handed (ModelSpecError if not)."""
+    spec = parse_spec(text)
+    if spec_kind(spec) == "tiny" and spec.layers is not None:
+        raise ModelSpecError(
+            f"'{text}': tiny models are built with tiny_layers blocks; a ':layers=' cut does not apply."
+        )
+    return spec
+
+
+def check_hub_name(base: str) -> str:
+    """``base`` if it is a well-formed Hub name ``owner/name``; ModelSpecError otherwise."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if "/" not in base and "\\" not in base:
+        raise ModelSpecError(
+            f"unknown model '{base}': not a tiny model ({', '.join(TINY_NAMES)}), a packaged short "
+            f"name ({', '.join(known_names())}), a local folder, or a Hugging Face Hub name (owner/name)."
+        )
+    looks_like_path = base.startswith((".", "/", "~", "\\")) or base.count("/") > 1 or "\\" in base
+    if looks_like_path:
+        raise ModelSpecError(f"there is no folder '{base}'; check the path.")
+    try:
+        validate_repo_id(base)
+    except HFValidationError:
+        raise ModelSpecError(
+            f"'{base}' is neither an existing folder nor a valid Hugging Face Hub name (owner/name)."
+        ) from None
+    return base

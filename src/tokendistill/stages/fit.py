@@ -22,10 +22,14 @@ def fit(
     data: TaskData,
     training: TrainingConfig,
     work: Path,
+    *,
+    mode: str,
+    seed: int,
     hints: Mapping[str, str] | None = None,
 ) -> TrainResult:
-    """Train on ``rows``, select on ``data.valid``, test once on ``data.test``; checkpoints
-    live in ``work`` so a killed stage resumes from the last complete one."""
+    """Train on ``rows`` (built for ``mode``) with ``seed``, select on ``data.valid``, test once
+    on ``data.test``; checkpoints live in ``work`` so a killed stage resumes from the last
+    complete one. ``hints``: valid/test rationales of a mode that reads one at inference."""
     return train_model(
         adapter,
         None,
@@ -35,6 +39,8 @@ def fit(
         task,
         training,
         work / "train",
+        mode=mode,
+        seed=seed,
         hints=hints,
         resume_from_checkpoint=True,
         quiet=True,

@@ -25,7 +25,7 @@ def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
     summaries = []
     for name, runs in grouped.items():
         student = runs[0].student
-        detail = student.labels + " labels" if student.mode == "standard" else _rationale_detail(student)
+        detail = student.labels + " labels" if student.rationale is None else _rationale_detail(student)
         summaries.append(
             AccuracySummary(
                 name=name,
@@ -42,7 +42,7 @@ def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
 
 def _rationale_detail(student) -> str:
     r = student.rationale
-    what = r.method if r.source == "attribution" else r.source
+    what = r.method or r.source
     k = f", k={r.k}" if r.k else ""
     return f"{what}{k}, α={student.alpha}"
 

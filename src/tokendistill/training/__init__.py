@@ -1,47 +1,34 @@
-"""Teacher and student training: DSS rows, the packed two-task loss, the Trainer, ``train_model``."""
+"""Teacher and student training: student modes, the packed two-task loss, the Trainer, ``train_model``."""
 
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.losses import packed_task_loss, task_token_counts
-from tokendistill.training.rows import (
-    EXPLAIN_PREFIX,
-    HINTS_SEPARATOR,
-    MODES,
-    PREDICT_PREFIX,
-    TASK_LABEL,
-    TASK_NAMES,
-    TASK_RATIONALE,
-    Mode,
-    TrainingRow,
+from tokendistill.training.modes import (
+    StudentMode,
     build_rows,
-    gold_answer_rationales,
-    label_prompt,
+    get_mode,
     label_prompts,
-    llm_rationales,
-    random_word_rationales,
+    list_modes,
+    register_mode,
 )
+from tokendistill.training.rows import TASK_LABEL, TASK_NAMES, TASK_RATIONALE, TrainingRow
 from tokendistill.training.run import TrainResult, train_model
 from tokendistill.training.trainer import DistillTrainer
 
 __all__ = [
-    "EXPLAIN_PREFIX",
-    "HINTS_SEPARATOR",
-    "MODES",
-    "PREDICT_PREFIX",
     "TASK_LABEL",
     "TASK_NAMES",
     "TASK_RATIONALE",
     "DistillTrainer",
-    "Mode",
+    "StudentMode",
     "TrainResult",
     "TrainingConfig",
     "TrainingRow",
     "build_rows",
-    "gold_answer_rationales",
-    "label_prompt",
+    "get_mode",
     "label_prompts",
-    "llm_rationales",
+    "list_modes",
     "packed_task_loss",
-    "random_word_rationales",
+    "register_mode",
     "task_token_counts",
     "train_model",
 ]

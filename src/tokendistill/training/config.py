@@ -7,11 +7,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tokendistill.evaluation.predict import EvalMode
-from tokendistill.training.rows import Mode
 
 
 class TrainingConfig(BaseModel):
-    """Everything that decides a training run besides the model and the data.
+    """Everything that decides a training run besides the model, the data, the student mode
+    (with its α) and the seed, which the pipeline takes from the student and ``seeds``.
 
     ``batch_size`` counts *examples* per process and micro-batch: in 'multitask' mode each
     example brings a predict and an explain row, so the forward pass sees twice as many rows.
@@ -26,8 +26,6 @@ class TrainingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mode: Mode = "standard"
-    alpha: float = Field(0.5, ge=0.0, le=1.0)
     epochs: float = Field(1.0, gt=0)
     max_steps: int | None = Field(None, ge=1)
     learning_rate: float = Field(5e-5, gt=0)
@@ -42,6 +40,5 @@ class TrainingConfig(BaseModel):
     save_total_limit: int | None = Field(2, ge=1)
     eval_mode: EvalMode = "generate"
     max_new_tokens: int = Field(32, ge=1)
-    seed: int = 0
     logging_steps: int = Field(10, ge=1)
     report_to: Literal["auto", "tensorboard", "none"] = "auto"

@@ -30,7 +30,8 @@ from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.tasks.example import Example
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
-from tokendistill.training.rows import TASK_LABEL, TASK_RATIONALE, TrainingRow, label_prompts
+from tokendistill.training.modes import StudentMode, get_mode, label_prompts
+from tokendistill.training.rows import TASK_NAMES, TrainingRow
 from tokendistill.training.trainer import DistillTrainer
 
 CHECKPOINTS = "checkpoints"
@@ -63,6 +64,8 @@ def train_model(
     config: TrainingConfig,
     output_dir: str | Path,
     *,
+    mode: str | StudentMode = "standard",
+    seed: int = 0,
     hints: Mapping[str, str] | None = None,
     resume_from_checkpoint: bool | str | None = None,
     callbacks: Sequence[TrainerCallback] = (),
@@ -71,8 +74,9 @@ def train_model(
     """Train on ``rows_train``, keep the checkpoint with the best validation accuracy, then
     predict the test examples once with it.
 
-    ``rows_train`` comes from ``build_rows`` with the same ``config.mode`` and ``config.alpha``.
-    ``hints`` (example id -> rationale) feeds the valid/test inputs of mode 'hints'.
+    ``rows_train`` comes from ``build_rows`` with the same ``mode``; ``seed`` seeds the
+    Trainer (initialisation of new heads, data order, dropout). ``hints`` (example id ->
+    rationale) feeds the valid/test inputs of a mode that reads a rationale at inference.
     ``resume_from_checkpoint``: a checkpoint folder, or True for the latest one in
     ``output_dir`` (a fresh start when there is none, so a pipeline can always pass True).
     ``quiet`` drops the Trainer's printed log dictionaries (pass a callback such as
@@ -80,9 +84,10 @@ def train_model(
     Call on every process when launched with ``accelerate launch``.
     """
     adapter = model if isinstance(model, ModelAdapter) else make_adapter(model, _required(tokenizer))
-    check_rows(rows_train, config)
+    mode = get_mode(mode)
+    check_rows(rows_train, mode)
     output_dir = Path(output_dir)
-    args = training_arguments(config, output_dir / CHECKPOINTS)
+    args = training_arguments(config, output_dir / CHECKPOINTS, seed)
     trainer = DistillTrainer(
         model=adapter.model,
         args=args,
@@ -92,7 +97,7 @@ def train_model(
         callbacks=list(callbacks),
         adapter=adapter,
         valid_examples=valid_examples,
-        valid_prompts=label_prompts(valid_examples, config.mode, hints),
+        valid_prompts=label_prompts(valid_examples, mode, hints),
         scorer=scorer,
         eval_mode=config.eval_mode,
         max_new_tokens=config.max_new_tokens,
@@ -101,11 +106,12 @@ def train_model(
         trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=_resume_point(resume_from_checkpoint, args.output_dir))
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
-    test = trainer.predict_examples(test_examples, label_prompts(test_examples, config.mode, hints))
-    return _write_outputs(trainer, test, config, output_dir)
+    test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
+    run_record = {**config.model_dump(), "mode": mode.name, "seed": seed}
+    return _write_outputs(trainer, test, run_record, output_dir)
 
 
-def training_arguments(config: TrainingConfig, checkpoint_dir: Path) -> TrainingArguments:
+def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int = 0) -> TrainingArguments:
     """The Trainer's arguments: evaluate and save every ``eval_steps``, keep the best on
     validation accuracy, and leave device placement to Accelerate."""
     return TrainingArguments(
@@ -130,7 +136,7 @@ def training_arguments(config: TrainingConfig, checkpoint_dir: Path) -> Training
         greater_is_better=True,
         logging_steps=config.logging_steps,
         report_to=_report_to(config.report_to),
-        seed=config.seed,
+        seed=seed,
         # Items are tuples of TrainingRow, not model columns; the collator builds the tensors.
         remove_unused_columns=False,
         # Pinned memory only helps copies to an accelerator; on CPU it just warns.
@@ -139,35 +145,22 @@ def training_arguments(config: TrainingConfig, checkpoint_dir: Path) -> Training
     )
 
 
-def check_rows(rows: Sequence[TrainingRow], config: TrainingConfig) -> None:
-    """Refuse rows built for another mode or alpha than the config says (a silent mismatch
-    would train one objective and evaluate with the prompts of another)."""
+def check_rows(rows: Sequence[TrainingRow], mode: StudentMode) -> None:
+    """Refuse rows built for another mode (a silent mismatch would train one objective and
+    evaluate with the prompts of another)."""
     if not rows:
         raise ValueError("no training rows")
     tasks = {row.task for row in rows}
-    if config.mode == "multitask":
-        expected = {TASK_LABEL: config.alpha, TASK_RATIONALE: 1.0 - config.alpha}
-        if tasks != set(expected):
-            raise ValueError(
-                "mode 'multitask' needs both label and rationale rows; build them with build_rows"
-            )
-    else:
-        expected = {TASK_LABEL: 1.0}
-        if tasks != {TASK_LABEL}:
-            raise ValueError(
-                f"mode {config.mode!r} trains the label task only, but rationale rows were given"
-            )
-    for row in rows:
-        if abs(row.weight - expected[row.task]) > 1e-9:
-            raise ValueError(
-                f"row {row.example_id!r} has weight {row.weight}, but mode {config.mode!r} with "
-                f"alpha={config.alpha} gives {expected[row.task]}; build rows with the config's alpha"
-            )
+    if tasks != mode.row_tasks:
+        names = sorted(TASK_NAMES[t] for t in tasks)
+        expected = sorted(TASK_NAMES[t] for t in mode.row_tasks)
+        raise ValueError(
+            f"mode {mode.name!r} trains the task(s) {expected}, but the rows hold {names}; "
+            "build them with build_rows for this mode"
+        )
 
 
-def _write_outputs(
-    trainer: DistillTrainer, test: EvalResult, config: TrainingConfig, out: Path
-) -> TrainResult:
+def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, out: Path) -> TrainResult:
     state = trainer.state
     history = [
         {"step": log["step"], "accuracy": log["eval_accuracy"]}
@@ -204,7 +197,7 @@ def _write_outputs(
             "loss_history": losses,
             "global_step": result.global_step,
             "best_checkpoint": result.best_checkpoint,
-            "config": config.model_dump(),
+            "config": run_record,
         }
         write_json(result.metrics_path, metrics)
     trainer.accelerator.wait_for_everyone()

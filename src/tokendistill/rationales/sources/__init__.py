@@ -1,0 +1,33 @@
+"""Rationale sources behind one registry: ``attribution``, ``random``, ``llm`` and ``gold``.
+
+A new source is one module (a ``RationaleSource`` subclass) plus one ``register_source``
+call; config validation, the CLI and the tests read ``list_sources()``.
+"""
+
+from __future__ import annotations
+
+from tokendistill.rationales.sources.attribution import AttributionSource
+from tokendistill.rationales.sources.base import RationaleSource, RecordsFn, SourceRequest
+from tokendistill.rationales.sources.gold import GoldSource
+from tokendistill.rationales.sources.llm import LLMSource
+from tokendistill.rationales.sources.random_k import RandomSource
+from tokendistill.registry import Registry
+
+_SOURCES: Registry[RationaleSource] = Registry("rationale source")
+register_source = _SOURCES.register
+unregister_source = _SOURCES.unregister
+get_source = _SOURCES.get
+list_sources = _SOURCES.names
+
+for _source in (AttributionSource(), RandomSource(), LLMSource(), GoldSource()):
+    register_source(_source)
+
+__all__ = [
+    "RationaleSource",
+    "RecordsFn",
+    "SourceRequest",
+    "get_source",
+    "list_sources",
+    "register_source",
+    "unregister_source",
+]

@@ -1,0 +1,81 @@
+"""What a student is trained on besides the task: its rationales and labels, from the registries.
+
+No branch here knows a mode or a source by name: the student's mode says whether it needs
+rationales for training and at inference, its source writes them, and the attribution
+records a source asks for are produced (or read from the cache) on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tokendistill.artifacts import stable_hash
+from tokendistill.config import SelectionConfig, StudentConfig
+from tokendistill.rationales.select import Selection
+from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source
+from tokendistill.tasks import TaskData
+from tokendistill.training.modes import get_mode
+
+
+@dataclass(frozen=True)
+class StudentInputs:
+    """Example id -> text tables: ``rationales`` (train split), ``eval_rationales`` (valid and
+    test, for modes that read a rationale at inference) and ``teacher_labels``."""
+
+    rationales: dict[str, str] | None = None
+    eval_rationales: dict[str, str] | None = None
+    teacher_labels: dict[str, str] | None = None
+
+    def fingerprint(self) -> dict[str, str | None]:
+        """Content hashes, so a student is retrained exactly when what it learns from changes."""
+        return {
+            name: stable_hash(table) if table is not None else None
+            for name, table in (
+                ("rationales", self.rationales),
+                ("eval_rationales", self.eval_rationales),
+                ("teacher_labels", self.teacher_labels),
+            )
+        }
+
+
+def student_inputs(
+    student: StudentConfig,
+    seed: int,
+    selection: SelectionConfig,
+    data: TaskData,
+    teacher_answers: dict[str, str],
+    records: RecordsFn,
+) -> StudentInputs:
+    """The tables ``student`` trains on with ``seed``; ``records(method, split)`` gives the
+    attribution records a rationale source draws on."""
+    labels = teacher_answers if student.labels == "teacher" else None
+    if student.rationale is None:
+        return StudentInputs(teacher_labels=labels)
+    source = get_source(student.rationale.source)
+
+    def write(split: str) -> dict[str, str]:
+        request = SourceRequest(
+            examples=data.split(split),
+            split=split,
+            k=student.rationale.k or selection.k,
+            seed=seed,
+            selection=_selection(selection),
+            method=student.rationale.method,
+            records=records,
+        )
+        return source.rationales(request)
+
+    evals = None
+    if get_mode(student.mode).rationale_at_inference:
+        evals = {**write("valid"), **write("test")}
+    return StudentInputs(rationales=write("train"), eval_rationales=evals, teacher_labels=labels)
+
+
+def _selection(config: SelectionConfig) -> Selection:
+    return Selection(
+        unit=config.unit,
+        word_agg=config.word_agg,
+        filters=tuple(config.filters),
+        keep_numbers=config.keep_numbers,
+        order=config.order,
+    )

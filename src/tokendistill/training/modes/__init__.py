@@ -1,0 +1,95 @@
+"""Student modes behind one registry: ``standard``, ``multitask`` (DSS) and ``hints``.
+
+A new mode is one module (a ``StudentMode`` subclass) plus one ``register_mode`` call; config
+validation, the CLI and the tests read ``list_modes()``. ``build_rows`` and ``label_prompts``
+are the generic entry points the stages use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from tokendistill.registry import Registry
+from tokendistill.tasks.example import Example
+from tokendistill.training.modes.base import StudentMode
+from tokendistill.training.modes.hints import Hints
+from tokendistill.training.modes.multitask import Multitask
+from tokendistill.training.modes.standard import Standard
+from tokendistill.training.rows import TrainingRow
+
+_MODES: Registry[StudentMode] = Registry("student mode")
+register_mode = _MODES.register
+unregister_mode = _MODES.unregister
+list_modes = _MODES.names
+
+for _mode in (Standard(), Multitask(), Hints()):
+    register_mode(_mode)
+
+
+def get_mode(mode: str | StudentMode) -> StudentMode:
+    """The registered mode ``mode`` (a mode instance is returned as it is)."""
+    return mode if isinstance(mode, StudentMode) else _MODES.get(mode)
+
+
+def template_texts() -> list[str]:
+    """Every template string any registered mode adds to prompts."""
+    return [text for name in list_modes() for text in _MODES.get(name).template_texts]
+
+
+def build_rows(
+    examples: Iterable[Example],
+    mode: str | StudentMode,
+    *,
+    rationales: Mapping[str, str] | None = None,
+    teacher_labels: Mapping[str, str] | None = None,
+    alpha: float = 0.5,
+) -> list[TrainingRow]:
+    """Training rows of ``mode`` for every example.
+
+    ``rationales`` (example id -> text) is required by modes that need one;
+    ``teacher_labels`` (example id -> answer) replaces gold labels when given; ``alpha``
+    weighs the label task of modes that weigh tasks.
+    """
+    impl = get_mode(mode)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    rows: list[TrainingRow] = []
+    for ex in examples:
+        label = (
+            _lookup(teacher_labels, ex.id, "teacher_labels", impl) if teacher_labels is not None else ex.label
+        )
+        rationale = _lookup(rationales, ex.id, "rationales", impl) if impl.needs_rationale else None
+        rows.extend(impl.rows(ex, label, rationale, alpha))
+    return rows
+
+
+def label_prompts(
+    examples: Sequence[Example], mode: str | StudentMode, rationales: Mapping[str, str] | None = None
+) -> list[str]:
+    """The label-task prompt of every example; ``rationales`` (id -> text) where the mode
+    reads one at inference."""
+    impl = get_mode(mode)
+    if impl.rationale_at_inference:
+        return [impl.prompt(ex, _lookup(rationales, ex.id, "rationales", impl)) for ex in examples]
+    return [impl.prompt(ex) for ex in examples]
+
+
+def _lookup(table: Mapping[str, str] | None, key: str, name: str, mode: StudentMode) -> str:
+    if table is None:
+        raise ValueError(f"mode {mode.name!r} needs {name} (example id -> text), none were given")
+    try:
+        return table[key]
+    except KeyError:
+        raise KeyError(f"{name} has no entry for example {key!r}") from None
+
+
+__all__ = [
+    "StudentMode",
+    "build_rows",
+    "get_mode",
+    "label_prompts",
+    "list_modes",
+    "register_mode",
+    "template_texts",
+    "unregister_mode",
+]

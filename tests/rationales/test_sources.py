@@ -1,0 +1,82 @@
+"""Rationale sources, each through the registry: what it writes for a split's examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from tokendistill.rationales.analysis.faithfulness import random_units
+from tokendistill.rationales.select import Selection
+from tokendistill.rationales.sources import SourceRequest, get_source, list_sources
+from tokendistill.tasks.example import Example
+
+from .conftest import build_record
+
+TEXT = "story: the big dog ran home ."
+EXAMPLES = [
+    Example("a", TEXT, ((7, len(TEXT)),), "pet", meta={"llm_rationale": "dogs are pets."}),
+    Example("b", TEXT, ((7, len(TEXT)),), "pet"),
+]
+PIECES = [
+    ("story:", 0.9, False),
+    ("the", 0.1),
+    ("big", 0.3),
+    ("dog", 0.8),
+    ("ran", 0.2),
+    ("home", 0.5),
+    (".", 0.7),
+]
+SELECTION = Selection(unit="word", filters=("punctuation",), order="input")
+
+
+def _records(method: str | None, split: str):
+    assert split == "train"
+    scale = 1.0 if method in (None, "saliency") else -1.0
+    pieces = [(t, scale * s, *rest) for t, s, *rest in PIECES]
+    return [build_record(TEXT, pieces, example_id=e.id, gold=e.label) for e in EXAMPLES]
+
+
+def _request(**kwargs) -> SourceRequest:
+    base = dict(examples=EXAMPLES, split="train", k=2, seed=3, selection=SELECTION, records=_records)
+    return SourceRequest(**{**base, **kwargs})
+
+
+@pytest.mark.parametrize("name", list_sources())
+def test_every_source_writes_one_rationale_per_example(name: str) -> None:
+    source = get_source(name)
+    method = "saliency" if source.needs_method else None
+    written = source.rationales(_request(method=method))
+    assert sorted(written) == ["a", "b"]
+    assert all(isinstance(text, str) for text in written.values())
+
+
+def test_attribution_source_selects_the_top_k_of_its_method() -> None:
+    source = get_source("attribution")
+    assert source.rationales(_request(method="saliency")) == {"a": "dog home", "b": "dog home"}
+    # Another method's scores, another rationale: the source reads the method it names.
+    assert source.rationales(_request(method="ig", k=1)) == {"a": "the", "b": "the"}
+
+
+def test_random_source_draws_the_analyses_random_k_from_the_eligible_pool() -> None:
+    written = get_source("random").rationales(_request())
+    for record in _records(None, "train"):
+        expected = random_units(SELECTION.eligible(record), 2, 3, record.example_id)
+        assert written[record.example_id] == " ".join(u.text for u in expected)
+        words = written[record.example_id].split()
+        assert len(words) == 2 and all(w in {"the", "big", "dog", "ran", "home"} for w in words)
+    # Seeded by (seed, example id): the same example gets the same words in another request,
+    # and another seed draws again.
+    assert get_source("random").rationales(_request())["a"] == written["a"]
+    drawn = {get_source("random").rationales(_request(seed=s))["a"] for s in range(12)}
+    assert len(drawn) > 1
+
+
+def test_word_selecting_sources_need_k_selection_and_records() -> None:
+    with pytest.raises(ValueError, match="selects k >= 1 words"):
+        get_source("random").rationales(SourceRequest(EXAMPLES, "train"))
+
+
+def test_llm_and_gold_sources_read_the_examples() -> None:
+    assert get_source("llm").rationales(SourceRequest(EXAMPLES, "train")) == {"a": "dogs are pets.", "b": ""}
+    with pytest.raises(ValueError, match="llm_rationales: true"):
+        get_source("llm").rationales(SourceRequest(EXAMPLES[1:], "train"))
+    assert get_source("gold").rationales(SourceRequest(EXAMPLES, "train")) == {"a": "pet", "b": "pet"}
