@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -101,35 +100,26 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "tokendistill.cli", *args]
 
 
-def run_and_kill(config_path: Path, run_dir: Path, pattern: str, timeout: float = 240.0) -> list[Path]:
-    """Start ``tokendistill run`` and SIGKILL it as soon as ``run_dir.glob(pattern)`` matches.
+KILLING_RUN = Path(__file__).with_name("killing_run.py")
 
-    Returns the matches seen at the kill. Fails if the run ends first or takes too long.
+
+def run_and_kill(config_path: Path, run_dir: Path, pattern: str, count: int, timeout: float = 240.0) -> None:
+    """``tokendistill run`` in a child that SIGKILLs itself as it is about to publish the
+    ``count``-th file matching ``run_dir / pattern`` (see killing_run.py): a deterministic kill.
+
+    Fails if the run ends another way (finished, crashed) or takes longer than ``timeout``.
     """
     log_path = run_dir.parent / f"{run_dir.name}.log"
+    command = [sys.executable, str(KILLING_RUN), str(run_dir / pattern), str(count), "run", str(config_path)]
     with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            cli("run", str(config_path)), stdout=log, stderr=subprocess.STDOUT, env=subprocess_env()
+        done = subprocess.run(
+            command, stdout=log, stderr=subprocess.STDOUT, env=subprocess_env(), timeout=timeout
         )
-    try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            hits = sorted(run_dir.glob(pattern))
-            if hits:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return hits
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"the run ended (exit {proc.returncode}) before {pattern} appeared:\n"
-                    + log_path.read_text()[-3000:]
-                )
-            time.sleep(0.005)
-        pytest.fail(f"{pattern} did not appear within {timeout:.0f}s:\n" + log_path.read_text()[-3000:])
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    if done.returncode != -signal.SIGKILL:
+        pytest.fail(
+            f"the run was not killed at {pattern} #{count} (exit {done.returncode}):\n"
+            + log_path.read_text()[-3000:]
+        )
 
 
 def assert_same_metrics_as(baseline: Path, resumed: Path) -> None:

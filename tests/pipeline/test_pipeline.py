@@ -75,19 +75,21 @@ def test_resume_after_kill_during_attribution(
 ) -> None:
     config = small_config(tmp_path / "run")
     run_dir = Path(config["run_dir"])
-    run_and_kill(write_config(config, tmp_path / "config.yaml"), run_dir, "attribute/*.work/parts/part-*")
+    # Killed as the third part file is published: two parts of the first method are complete.
+    parts = "attribute/*.work/parts/part-*.parquet"
+    run_and_kill(write_config(config, tmp_path / "config.yaml"), run_dir, parts, count=3)
 
     assert not list(run_dir.glob("attribute/*/DONE.json")), "killed after attribution had finished"
     (work,) = run_dir.glob("attribute/*.work")
-    method = work.name.split("-")[0]
-    left = N_TRAIN - CHUNK * len(list(work.glob("parts/part-*.parquet")))
-    assert 0 < left < N_TRAIN, "the kill must land while attribution has work left"
+    assert work.name.startswith("saliency-train-")
+    assert len(list(work.glob("parts/part-*.parquet"))) == 2
+    left = N_TRAIN - 2 * CHUNK
 
     result, printed = run_in_process(config)
     assert result.skipped == ["prepare/synthetic", "teacher/tiny-causal"]
     assert result.computed == STAGES[2:]
     # Only the examples without a part file were attributed again.
-    progress = re.findall(rf"{method}/train: (\d+)/(\d+)", printed)
+    progress = re.findall(r"saliency/train: (\d+)/(\d+)", printed)
     assert {int(total) for _, total in progress} == {left}
     assert_same_metrics_as(baseline[1].run_dir, run_dir)
 
@@ -98,22 +100,15 @@ def test_resume_after_kill_during_student_training(
     config = small_config(tmp_path / "run")
     run_dir = Path(config["run_dir"])
     checkpoints = "students/ours-saliency-seed0-*.work/train/checkpoints"
-    run_and_kill(
-        write_config(config, tmp_path / "config.yaml"),
-        run_dir,
-        f"{checkpoints}/checkpoint-*/trainer_state.json",
-    )
+    # Killed as the second checkpoint's trainer_state.json (written last) is opened: the first
+    # checkpoint is complete, the second half-written, which resuming must skip.
+    state = f"{checkpoints}/checkpoint-*/trainer_state.json"
+    run_and_kill(write_config(config, tmp_path / "config.yaml"), run_dir, state, count=2)
 
     assert not list(run_dir.glob("students/ours-saliency-seed0-*/DONE.json"))
     (folder,) = run_dir.glob(checkpoints)
-    # The kill may even land while trainer_state.json is being written: only readable ones count.
-    complete = sorted(_step(c) for c in folder.glob("checkpoint-*") if _readable_state(c))
-    expected = str(folder / f"checkpoint-{complete[-1]}") if complete else None
-    # A kill while the Trainer writes a checkpoint leaves a folder without trainer_state.json;
-    # resuming must skip it rather than fail on it. Make sure there is one.
-    half = folder / f"checkpoint-{max(_step(c) for c in folder.glob('checkpoint-*')) + 1}"
-    half.mkdir()
-    (half / "config.json").write_text("{}")
+    assert sorted(_step(c) for c in folder.glob("checkpoint-*")) == [2, 4]
+    assert [_readable_state(folder / f"checkpoint-{step}") for step in (2, 4)] == [True, False]
 
     resumed_from: list[str | None] = []
 
@@ -126,7 +121,7 @@ def test_resume_after_kill_during_student_training(
     result, _ = run_in_process(config)
 
     assert result.computed == ["students/ours-saliency-seed0", "analyze/rationales", "report/report"]
-    assert resumed_from == [expected]
+    assert resumed_from == [str(folder / "checkpoint-2")]
     assert_same_metrics_as(baseline[1].run_dir, run_dir)
 
 
