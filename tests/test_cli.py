@@ -9,7 +9,9 @@ from typer.testing import CliRunner
 
 from tokendistill.attribution import list_methods
 from tokendistill.cli import app
+from tokendistill.rationales.sources import list_sources
 from tokendistill.tasks import list_tasks
+from tokendistill.training.modes import list_modes
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "tokendistill" / "demo.yaml"
 
@@ -65,6 +67,15 @@ def test_methods(runner: CliRunner) -> None:
     assert result.exit_code == 0
     assert result.stdout.split() == list_methods()
     assert {"saliency", "integrated_gradients", "random"} <= set(list_methods())
+
+
+@pytest.mark.parametrize(
+    ("command", "names"), [("modes", list_modes), ("sources", list_sources)], ids=["modes", "sources"]
+)
+def test_registries_are_listed(runner: CliRunner, command: str, names) -> None:
+    result = runner.invoke(app, [command])
+    assert result.exit_code == 0
+    assert result.stdout.split() == names()
 
 
 def test_show_task_synthetic(runner: CliRunner) -> None:

@@ -132,6 +132,24 @@ def list_methods_command() -> None:
         console.print(name)
 
 
+@app.command("modes")
+def list_modes_command() -> None:
+    """List the student modes."""
+    from tokendistill.training.modes import list_modes
+
+    for name in list_modes():
+        console.print(name)
+
+
+@app.command("sources")
+def list_sources_command() -> None:
+    """List the rationale sources."""
+    from tokendistill.rationales.sources import list_sources
+
+    for name in list_sources():
+        console.print(name)
+
+
 @app.command("show-task")
 def show_task(
     name: Annotated[str, typer.Argument(help="a registered task name")],
