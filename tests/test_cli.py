@@ -49,6 +49,17 @@ def test_validate_reports_a_bad_config_in_one_line_per_problem(runner: CliRunner
     assert "Traceback" not in result.output
 
 
+def test_validate_rejects_a_bad_model_spec_before_running_anything(runner: CliRunner) -> None:
+    result = runner.invoke(
+        app, ["validate", str(DEMO), "--set", 'student_model={name: "smollm2-135m:layers=x"}']
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[1].startswith(
+        f"  {DEMO}, from --set student_model: student_model.name: bad layer cut ':layers=x'"
+    )
+    assert "Traceback" not in result.output
+
+
 def test_validate_missing_file(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2
