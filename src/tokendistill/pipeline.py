@@ -16,6 +16,7 @@ from rich.console import Console
 
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, StudentConfig
+from tokendistill.rationales.analysis.evidence import evidence_spans
 from tokendistill.stages.analyze import run_analysis
 from tokendistill.stages.attribute import run_attribution
 from tokendistill.stages.context import RunContext
@@ -69,13 +70,9 @@ def run_pipeline(config: Config, *, until: str = "report", console: Console | No
             )
     if stop < 4:
         return result
-    evidence = {
-        e.id: [(int(ev["start"]), int(ev["end"])) for ev in e.meta["evidence"]]
-        for e in data.train
-        if e.meta.get("evidence")
-    }
+    evidence = evidence_spans(data.train)
     analysis, analysis_key = run_analysis(
-        ctx, config, attributions, teacher.artifact.key, teacher_adapter, evidence
+        ctx, config.analysis, config.selection, attributions, teacher.artifact.key, teacher_adapter, evidence
     )
     if stop < 5:
         return result

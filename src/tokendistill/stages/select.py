@@ -13,10 +13,7 @@ from tokendistill.training.rows import gold_answer_rationales, llm_rationales, r
 
 
 def selection_of(config: Config) -> Selection:
-    s = config.selection
-    return Selection(
-        unit=s.unit, word_agg=s.word_agg, filters=tuple(s.filters), keep_numbers=s.keep_numbers, order=s.order
-    )
+    return Selection(config.selection)
 
 
 def attribution_rationales(
