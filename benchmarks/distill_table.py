@@ -5,7 +5,8 @@ table per task: the teacher, then the same student trained as standard fine-tuni
 labels), standard distillation (teacher labels), Distilling Step-by-Step with PaLM rationales,
 ours (saliency / integrated-gradients top-k) and the random-k control, each as mean ± std
 over seeds with a 95 % interval; the gold-answer overlap of the top-k; the student k-sweep
-where the config has one; and the wall time of every stage.
+where the config has one; and the wall time of every stage. The tables are rendered by
+``tokendistill.report.markdown`` from the run's metrics.json.
 
 Both tiers use the same configs. The GPU tier runs them as they are (full splits, 3 seeds);
 the CPU tier applies the ``--set`` overrides listed in ``TIERS`` to fit a 2-core machine.
@@ -24,7 +25,6 @@ import json
 import os
 import sys
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,129 +104,8 @@ def cli_command(config_path: Path, overrides: list[str]) -> str:
     return f"tokendistill run {shown} {sets}"
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.1f}"
-
-
 def _seconds(s: float) -> str:
     return f"{s / 60:.1f} min" if s >= 60 else f"{s:.0f} s"
-
-
-def student_table(metrics: dict) -> list[str]:
-    lines = [
-        "| student | trained on | seeds | test acc. % (mean ± std) | 95 % interval | best valid % |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
-    teacher = metrics["teacher"]
-    lines.append(
-        f"| teacher ({teacher['model']}) | gold labels | 1 | {_pct(teacher['test_accuracy'])} | "
-        f"| {_pct(teacher['valid_accuracy'])} |"
-    )
-    for s in metrics["students"]:
-        low, high = s["ci95"]
-        valid = sum(s["valid_accuracy"]) / len(s["valid_accuracy"])
-        lines.append(
-            f"| {s['name']} | {s['detail']} | {len(s['seeds'])} | "
-            f"{_pct(s['mean'])} ± {_pct(s['std'])} | {_pct(low)}–{_pct(high)} | {_pct(valid)} |"
-        )
-    return lines
-
-
-def overlap_table(metrics: dict, k: int) -> list[str]:
-    rows = [r for r in metrics["overlap"] if r["k"] == k]
-    if not rows:
-        return []
-    gold_in_input = metrics.get("gold_in_input")
-    if gold_in_input == 0:
-        never = "not applicable, the gold answer never appears in the input"
-        return [f"Gold answer among the top-{k} tokens: {never}."]
-    lines = [
-        f"Gold answer among the top-{k} tokens (share of training examples; "
-        f"the gold answer appears in the input for {_pct(gold_in_input)} %):",
-        "",
-        "| method | all | teacher right (n) | teacher wrong (n) |",
-        "|---|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['method']} | {_pct(r['overlap'])} | {_pct(r['teacher right'])} ({r['n right']}) | "
-            f"{_pct(r['teacher wrong'])} ({r['n wrong']}) |"
-        )
-    return lines
-
-
-def faithfulness_table(metrics: dict) -> list[str]:
-    """Does removing the top-k hurt the teacher more than removing k random tokens?"""
-    rows = metrics.get("faithfulness") or []
-    if not rows:
-        return []
-    lines = [
-        f"Faithfulness to the teacher ({rows[0]['examples']} training examples, drop in the probability of "
-        f"its answer; comprehensiveness: top-{rows[0]['k']} removed, higher is better; sufficiency: only "
-        "they kept, lower is better):",
-        "",
-        "| method | comprehensiveness | same for random-k | sufficiency | same for random-k |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['method']} | {r['comprehensiveness']:.3f} | {r['comp. random-k']:.3f} | "
-            f"{r['sufficiency']:.3f} | {r['suff. random-k']:.3f} |"
-        )
-    return lines
-
-
-def agreement_lines(metrics: dict) -> list[str]:
-    rows = [r for r in metrics.get("agreement") or [] if "random" not in r["methods"]]
-    cells = []
-    for r in rows:
-        jaccard = next(v for key, v in r.items() if key.endswith("Jaccard"))
-        cells.append(f"{r['methods']}: top-k Jaccard {jaccard:.2f}, Spearman {r['Spearman']:.2f}")
-    return [f"Agreement between methods: {'; '.join(cells)}"] if cells else []
-
-
-def k_sweep_lines(metrics: dict, k: int) -> list[str]:
-    """Student accuracy against k (students named ``<base>@k=N``), plus the k of the main run."""
-    swept: dict[str, dict[int, float]] = defaultdict(dict)
-    by_name = {s["name"]: s for s in metrics["students"]}
-    for name, s in by_name.items():
-        if "@k=" in name:
-            base, kk = name.rsplit("@k=", 1)
-            swept[base][int(kk)] = s["mean"]
-    lines = []
-    for base, accs in swept.items():
-        main = base.removesuffix("-k")
-        if main in by_name and k not in accs:
-            accs[k] = by_name[main]["mean"]
-        cells = ", ".join(f"k={kk}: {_pct(a)}" for kk, a in sorted(accs.items()))
-        lines.append(f"Student k-sweep ({base}, test accuracy %): {cells}")
-    overlap = metrics.get("k_sweep", {}) if metrics.get("gold_in_input") != 0 else {}
-    for method in ("saliency", "integrated_gradients", "random"):
-        if method in overlap:
-            cells = ", ".join(f"k={kk}: {_pct(v)}" for kk, v in overlap[method].items())
-            lines.append(f"Gold-answer overlap against k ({method}, %): {cells}")
-    return lines
-
-
-def stage_times(metrics: dict) -> str:
-    totals: dict[str, float] = defaultdict(float)
-    for label, seconds in metrics["stage_seconds"].items():
-        stage = label.split("/", 1)[0]
-        key = label if stage == "attribute" else stage
-        totals[key] += seconds
-    parts = [f"{name} {_seconds(s)}" for name, s in totals.items()]
-    return f"Wall time per stage (first run): {', '.join(parts)}; total {_seconds(sum(totals.values()))}"
-
-
-def task_section(task: str, metrics: dict, command: str, k: int) -> str:
-    lines = [f"### {metrics['title']}", "", f"Task: {metrics['task']}.", ""]
-    lines += [f"Note: {n}" for n in metrics.get("task_notes", [])]
-    lines += ["```bash", command, "```", ""]
-    lines += student_table(metrics)
-    lines += ["", *overlap_table(metrics, k), ""]
-    lines += [*faithfulness_table(metrics), "", *agreement_lines(metrics), ""]
-    lines += [*k_sweep_lines(metrics, k), "", stage_times(metrics), ""]
-    return "\n".join(lines)
 
 
 def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
@@ -234,6 +113,8 @@ def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
     from tokendistill.config import Config
     from tokendistill.config_io import load_yaml_config
     from tokendistill.pipeline import run_pipeline
+    from tokendistill.report.data import ReportData
+    from tokendistill.report.markdown import task_section
 
     path = configs / f"{task}.yaml"
     overrides = tier_overrides(tier, task, path)
@@ -249,8 +130,8 @@ def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
         f"{_seconds(time.perf_counter() - start)}",
         file=sys.stderr,
     )
-    metrics = json.loads((result.run_dir / "metrics.json").read_text())
-    return task_section(task, metrics, command, config.selection.k)
+    data = ReportData.from_json(json.loads((result.run_dir / "metrics.json").read_text()))
+    return task_section(data, command, config.selection.k)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -110,9 +111,9 @@ def test_every_stage_is_a_command(runner: CliRunner) -> None:
         assert command in result.stdout
 
 
-def test_analyze_prints_the_overlap_table_and_writes_json(runner: CliRunner, tmp_path: Path) -> None:
-    import json
-
+def _pets_artifact(path: Path) -> Path:
+    """Two examples, gold "dog": the teacher is right on the first, whose top word is "dog";
+    on the second "dog" scores lowest, behind the stopwords "which" and "or"."""
     from tokendistill.attribution.result import TokenAttribution
     from tokendistill.rationales.store import write_attributions
 
@@ -134,14 +135,115 @@ def test_analyze_prints_the_overlap_table_and_writes_json(runner: CliRunner, tmp
             teacher_correct=right,
         )
 
-    path = write_attributions(
-        tmp_path / "a.parquet", [record(0, "dog", True), record(1, "dog", False)], {"method": "saliency"}
-    )
-    out = tmp_path / "table.json"
+    return write_attributions(path, [record(0, "dog", True), record(1, "dog", False)], {"method": "saliency"})
+
+
+def test_analyze_prints_the_overlap_table_and_writes_json(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    path = _pets_artifact(tmp_path / "a.parquet")
+    out = tmp_path / "analysis.json"
     result = runner.invoke(app, ["analyze", str(path), "--k", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "gold-answer overlap" in result.stdout and "saliency" in result.stdout
-    rows = json.loads(out.read_text())["rows"]
-    by_k = {row["k"]: row for row in rows}
-    assert by_k[1]["overlap"] == 0.5 and by_k[1]["overlap_right"] == 1.0 and by_k[1]["overlap_wrong"] == 0.0
-    assert by_k[4]["overlap"] == 1.0
+    assert "gold-answer overlap at k=1" in result.stdout and "saliency" in result.stdout
+    doc = json.loads(out.read_text())
+    (row,) = doc["overlap"]
+    assert (
+        row["k"] == 1
+        and row["overlap"] == 0.5
+        and row["teacher right"] == 1.0
+        and row["teacher wrong"] == 0.0
+    )
+    # The pipeline's defaults keep stopwords: "dog" is the 6th word of the second example.
+    assert doc["k_sweep"]["saliency"]["5"] == 0.5 and doc["k_sweep"]["saliency"]["6"] == 1.0
+    assert doc["evidence"] == [] and doc["faithfulness"] == []
+
+
+def test_analyze_uses_the_pipelines_selection_defaults(runner: CliRunner, tmp_path: Path) -> None:
+    """Without a config, `analyze` selects as `run` does by default (punctuation filter only,
+    input order), not with other defaults of its own."""
+    from tokendistill.rationales.analysis import analyze_records
+    from tokendistill.rationales.analysis.config import AnalysisConfig
+    from tokendistill.rationales.config import SelectionConfig
+    from tokendistill.rationales.select import Selection
+    from tokendistill.rationales.store import read_attributions
+
+    path = _pets_artifact(tmp_path / "a.parquet")
+    out = tmp_path / "analysis.json"
+    assert runner.invoke(app, ["analyze", str(path), "--out", str(out)]).exit_code == 0
+    records, _ = read_attributions(path)
+    analysis = AnalysisConfig()
+    expected = analyze_records(
+        {"saliency": records}, Selection(SelectionConfig()), SelectionConfig().k, analysis.k_sweep, {}, 0
+    )
+    assert json.loads(out.read_text()) == json.loads(json.dumps(expected.to_json()))
+
+
+def test_analyze_prints_the_reports_numbers_for_the_demo(runner: CliRunner, demo_run: Path) -> None:
+    """With the run's config, `analyze` on one artifact prints the demo report's overlap and
+    evidence figures at k = 2 (the demo's selection.k) and its k-sweep."""
+    (artifact,) = demo_run.glob("attribute/saliency-train-*/attributions.parquet")
+    args = ["analyze", str(artifact), "--k", "2", "--config", str(DEMO), "--set", f"run_dir={demo_run}"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((demo_run / "metrics.json").read_text())
+    printed = _printed_values(result.stdout)
+    (overlap,) = [r for r in metrics["overlap"] if r["method"] == "saliency"]
+    (evidence,) = [r for r in metrics["evidence"] if r["method"] == "saliency"]
+    assert overlap["k"] == evidence["k"] == 2
+    for row in (overlap, evidence):
+        for header, value in row.items():
+            assert header in printed, header
+            assert printed[header] == _cell(value), header
+    sweep = _sweep_rows(result.stdout)
+    assert sweep == {
+        k: [
+            _cell(metrics["k_sweep"]["saliency"][k]),
+            _cell(metrics["evidence_sweep"]["saliency"][k]),
+            _cell(metrics["evidence_sweep"]["chance (random-k)"][k]),
+        ]
+        for k in metrics["k_sweep"]["saliency"]
+    }
+
+
+def _cell(value) -> str:
+    return "–" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
+
+
+def _printed_values(stdout: str) -> dict[str, str]:
+    """ "column │ value" lines of the printed row tables (the last occurrence wins)."""
+    out = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 2:
+            out[cells[0]] = cells[1]
+    return out
+
+
+def _sweep_rows(stdout: str) -> dict[str, list[str]]:
+    """k -> the other cells of the printed k-sweep table."""
+    rows = {}
+    for line in stdout.split("against k", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 4 and cells[0].isdigit():
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_analyze_refuses_what_is_not_an_artifact(runner: CliRunner, tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["analyze", str(tmp_path / "none.parquet")])
+    assert missing.exit_code == 2
+    assert missing.stderr == f"error: {tmp_path / 'none.parquet'}: file not found\n"
+    text = tmp_path / "notes.txt"
+    text.write_text("not parquet\n")
+    wrong = runner.invoke(app, ["analyze", str(text)])
+    assert wrong.exit_code == 2 and "Traceback" not in wrong.output
+    assert len(wrong.stderr.splitlines()) == 1
+    assert wrong.stderr.startswith(f"error: {text}: not an attribution Parquet file")
+
+
+def test_analyze_set_needs_a_config(runner: CliRunner, tmp_path: Path) -> None:
+    path = _pets_artifact(tmp_path / "a.parquet")
+    result = runner.invoke(app, ["analyze", str(path), "--set", "selection.k=3"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --set overrides keys of a config")

@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from tokendistill.attribution.result import TokenAttribution
+    from tokendistill.rationales.analysis.config import AnalysisConfig
+    from tokendistill.rationales.analysis.result import AnalysisResult
+    from tokendistill.rationales.config import SelectionConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -170,33 +176,100 @@ def show_task(
 
 @app.command("analyze")
 def analyze(
-    attributions: Annotated[Path, typer.Argument(help="an attributions.parquet artifact")],
-    k: Annotated[int, typer.Option(help="rationale size")] = 5,
-    unit: Annotated[str, typer.Option(help="token or word")] = "word",
-    out: Annotated[Path | None, typer.Option(help="write the table as JSON here")] = None,
+    attributions: Annotated[
+        Path, typer.Argument(help="an attributions.parquet artifact", show_default=False)
+    ],
+    k: Annotated[
+        int | None,
+        typer.Option(min=1, help="rationale size (default: the selection.k of --config, or the default one)"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(help="the run's config: its selection, analysis and task (evidence) settings"),
+    ] = None,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="write the analysis as JSON here")] = None,
 ) -> None:
-    """Rationale analyses of one attribution artifact: gold overlap per k (teacher right/wrong)."""
-    from tokendistill.rationales.analysis import k_sweep
-    from tokendistill.rationales.analysis.table import write_table_json
+    """Rationale analyses of one attribution artifact, as the pipeline computes them: gold
+    overlap and planted-evidence hits at k, and both over the config's k-sweep."""
+    from tokendistill.artifacts import atomic_write_json
+    from tokendistill.rationales.analysis.summary import analyze_records
     from tokendistill.rationales.select import Selection
-    from tokendistill.rationales.store import read_attributions
 
-    records, meta = read_attributions(attributions)
-    rows = [r.as_dict() for r in k_sweep(records, range(1, max(k, 10) + 1), Selection(unit=unit))]
-    table = Table(title=f"gold-answer overlap — {meta.get('method', '?')} ({len(records)} examples)")
-    for col in ("k", "overlap", "overlap_right", "overlap_wrong", "n", "n_nonfinite"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(
-            *[_cell(row[c]) for c in ("k", "overlap", "overlap_right", "overlap_wrong", "n", "n_nonfinite")]
-        )
-    console.print(table)
+    records, meta = _read_artifact(attributions)
+    selection, analysis, evidence = _analysis_settings(config, set_)
+    k = k or selection.k
+    method = str(meta.get("method") or attributions.stem)
+    result = analyze_records(
+        {method: records}, Selection(selection), k, analysis.k_sweep, evidence, analysis.seed
+    )
+    console.print(f"{method}: {len(records)} examples, top-{k} {selection.unit}s")
+    _print_analysis(result)
     if out:
-        write_table_json(out, rows, meta)
+        atomic_write_json(out, result.to_json(), sort_keys=False)
         console.print(f"written: {out}")
 
 
-def _cell(value) -> str:
+def _read_artifact(path: Path) -> tuple[list[TokenAttribution], dict[str, Any]]:
+    """Records and metadata of an attribution artifact; a one-line error for anything else."""
+    from tokendistill.rationales.store import read_attributions
+
+    if not path.is_file():
+        _fail(f"{path}: file not found")
+    try:
+        return read_attributions(path)
+    except (OSError, ValueError) as err:  # pyarrow's errors derive from these
+        _fail(f"{path}: not an attribution Parquet file: {' '.join(str(err).split())}")
+
+
+def _analysis_settings(
+    config_path: Path | None, overrides: list[str] | None
+) -> tuple[SelectionConfig, AnalysisConfig, dict[str, list[tuple[int, int]]]]:
+    """Selection and analysis settings and evidence spans: the config's (its task's planted
+    evidence) with ``--config``, the defaults (no evidence) without."""
+    from tokendistill.rationales.analysis.config import AnalysisConfig
+    from tokendistill.rationales.analysis.evidence import evidence_spans
+    from tokendistill.rationales.config import SelectionConfig
+    from tokendistill.tasks import DataError, load_task
+
+    if config_path is None:
+        if overrides:
+            _fail("--set overrides keys of a config: give it with --config")
+        return SelectionConfig(), AnalysisConfig(), {}
+    cfg = _load(config_path, overrides)
+    try:
+        _, data = load_task(cfg.task)
+    except DataError as err:
+        _fail(str(err))
+    return cfg.selection, cfg.analysis, evidence_spans(data.train)
+
+
+def _print_analysis(result: AnalysisResult) -> None:
+    """The overlap row and the evidence row at k (as column: value), then the k-sweep."""
+    console.print(f"gold answer in the input: {_cell(result.gold_in_input)}")
+    for title, rows in (("gold-answer overlap", result.overlap), ("planted evidence", result.evidence)):
+        for row in rows:
+            table = Table(title=f"{title} at k={row.k}")
+            table.add_column("column")
+            table.add_column("value", justify="right")
+            for header, value in zip(row.headers(), row.values(), strict=True):
+                table.add_row(header, _cell(value))
+            console.print(table)
+    (method,) = result.k_sweep
+    columns = {"gold overlap": result.k_sweep[method]}
+    if result.evidence_sweep:
+        columns.update(
+            {"top-k hit rate": result.evidence_sweep[method], "random-k hit rate": result.evidence_chance}
+        )
+    table = Table(title="against k")
+    for name in ("k", *columns):
+        table.add_column(name, justify="right")
+    for kk in result.k_sweep[method]:
+        table.add_row(str(kk), *[_cell(points.get(kk)) for points in columns.values()])
+    console.print(table)
+
+
+def _cell(value: object) -> str:
     return "–" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
 
 

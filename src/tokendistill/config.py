@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tokendistill.models.config import ModelConfig
+from tokendistill.rationales.analysis.config import AnalysisConfig
+from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
@@ -75,17 +77,6 @@ class AttributionConfig(_Strict):
         return self
 
 
-class SelectionConfig(_Strict):
-    """How top-k rationale words are picked from stored scores (no recomputation)."""
-
-    k: int = Field(5, ge=1, le=64)
-    unit: Literal["token", "word"] = "word"
-    word_agg: Literal["sum", "max"] = "sum"
-    filters: list[Literal["stopwords", "punctuation"]] = Field(default_factory=lambda: ["punctuation"])
-    keep_numbers: bool = True
-    order: Literal["score", "input"] = "input"
-
-
 class RationaleConfig(_Strict):
     """Where a student's rationales come from: a registered source (``list_sources()``), the
     attribution method for sources that need one, and ``k`` (default: ``selection.k``)."""
@@ -143,12 +134,6 @@ class StudentConfig(_Strict):
         if self.sweep_k and (self.rationale is None or not get_source(self.rationale.source).selects_k):
             raise ValueError("sweep_k needs a rationale source that selects k words")
         return self
-
-
-class AnalysisConfig(_Strict):
-    k_sweep: list[int] = Field(default_factory=lambda: list(range(1, 11)))
-    faithfulness_examples: int = Field(100, ge=0)
-    heatmaps: int = Field(6, ge=0)
 
 
 class Config(_Strict):

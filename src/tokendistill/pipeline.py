@@ -20,6 +20,8 @@ from rich.console import Console
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.rationales.analysis.evidence import evidence_spans
+from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.stages.analyze import run_analysis
 from tokendistill.stages.attribute import run_attribution
 from tokendistill.stages.context import Artifact, RunContext
@@ -51,7 +53,7 @@ class Run:
     prepared: Artifact = field(init=False)
     teacher: TeacherOutputs = field(init=False)
     students: list[StudentOutputs] = field(default_factory=list)
-    analysis: dict = field(init=False)
+    analysis: AnalysisResult = field(init=False)
     analysis_key: str = field(init=False)
     report_path: Path | None = None
     _records: dict[tuple[str, str], list[TokenAttribution]] = field(default_factory=dict)
@@ -117,18 +119,14 @@ def _students(run: Run) -> None:
 
 
 def _analyze(run: Run) -> None:
-    evidence = {
-        e.id: [(int(ev["start"]), int(ev["end"])) for ev in e.meta["evidence"]]
-        for e in run.data.train
-        if e.meta.get("evidence")
-    }
     run.analysis, run.analysis_key = run_analysis(
         run.ctx,
-        run.config,
+        run.config.analysis,
+        run.config.selection,
         run.train_attributions(),
         run.teacher.artifact.key,
         lambda: run.teacher_adapter,
-        evidence,
+        evidence_spans(run.data.train),
     )
 
 

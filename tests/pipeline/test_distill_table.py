@@ -1,5 +1,6 @@
-"""benchmarks/distill_table.py: its tiers are valid configs, and its table is read from a
-finished run, so re-running a finished tier computes nothing and prints the same table."""
+"""benchmarks/distill_table.py: its tiers are valid configs, and its table is the report's
+Markdown of a finished run, so re-running a finished tier computes nothing and prints the
+same table (the rendering itself is tested in test_report_markdown.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pytest
 from tokendistill.config import Config
 from tokendistill.config_io import load_yaml_config
 from tokendistill.pipeline import run_pipeline
+from tokendistill.report.data import ReportData
+from tokendistill.report.markdown import task_section
 from tokendistill.tasks.config import default_data_dir
 
 from .helpers import REPO, small_config, write_config
@@ -92,7 +95,7 @@ def sweep_config(run_dir: Path) -> dict:
 def test_table_of_a_run_and_a_cached_rerun(tmp_path: Path, monkeypatch, capsys) -> None:
     configs = tmp_path / "configs"
     configs.mkdir()
-    write_config(sweep_config(tmp_path / "unused"), configs / "synthetic.yaml")
+    path = write_config(sweep_config(tmp_path / "unused"), configs / "synthetic.yaml")
     tier = dataclasses.replace(table.TIERS["cpu"], run_root=str(tmp_path / "runs"), two_task_alpha=None)
     monkeypatch.setitem(table.TIERS, "cpu", tier)
     args = ["--tier", "cpu", "--tasks", "synthetic", "--configs", str(configs)]
@@ -101,32 +104,24 @@ def test_table_of_a_run_and_a_cached_rerun(tmp_path: Path, monkeypatch, capsys) 
     first = capsys.readouterr()
     assert "stage(s) computed, 0 cached" in first.err
 
-    metrics = json.loads((tmp_path / "runs" / "synthetic" / "metrics.json").read_text())
-    teacher = metrics["teacher"]
-    assert (
-        f"| teacher ({teacher['model']}) | gold labels | 1 | {100 * teacher['test_accuracy']:.1f} |" in text
-    )
-    students = {s["name"]: s for s in metrics["students"]}
-    assert set(students) == {"standard", "ours-saliency", "ours-saliency-k@k=1", "ours-saliency-k@k=2"}
-    for name, s in students.items():
-        low, high = s["ci95"]
-        assert (
-            f"| {name} | {s['detail']} | 1 | {100 * s['mean']:.1f} ± 0.0 | {100 * low:.1f}–{100 * high:.1f} |"
-            in text
-        )
+    # The section is the report's Markdown of the run's metrics.json, at the config's k.
+    data = ReportData.from_json(json.loads((tmp_path / "runs" / "synthetic" / "metrics.json").read_text()))
+    command = table.cli_command(path, table.tier_overrides(tier, "synthetic", path))
+    assert text == task_section(data, command, 3)
+    assert f"```bash\n{command}\n```" in text
+    names = {"standard", "ours-saliency", "ours-saliency-k@k=1", "ours-saliency-k@k=2"}
+    assert {s.name for s in data.students} == names
+    for name in names:
+        assert sum(line.startswith(f"| {name} |") for line in text.splitlines()) == 1
     # k = 3 (the main ours-saliency student) joins the swept ks, in order.
-    sweep = ", ".join(
-        f"k={k}: {100 * students[n]['mean']:.1f}"
-        for k, n in [(1, "ours-saliency-k@k=1"), (2, "ours-saliency-k@k=2"), (3, "ours-saliency")]
-    )
-    assert f"Student k-sweep (ours-saliency-k, test accuracy %): {sweep}" in text
+    (sweep,) = [line for line in text.splitlines() if line.startswith("Student k-sweep (ours-saliency-k,")]
+    assert [cell.split(":")[0] for cell in sweep.split("): ", 1)[1].split(", ")] == ["k=1", "k=2", "k=3"]
     # Synthetic labels are class names that never occur in the input.
-    assert metrics["gold_in_input"] == 0
+    assert data.analysis.gold_in_input == 0
     assert "Gold answer among the top-3 tokens: not applicable" in text
-    comprehensiveness = {r["method"]: r["comprehensiveness"] for r in metrics["faithfulness"]}
-    for method in ("saliency", "random"):
-        assert f"| {method} | {comprehensiveness[method]:.3f} |" in text
-    assert "Agreement between methods: saliency vs random" not in text
+    assert [r.method for r in data.analysis.faithfulness] == ["saliency", "random"]
+    # saliency vs random is the only pair, and random is a control: no agreement line.
+    assert "Agreement between methods" not in text
     assert "Wall time per stage (first run): prepare" in text
     assert (tmp_path / "runs" / "TABLE.md").read_text().endswith(text + "\n")
 

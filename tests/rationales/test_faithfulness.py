@@ -13,9 +13,10 @@ from tokendistill.rationales.analysis import (
     remove_units,
     sufficiency,
 )
+from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 
-WORD = Selection(unit="word")
+WORD = Selection(SelectionConfig(unit="word", filters=["stopwords", "punctuation"], order="score"))
 TEXT = "Question: the zebra planted seeds\nAnswer:"
 HIGH, LOW = 0.9, 0.2
 
@@ -69,7 +70,7 @@ def test_comprehensiveness_and_sufficiency_exact(make_record):
     good = _record(make_record, planted_score=0.6, example_id="good")  # "planted" ranks first
     bad = _record(make_record, planted_score=-1.0, example_id="bad")  # "zebra" ranks first
     scorer = PlantedScorer()
-    res = faithfulness([good, bad], 1, scorer, WORD)
+    res = faithfulness([good, bad], 1, scorer, WORD, seed=0)
     comp, suff = res["comprehensiveness"], res["sufficiency"]
     assert comp.example_ids == ("good", "bad")
     assert comp.full == (HIGH, HIGH)
@@ -85,10 +86,10 @@ def test_random_baseline_with_single_eligible_unit(make_record):
     rec = make_record(
         "Q: the planted A:", [("Q:", 0, False), (" the", 1.0), (" planted", 0.5), (" A:", 0, False)]
     )
-    comp = comprehensiveness([rec], 3, PlantedScorer(), WORD)
+    comp = comprehensiveness([rec], 3, PlantedScorer(), WORD, seed=0)
     assert comp.values.tolist() == pytest.approx([HIGH - LOW])
     assert comp.random_values.tolist() == pytest.approx([HIGH - LOW])  # same pool of one: same pick
-    suff = sufficiency([rec], 3, PlantedScorer(), WORD)
+    suff = sufficiency([rec], 3, PlantedScorer(), WORD, seed=0)
     assert suff.mean == pytest.approx(0.0) and suff.mean_random == pytest.approx(0.0)
 
 
@@ -105,10 +106,10 @@ def test_random_baseline_is_seeded_per_example(make_record):
 def test_skips_nonfinite_and_empty(make_record):
     nan = make_record("a planted", [("a", math.nan), (" planted", 1.0)], example_id="nan")
     stop = make_record("Q: the it", [("Q:", 1, False), (" the", 1.0), (" it", 1.0)], example_id="stop")
-    res = comprehensiveness([nan, stop], 2, PlantedScorer(), WORD)
+    res = comprehensiveness([nan, stop], 2, PlantedScorer(), WORD, seed=0)
     assert res.n_nonfinite == 1 and res.n_empty == 1 and res.example_ids == () and res.mean is None
 
 
 def test_score_fn_length_checked(make_record):
     with pytest.raises(ValueError, match="returned"):
-        comprehensiveness([_record(make_record)], 1, lambda texts, targets: [0.5], WORD)
+        comprehensiveness([_record(make_record)], 1, lambda texts, targets: [0.5], WORD, seed=0)

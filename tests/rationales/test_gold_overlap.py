@@ -5,9 +5,10 @@ import math
 import pytest
 
 from tokendistill.rationales.analysis import gold_answer_words, gold_overlap, is_hit, k_sweep
+from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 
-WORD = Selection(unit="word")
+WORD = Selection(SelectionConfig(unit="word", filters=["stopwords", "punctuation"], order="score"))
 
 
 def _recs(make_record):
@@ -60,7 +61,7 @@ def test_overlap_counts_and_right_wrong_split(make_record):
 def test_stopword_only_gold_can_hit_when_stopwords_selectable(make_record):
     rec = make_record("is it here", [("is", 0.1), (" it", 2.0), (" here", 1.0)], gold="It")
     assert gold_overlap([rec], 1, WORD).hits == 0  # "it" filtered as a stopword from selection
-    assert gold_overlap([rec], 1, Selection(unit="word", filters=())).hits == 1
+    assert gold_overlap([rec], 1, Selection(SelectionConfig(unit="word", filters=[]))).hits == 1
 
 
 def test_nonfinite_excluded_and_empty_gold_is_a_miss(make_record):
@@ -68,7 +69,7 @@ def test_nonfinite_excluded_and_empty_gold_is_a_miss(make_record):
     empty_gold = make_record("a dog", [("a", 0.0), (" dog", 1.0)], example_id="e", gold="...")
     res = gold_overlap([bad, empty_gold], 3, WORD)
     assert (res.n, res.n_nonfinite, res.n_no_gold_words, res.hits) == (1, 1, 1, 0)
-    none = gold_overlap([], 1)
+    none = gold_overlap([], 1, WORD)
     assert none.overlap is None and none.overlap_right is None and none.mean_selected is None
 
 

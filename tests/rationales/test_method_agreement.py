@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 from tokendistill.rationales.analysis import jaccard, method_agreement, rankdata, spearman
+from tokendistill.rationales.config import SelectionConfig
+from tokendistill.rationales.select import Selection
 
 WORDS = "cat dog emu fox"
+TOKENS = Selection(SelectionConfig(unit="token", filters=["stopwords", "punctuation"], order="score"))
 
 
 def _rec(make_record, scores, example_id="x"):
@@ -49,7 +52,7 @@ def test_method_agreement_means_and_counts(make_record):
         _rec(make_record, [1, 2, 3, 4], "bad"),
         _rec(make_record, [1, 2, 3, 4], "only_b"),
     ]
-    res = method_agreement(a, b, k=2)
+    res = method_agreement(a, b, 2, TOKENS)
     assert res.n_common == 3 and res.n_nonfinite == 1 and res.n_only_a == 1 and res.n_only_b == 1
     # x: top-2 {cat,dog} vs {emu,fox} → 0; y: {emu,fox} vs {emu,fox} → 1
     assert res.mean_jaccard == pytest.approx(0.5) and res.n_jaccard == 2
@@ -63,7 +66,7 @@ def test_different_tokenisations_need_word_level(make_record):
         WORDS, [("c", 2.0), ("at", 2.0), (" dog", 3.0), (" emu", 2.0), (" fox", 1.0)], example_id="x"
     )
     with pytest.raises(ValueError, match="score_unit='word'"):
-        method_agreement([a], [b], k=1)
-    res = method_agreement([a], [b], k=1, score_unit="word")
+        method_agreement([a], [b], 1, TOKENS)
+    res = method_agreement([a], [b], 1, TOKENS, score_unit="word")
     assert res.mean_spearman == pytest.approx(1.0)
     assert np.isclose(res.mean_jaccard, 0.0)  # token units: "cat" vs "dog" spans differ

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tokendistill.rationales.analysis.faithfulness import random_units
+from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import SourceRequest, get_source, list_sources
 from tokendistill.tasks.example import Example
@@ -25,7 +26,7 @@ PIECES = [
     ("home", 0.5),
     (".", 0.7),
 ]
-SELECTION = Selection(unit="word", filters=("punctuation",), order="input")
+SELECTION = Selection(SelectionConfig(unit="word", filters=["punctuation"], order="input"))
 
 
 def _records(method: str | None, split: str):

@@ -13,6 +13,7 @@ from tokendistill.attribution import attribute
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal
 from tokendistill.rationales.analysis import evidence_hits, faithfulness
+from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.stages.analyze import target_probability
 from tokendistill.tasks import SyntheticConfig, TaskConfig, load_task
@@ -51,7 +52,7 @@ def trained(tmp_path_factory):
 def test_saliency_hits_the_planted_evidence_far_above_random(trained) -> None:
     task, data, adapter = trained
     evidence = {e.id: [(ev["start"], ev["end"]) for ev in e.meta["evidence"]] for e in data.train}
-    selection = Selection(unit="word", filters=("punctuation",))
+    selection = Selection(SelectionConfig(unit="word", filters=["punctuation"]))
     records = attribute(adapter, data.train, "saliency", split="train", score_fn=task.score)
     for k in (1, 2):
         hits = evidence_hits(records, evidence, k, selection, seed=0)
@@ -66,7 +67,7 @@ def test_saliency_hits_the_planted_evidence_far_above_random(trained) -> None:
 
 def test_top_k_is_more_comprehensive_and_sufficient_than_random_k(trained) -> None:
     task, data, adapter = trained
-    selection = Selection(unit="word", filters=("punctuation",))
+    selection = Selection(SelectionConfig(unit="word", filters=["punctuation"]))
     records = attribute(adapter, data.train[:48], "saliency", split="train", score_fn=task.score)
     result = faithfulness(records, 1, target_probability(adapter), selection, seed=0)
     comp, suff = result["comprehensiveness"], result["sufficiency"]

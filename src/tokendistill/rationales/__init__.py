@@ -4,14 +4,8 @@ Selection and analyses are pure functions of stored ``TokenAttribution`` records
 can be re-run with any k or filter without touching the teacher.
 """
 
-from tokendistill.rationales.select import (
-    Rationale,
-    Selection,
-    Unit,
-    build_units,
-    rationale_text,
-    select_rationale,
-)
+from tokendistill.rationales.config import SelectionConfig
+from tokendistill.rationales.select import Rationale, Selection, Unit, build_units
 from tokendistill.rationales.store import (
     merge_shards,
     read_attributions,
@@ -24,12 +18,11 @@ __all__ = [
     "AttributionWriter",
     "Rationale",
     "Selection",
+    "SelectionConfig",
     "Unit",
     "build_units",
     "merge_shards",
-    "rationale_text",
     "read_attributions",
     "read_metadata",
-    "select_rationale",
     "write_attributions",
 ]

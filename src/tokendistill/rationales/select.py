@@ -1,7 +1,8 @@
 """Rationale selection: a pure function of a stored ``TokenAttribution``.
 
 Selection never touches a model, so the same attribution artifact can be re-selected with
-any k, unit or filter (k-sweeps, ablations) without recomputing attributions.
+any k, unit or filter (k-sweeps, ablations) without recomputing attributions. The settings
+(and their defaults) are a ``rationales.config.SelectionConfig``; ``Selection`` applies one.
 
 Units
 -----
@@ -32,17 +33,15 @@ from functools import cached_property
 from typing import Literal
 
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.text import is_number, is_punctuation, normalize_word, normalized_stopwords
 
 __all__ = [
-    "FILTERS",
     "Rationale",
     "Selection",
     "Unit",
     "build_units",
     "content_token_spans",
-    "rationale_text",
-    "select_rationale",
 ]
 
 Span = tuple[int, int]
@@ -51,7 +50,6 @@ WordAgg = Literal["sum", "max"]
 Order = Literal["score", "input"]
 OnNonFinite = Literal["raise", "empty"]
 
-FILTERS = frozenset({"stopwords", "punctuation"})
 
 # A word (with internal apostrophes, hyphens, dots, and digit-only , : /) or a punctuation run.
 _UNIT_RE = re.compile(r"\w+(?:(?:['’.\-]|(?<=\d)[,:/](?=\d))\w+)*|[^\w\s]+")
@@ -109,7 +107,7 @@ def content_token_spans(record: TokenAttribution) -> list[tuple[int, int, int]]:
     return out
 
 
-def build_units(record: TokenAttribution, unit: UnitKind = "token", word_agg: WordAgg = "sum") -> list[Unit]:
+def build_units(record: TokenAttribution, unit: UnitKind, word_agg: WordAgg) -> list[Unit]:
     """All content units of ``record`` in input order, unfiltered (see the module docstring)."""
     toks = content_token_spans(record)
     text, scores = record.text, record.scores
@@ -143,33 +141,25 @@ def build_units(record: TokenAttribution, unit: UnitKind = "token", word_agg: Wo
     return units
 
 
-@dataclass(frozen=True)
 class Selection:
-    """Selection settings, bundled so analyses and configs can pass (and hash) them as one."""
+    """Selection settings ready to apply, built from a ``SelectionConfig`` only.
 
-    unit: UnitKind = "token"
-    word_agg: WordAgg = "sum"
-    filters: tuple[str, ...] = ("stopwords", "punctuation")
-    keep_numbers: bool = True
-    order: Order = "score"
-    dedupe: bool = True
-    stopwords: frozenset[str] | None = None
+    The config is the one home of the defaults; this class only normalises it (sorted,
+    de-duplicated filters; a frozen stopword set) and ranks units. ``k`` stays an argument
+    of every call so one selection serves a whole k-sweep.
+    """
 
-    def __post_init__(self) -> None:
-        if self.unit not in ("token", "word"):
-            raise ValueError(f"unit must be 'token' or 'word', got {self.unit!r}")
-        if self.word_agg not in ("sum", "max"):
-            raise ValueError(f"word_agg must be 'sum' or 'max', got {self.word_agg!r}")
-        if self.order not in ("score", "input"):
-            raise ValueError(f"order must be 'score' or 'input', got {self.order!r}")
-        if isinstance(self.filters, str):
-            raise TypeError("filters must be a collection of names, not a string")
-        unknown = set(self.filters) - FILTERS
-        if unknown:
-            raise ValueError(f"unknown filters {sorted(unknown)}; known: {sorted(FILTERS)}")
-        object.__setattr__(self, "filters", tuple(sorted(set(self.filters))))
-        if self.stopwords is not None:
-            object.__setattr__(self, "stopwords", frozenset(self.stopwords))
+    def __init__(self, config: SelectionConfig) -> None:
+        self.config = config
+        self.unit: UnitKind = config.unit
+        self.word_agg: WordAgg = config.word_agg
+        self.filters: tuple[str, ...] = tuple(sorted(set(config.filters)))
+        self.keep_numbers = config.keep_numbers
+        self.order: Order = config.order
+        self.dedupe = config.dedupe
+        self.stopwords: frozenset[str] | None = (
+            None if config.stopwords is None else frozenset(config.stopwords)
+        )
 
     @cached_property
     def _stop(self) -> frozenset[str]:
@@ -245,26 +235,3 @@ class Selection:
             tuple((u.start, u.end) for u in units),
             tuple(u.score for u in units),
         )
-
-
-def select_rationale(
-    record: TokenAttribution,
-    k: int,
-    unit: UnitKind = "token",
-    word_agg: WordAgg = "sum",
-    filters: tuple[str, ...] = ("stopwords", "punctuation"),
-    keep_numbers: bool = True,
-    order: Order = "score",
-    dedupe: bool = True,
-    *,
-    stopwords: frozenset[str] | None = None,
-    on_nonfinite: OnNonFinite = "raise",
-) -> Rationale:
-    """Select the top-``k`` rationale units of ``record`` (see the module docstring)."""
-    selection = Selection(unit, word_agg, tuple(filters), keep_numbers, order, dedupe, stopwords)
-    return selection.select(record, k, on_nonfinite)
-
-
-def rationale_text(record: TokenAttribution, k: int, **kwargs: object) -> str:
-    """``select_rationale(record, k, **kwargs)`` as plain words joined by single spaces."""
-    return select_rationale(record, k, **kwargs).text  # type: ignore[arg-type]

@@ -1,10 +1,13 @@
-"""What a report shows, as plain data (also written verbatim as metrics.json)."""
+"""What a report shows, as typed data; its JSON form is metrics.json."""
 
 from __future__ import annotations
 
 import math
 import statistics
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from tokendistill.rationales.analysis.result import AnalysisResult
 
 
 @dataclass
@@ -73,23 +76,85 @@ class HeatmapExample:
 
 
 @dataclass
+class TeacherSummary:
+    """The teacher's row of the accuracy table."""
+
+    model: str
+    n_test: int
+    valid_accuracy: float | None
+    test_accuracy: float | None
+
+
+# metrics.json keeps the analysis figures between the students and the heatmaps, in this order.
+_ANALYSIS_KEYS = (
+    "overlap",
+    "evidence",
+    "k_sweep",
+    "evidence_sweep",
+    "gold_in_input",
+    "faithfulness",
+    "agreement",
+)
+
+
+@dataclass
 class ReportData:
+    """Everything a report shows; ``to_json()`` is metrics.json and ``from_json()`` reads it
+    back typed (the Markdown tables of the benchmarks render from it)."""
+
     title: str
     task: str
     task_notes: list[str]
-    teacher: dict
+    teacher: TeacherSummary
     students: list[AccuracySummary]
-    overlap: list[dict] = field(default_factory=list)
-    evidence: list[dict] = field(default_factory=list)
-    k_sweep: dict[str, dict[int, float]] = field(default_factory=dict)
-    evidence_sweep: dict[str, dict[int, float]] = field(default_factory=dict)
-    gold_in_input: float | None = None
-    faithfulness: list[dict] = field(default_factory=list)
-    agreement: list[dict] = field(default_factory=list)
+    analysis: AnalysisResult
     heatmaps: list[HeatmapExample] = field(default_factory=list)
     curves: dict[str, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     config_text: str = ""
 
-    def to_json(self) -> dict:
-        return asdict(self)
+    def to_json(self) -> dict[str, Any]:
+        analysis = self.analysis.to_json()
+        return {
+            "title": self.title,
+            "task": self.task,
+            "task_notes": list(self.task_notes),
+            "teacher": asdict(self.teacher),
+            "students": [asdict(s) for s in self.students],
+            **{key: analysis[key] for key in _ANALYSIS_KEYS},
+            "heatmaps": [asdict(h) for h in self.heatmaps],
+            "curves": self.curves,
+            "stage_seconds": self.stage_seconds,
+            "config_text": self.config_text,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReportData:
+        return cls(
+            title=data["title"],
+            task=data["task"],
+            task_notes=list(data.get("task_notes", [])),
+            teacher=TeacherSummary(**data["teacher"]),
+            students=[_accuracy_from_json(s) for s in data["students"]],
+            analysis=AnalysisResult.from_json(data),
+            heatmaps=[_heatmap_from_json(h) for h in data.get("heatmaps", [])],
+            curves={
+                name: {kind: [(x, y) for x, y in points] for kind, points in series.items()}
+                for name, series in data.get("curves", {}).items()
+            },
+            stage_seconds=dict(data.get("stage_seconds", {})),
+            config_text=data.get("config_text", ""),
+        )
+
+
+def _accuracy_from_json(data: dict[str, Any]) -> AccuracySummary:
+    """The stored figures as written (mean, std and interval too, not derived again)."""
+    summary = AccuracySummary(**{f.name: data[f.name] for f in fields(AccuracySummary) if f.init})
+    summary.mean, summary.std = data["mean"], data["std"]
+    summary.ci95 = (data["ci95"][0], data["ci95"][1])
+    return summary
+
+
+def _heatmap_from_json(data: dict[str, Any]) -> HeatmapExample:
+    spans = {"offsets": [tuple(s) for s in data["offsets"]], "selected": [tuple(s) for s in data["selected"]]}
+    return HeatmapExample(**{**data, **spans})

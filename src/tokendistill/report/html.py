@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_text
+from tokendistill.rationales.analysis.result import AnalysisResult, Row
 from tokendistill.report import plots
 from tokendistill.report.data import ReportData, wilson_interval
 from tokendistill.report.heatmap import render_heatmap
@@ -38,13 +40,13 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def _accuracy_section(data: ReportData) -> str:
     teacher = data.teacher
-    t_acc, t_n = teacher.get("test_accuracy"), teacher.get("n_test", 0)
+    t_acc, t_n = teacher.test_accuracy, teacher.n_test
     t_ci = wilson_interval(t_acc, t_n) if t_acc is not None and t_n else None
     rows = [
         [
-            "<b>teacher</b> " + html.escape(str(teacher.get("model", ""))),
+            "<b>teacher</b> " + html.escape(teacher.model),
             "–",
-            _pct(teacher.get("valid_accuracy")),
+            _pct(teacher.valid_accuracy),
             _pct(t_acc),
             f"[{_pct(t_ci[0])}, {_pct(t_ci[1])}]" if t_ci else "–",
             "1",
@@ -64,63 +66,68 @@ def _accuracy_section(data: ReportData) -> str:
             ]
         )
     headers = ["model", "mode", "valid acc (%)", "test acc (%)", "95% interval", "seeds"]
-    img = plots.accuracy_bars(data.students, teacher.get("test_accuracy")) if data.students else ""
+    img = plots.accuracy_bars(data.students, teacher.test_accuracy) if data.students else ""
     chart = f'<img alt="accuracy chart" src="data:image/png;base64,{img}">' if img else ""
     return "<h2>Accuracy</h2>" + _table(headers, rows) + chart
 
 
-def _rows_table(items: list[dict]) -> str:
-    headers = list(items[0].keys())
-    return _table(headers, [[html.escape(_fmt(r[h])) for h in headers] for r in items])
+def _rows_table(rows: Sequence[Row]) -> str:
+    """Typed rows under the column headers their type defines."""
+    return _table(rows[0].headers(), [[html.escape(_fmt(v)) for v in r.values()] for r in rows])
 
 
 def _img(b64: str, alt: str) -> str:
     return f'<img alt="{alt}" src="data:image/png;base64,{b64}">'
 
 
-def _evidence_section(data: ReportData) -> str:
-    if not data.evidence:
+def _evidence_section(analysis: AnalysisResult) -> str:
+    if not analysis.evidence:
         return ""
-    out = ["<h2>Planted evidence found by the top-k words</h2>", _rows_table(data.evidence)]
-    if data.evidence_sweep:
-        plot = plots.k_sweep(data.evidence_sweep, "planted-evidence hit rate (%)")
+    out = ["<h2>Planted evidence found by the top-k words</h2>", _rows_table(analysis.evidence)]
+    if analysis.evidence_sweep:
+        plot = plots.k_sweep(
+            analysis.evidence_sweep, "planted-evidence hit rate (%)", analysis.evidence_chance
+        )
         out.append(_img(plot, "evidence k sweep"))
     return "".join(out)
 
 
-def _overlap_section(data: ReportData) -> str:
-    if not data.overlap:
+def _overlap_section(analysis: AnalysisResult) -> str:
+    if not analysis.overlap:
         return ""
-    if data.gold_in_input == 0:
+    if analysis.gold_in_input == 0:
         return (
             '<h2>Gold-answer overlap</h2><p class="muted">Not applicable: no example\'s gold answer '
             "appears in its input, so no selection can contain it.</p>"
         )
     ceiling = (
-        "" if data.gold_in_input is None else f" (ceiling: {_pct(data.gold_in_input)}% of inputs contain it)"
+        ""
+        if analysis.gold_in_input is None
+        else f" (ceiling: {_pct(analysis.gold_in_input)}% of inputs contain it)"
     )
     out = [
         "<h2>Gold-answer overlap of the selected words</h2>",
         '<p class="muted">Share of examples whose selected words include a word of the gold answer'
         f"{ceiling}; the paper reports 68% for its top-5 tokens.</p>",
-        _rows_table(data.overlap),
+        _rows_table(analysis.overlap),
     ]
-    if data.k_sweep:
-        out.append(_img(plots.k_sweep(data.k_sweep, "gold-answer overlap (%)"), "k sweep"))
+    if analysis.k_sweep:
+        out.append(_img(plots.k_sweep(analysis.k_sweep, "gold-answer overlap (%)"), "k sweep"))
     return "".join(out)
 
 
 def _rationale_sections(data: ReportData) -> str:
-    out = [_evidence_section(data), _overlap_section(data)]
-    if data.faithfulness:
+    analysis = data.analysis
+    out = [_evidence_section(analysis), _overlap_section(analysis)]
+    if analysis.faithfulness:
         out.append(
             '<h2>Faithfulness on the teacher</h2><p class="muted">Change in the teacher\'s target '
             "probability (per-token geometric mean) when the top-k words are removed (comprehensiveness: "
             "higher is more faithful) or are all that is kept (sufficiency: lower is more faithful), "
-            "against k random words from the same pool.</p>" + _rows_table(data.faithfulness)
+            "against k random words from the same pool.</p>" + _rows_table(analysis.faithfulness)
         )
-    if data.agreement:
-        out.append("<h2>Method agreement</h2>" + _rows_table(data.agreement))
+    if analysis.agreement:
+        out.append("<h2>Method agreement</h2>" + _rows_table(analysis.agreement))
     if data.heatmaps:
         out.append("<h2>Token heatmaps</h2>")
         out.append(

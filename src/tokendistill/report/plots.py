@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Mapping
 
 import matplotlib
 
 matplotlib.use("Agg")  # headless: reports are built on servers without a display
 import matplotlib.pyplot as plt
 
+from tokendistill.rationales.analysis.result import CHANCE, Sweep
 from tokendistill.report.data import AccuracySummary
 
 
@@ -38,12 +40,15 @@ def accuracy_bars(students: list[AccuracySummary], teacher_accuracy: float | Non
     return _to_base64(fig)
 
 
-def k_sweep(sweep: dict[str, dict[int, float | None]], ylabel: str) -> str:
+def k_sweep(sweep: Mapping[str, Sweep], ylabel: str, chance: Sweep | None = None) -> str:
+    """One line per method (share in % against k), plus a dashed random-k ``chance`` line."""
     fig, ax = plt.subplots(figsize=(7, 3.6))
-    for method, points in sorted(sweep.items()):
+    lines = [(method, points, {"marker": "o"}) for method, points in sorted(sweep.items())]
+    if chance:
+        lines.append((CHANCE, chance, {"linestyle": "--", "color": "grey"}))
+    for label, points, style in lines:
         ks = sorted(k for k, v in points.items() if v is not None)
-        style = {"linestyle": "--", "color": "grey"} if method.startswith("chance") else {"marker": "o"}
-        ax.plot(ks, [100 * points[k] for k in ks], label=method, **style)
+        ax.plot(ks, [100 * points[k] for k in ks], label=label, **style)
     ax.set_xlabel("k (selected words)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 105)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tokendistill.artifacts import stable_hash
-from tokendistill.config import SelectionConfig, StudentConfig
+from tokendistill.config import StudentConfig
+from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source
 from tokendistill.tasks import TaskData
@@ -59,7 +60,7 @@ def student_inputs(
             split=split,
             k=student.rationale.k or selection.k,
             seed=seed,
-            selection=_selection(selection),
+            selection=Selection(selection),
             method=student.rationale.method,
             records=records,
         )
@@ -69,13 +70,3 @@ def student_inputs(
     if get_mode(student.mode).rationale_at_inference:
         evals = {**write("valid"), **write("test")}
     return StudentInputs(rationales=write("train"), eval_rationales=evals, teacher_labels=labels)
-
-
-def _selection(config: SelectionConfig) -> Selection:
-    return Selection(
-        unit=config.unit,
-        word_agg=config.word_agg,
-        filters=tuple(config.filters),
-        keep_numbers=config.keep_numbers,
-        order=config.order,
-    )

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import yaml
 
+from tokendistill.attribution import get_method
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config
-from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData
+from tokendistill.rationales.analysis.result import AnalysisResult
+from tokendistill.rationales.select import Selection
+from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData, TeacherSummary
 from tokendistill.report.html import write_report
-from tokendistill.stages.select import selection_of
 from tokendistill.stages.students import StudentOutputs
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import TaskData
@@ -48,10 +50,12 @@ def _rationale_detail(student) -> str:
 
 
 def heatmaps(config: Config, attributions: dict[str, list[TokenAttribution]]) -> list[HeatmapExample]:
-    selection = selection_of(config)
+    """The first few finite examples of the first method that is not a control (random
+    scores explain nothing), with their selected words."""
+    selection = Selection(config.selection)
     out = []
     for method, records in attributions.items():
-        if method == "random":
+        if get_method(method).is_control:
             continue
         for record in [r for r in records if r.finite][: config.analysis.heatmaps]:
             chosen = selection.select(record, config.selection.k, on_nonfinite="empty")
@@ -94,15 +98,15 @@ def build_report(
     teacher: TeacherOutputs,
     students: list[StudentOutputs],
     attributions: dict[str, list[TokenAttribution]],
-    analysis: dict,
+    analysis: AnalysisResult,
     timings: dict[str, float],
 ) -> ReportData:
-    teacher_row = {
-        "model": config.teacher.model.name,
-        "n_test": len(data.test),
-        "valid_accuracy": teacher.metrics["valid"]["best_accuracy"],
-        "test_accuracy": teacher.metrics["test"]["accuracy"],
-    }
+    teacher_row = TeacherSummary(
+        model=config.teacher.model.name,
+        n_test=len(data.test),
+        valid_accuracy=teacher.metrics["valid"]["best_accuracy"],
+        test_accuracy=teacher.metrics["test"]["accuracy"],
+    )
     sizes = ", ".join(f"{k} {v:,}" for k, v in data.sizes().items())
     return ReportData(
         title=config.title,
@@ -110,13 +114,7 @@ def build_report(
         task_notes=list(data.notes),
         teacher=teacher_row,
         students=student_summaries(students),
-        overlap=analysis["overlap"],
-        evidence=analysis.get("evidence", []),
-        k_sweep=analysis["k_sweep"],
-        evidence_sweep=analysis.get("evidence_sweep", {}),
-        gold_in_input=analysis.get("gold_in_input"),
-        faithfulness=analysis["faithfulness"],
-        agreement=analysis["agreement"],
+        analysis=analysis,
         heatmaps=heatmaps(config, attributions),
         curves=curves(students),
         stage_seconds=timings,

@@ -64,6 +64,12 @@ class AttributionMethod(ABC):
         """Whether ``sequence`` and ``per_step`` can give different scores."""
         return self.uses_gradients
 
+    @property
+    def is_control(self) -> bool:
+        """Whether the scores carry no information about the model (a baseline such as
+        random scores): reports compare it with the real methods but do not explain with it."""
+        return False
+
     @abstractmethod
     def attribute(self, inputs: MethodInputs, objective: Objective) -> torch.Tensor:
         """Scores [B, P] (float32, on the model's device); padding positions are 0."""

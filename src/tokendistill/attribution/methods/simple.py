@@ -42,6 +42,10 @@ class RandomControl(AttributionMethod):
     def depends_on_aggregation(self) -> bool:
         return False
 
+    @property
+    def is_control(self) -> bool:
+        return True
+
     def options(self) -> dict[str, object]:
         return {"seed": self.seed}
 

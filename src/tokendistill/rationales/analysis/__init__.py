@@ -1,4 +1,5 @@
-"""Analyses over stored attributions: gold overlap, method agreement, faithfulness, tables."""
+"""Analyses over stored attributions: gold overlap, evidence hits, method agreement,
+faithfulness; their typed result (``AnalysisResult``) and flat tables."""
 
 from tokendistill.rationales.analysis.agreement import (
     Agreement,
@@ -7,7 +8,8 @@ from tokendistill.rationales.analysis.agreement import (
     rankdata,
     spearman,
 )
-from tokendistill.rationales.analysis.evidence import EvidenceResult, evidence_hits
+from tokendistill.rationales.analysis.config import AnalysisConfig
+from tokendistill.rationales.analysis.evidence import EvidenceResult, evidence_hits, evidence_spans
 from tokendistill.rationales.analysis.faithfulness import (
     FaithfulnessResult,
     ScoreFn,
@@ -25,6 +27,14 @@ from tokendistill.rationales.analysis.overlap import (
     is_hit,
     k_sweep,
 )
+from tokendistill.rationales.analysis.result import (
+    AgreementRow,
+    AnalysisResult,
+    EvidenceRow,
+    FaithfulnessRow,
+    OverlapRow,
+)
+from tokendistill.rationales.analysis.summary import analyze_records, faithfulness_rows
 from tokendistill.rationales.analysis.table import (
     agreement_table,
     analysis_table,
@@ -34,16 +44,25 @@ from tokendistill.rationales.analysis.table import (
 
 __all__ = [
     "Agreement",
+    "AgreementRow",
+    "AnalysisConfig",
+    "AnalysisResult",
     "EvidenceResult",
+    "EvidenceRow",
     "FaithfulnessResult",
+    "FaithfulnessRow",
     "OverlapResult",
+    "OverlapRow",
     "ScoreFn",
     "agreement_table",
     "analysis_table",
+    "analyze_records",
     "comprehensiveness",
     "content_regions",
     "evidence_hits",
+    "evidence_spans",
     "faithfulness",
+    "faithfulness_rows",
     "gold_answer_words",
     "gold_overlap",
     "is_hit",

@@ -15,9 +15,11 @@ from typing import Literal
 import numpy as np
 
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.rationales.select import Selection, build_units
+from tokendistill.rationales.select import Selection, WordAgg, build_units
 
 __all__ = ["Agreement", "jaccard", "method_agreement", "rankdata", "spearman"]
+
+ScoreUnit = Literal["token", "word"]
 
 
 def rankdata(values: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -74,7 +76,7 @@ class Agreement:
 
 
 def _paired_scores(
-    a: TokenAttribution, b: TokenAttribution, unit: Literal["token", "word"], word_agg: Literal["sum", "max"]
+    a: TokenAttribution, b: TokenAttribution, unit: ScoreUnit, word_agg: WordAgg
 ) -> tuple[list[float], list[float]]:
     if unit == "token":
         same = a.offsets == b.offsets and a.content == b.content
@@ -95,12 +97,21 @@ def _mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
 
+def _pair(
+    a: TokenAttribution, b: TokenAttribution, k: int, selection: Selection, score_unit: ScoreUnit
+) -> tuple[float, float]:
+    """Top-``k`` Jaccard and Spearman of one example both methods scored (NaN: undefined)."""
+    top_a = {(u.start, u.end) for u in selection.ranked(a)[:k]}
+    top_b = {(u.start, u.end) for u in selection.ranked(b)[:k]}
+    return jaccard(top_a, top_b), spearman(*_paired_scores(a, b, score_unit, selection.word_agg))
+
+
 def method_agreement(
     records_a: Sequence[TokenAttribution],
     records_b: Sequence[TokenAttribution],
     k: int,
-    selection: Selection | None = None,
-    score_unit: Literal["token", "word"] = "token",
+    selection: Selection,
+    score_unit: ScoreUnit = "token",
 ) -> Agreement:
     """Agreement of two methods over the examples both scored (matched by ``example_id``).
 
@@ -111,38 +122,24 @@ def method_agreement(
     skipped and counted; undefined values (both top-k empty, constant scores) are left out of
     the means and visible through ``n_jaccard`` / ``n_spearman``.
     """
-    selection = selection or Selection()
     by_id_b = {r.example_id: r for r in records_b}
     ids_a = {r.example_id for r in records_a}
-    jaccards: list[float] = []
-    rhos: list[float] = []
-    n_common = n_nonfinite = 0
-    for a in records_a:
-        b = by_id_b.get(a.example_id)
-        if b is None:
-            continue
-        n_common += 1
+    common = [(a, by_id_b[a.example_id]) for a in records_a if a.example_id in by_id_b]
+    for a, b in common:
         if a.text != b.text:
             raise ValueError(f"example {a.example_id!r}: the two methods saw different texts")
-        if not (a.finite and b.finite):
-            n_nonfinite += 1
-            continue
-        top_a = {(u.start, u.end) for u in selection.ranked(a)[:k]}
-        top_b = {(u.start, u.end) for u in selection.ranked(b)[:k]}
-        j = jaccard(top_a, top_b)
-        if not math.isnan(j):
-            jaccards.append(j)
-        rho = spearman(*_paired_scores(a, b, score_unit, selection.word_agg))
-        if not math.isnan(rho):
-            rhos.append(rho)
+    finite = [(a, b) for a, b in common if a.finite and b.finite]
+    pairs = [_pair(a, b, k, selection, score_unit) for a, b in finite]
+    jaccards = [j for j, _ in pairs if not math.isnan(j)]
+    rhos = [rho for _, rho in pairs if not math.isnan(rho)]
     return Agreement(
         k=k,
-        n_common=n_common,
+        n_common=len(common),
         mean_jaccard=_mean(jaccards),
         n_jaccard=len(jaccards),
         mean_spearman=_mean(rhos),
         n_spearman=len(rhos),
-        n_nonfinite=n_nonfinite,
+        n_nonfinite=len(common) - len(finite),
         n_only_a=len(ids_a - by_id_b.keys()),
         n_only_b=len(by_id_b.keys() - ids_a),
     )

@@ -8,14 +8,25 @@ same eligible pool (seeded per example) is the chance level to beat.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.select import Selection, Unit
+from tokendistill.tasks.example import Example
 
 Span = tuple[int, int]
+
+
+def evidence_spans(examples: Iterable[Example]) -> dict[str, list[Span]]:
+    """Example id -> char spans of its planted evidence (``meta["evidence"]``), for the
+    examples that have any (the synthetic task's cue words); empty for other tasks."""
+    return {
+        e.id: [(int(ev["start"]), int(ev["end"])) for ev in e.meta["evidence"]]
+        for e in examples
+        if e.meta.get("evidence")
+    }
 
 
 @dataclass(frozen=True)
@@ -46,12 +57,11 @@ def evidence_hits(
     records: Sequence[TokenAttribution],
     evidence: Mapping[str, Sequence[Span]],
     k: int,
-    selection: Selection | None = None,
+    selection: Selection,
     *,
-    seed: int = 0,
+    seed: int,
 ) -> EvidenceResult:
     """Hit rate of top-``k`` and of random-``k`` over records that have evidence spans."""
-    selection = selection or Selection()
     n = hits = random_hits = n_nonfinite = 0
     for record in records:
         spans = evidence.get(record.example_id)

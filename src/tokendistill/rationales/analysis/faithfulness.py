@@ -158,14 +158,34 @@ def _score(score_fn: ScoreFn, texts: list[str], targets: list[str], batch_size: 
     return out
 
 
+_PERTURB = {"comprehensiveness": remove_units, "sufficiency": keep_only}
+
+
+def _inputs_of(
+    record: TokenAttribution, k: int, selection: Selection, metrics: Sequence[Metric], seed: int
+) -> list[str] | None:
+    """The full text, then per metric its top-k and random-k perturbations; ``None`` when no
+    unit is eligible (every perturbation would equal the full text)."""
+    top = selection.ranked(record)[:k]
+    if not top:
+        return None
+    rand = random_units(selection.eligible(record), len(top), seed, record.example_id)
+    regions = content_regions(record)
+    row = [record.text]
+    for metric in metrics:
+        for units in (top, rand):
+            row.append(_PERTURB[metric](record.text, [(u.start, u.end) for u in units], regions))
+    return row
+
+
 def faithfulness(
     records: Sequence[TokenAttribution],
     k: int,
     score_fn: ScoreFn,
-    selection: Selection | None = None,
+    selection: Selection,
     *,
+    seed: int,
     metrics: Sequence[Metric] = ("comprehensiveness", "sufficiency"),
-    seed: int = 0,
     batch_size: int = 32,
 ) -> dict[Metric, FaithfulnessResult]:
     """The requested metrics at top-``k``, sharing one scoring of the full inputs.
@@ -178,55 +198,37 @@ def faithfulness(
         raise ValueError(f"metrics: pick from comprehensiveness, sufficiency; got {metrics}")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
-    selection = selection or Selection()
-    perturb = {"comprehensiveness": remove_units, "sufficiency": keep_only}
-    ids: list[str] = []
-    targets: list[str] = []
-    columns: list[list[str]] = [[] for _ in range(1 + 2 * len(metrics))]
-    n_nonfinite = n_empty = 0
-    for r in records:
-        if not r.finite:
-            n_nonfinite += 1
-            continue
-        top = selection.ranked(r)[:k]
-        if not top:
-            n_empty += 1
-            continue
-        rand = random_units(selection.eligible(r), len(top), seed, r.example_id)
-        regions = content_regions(r)
-        row = [r.text]
-        for metric in metrics:
-            for units in (top, rand):
-                row.append(perturb[metric](r.text, [(u.start, u.end) for u in units], regions))
-        for column, text in zip(columns, row, strict=True):
-            column.append(text)
-        ids.append(r.example_id)
-        targets.append(r.target)
+    finite = [r for r in records if r.finite]
+    rows = [(r, _inputs_of(r, k, selection, metrics, seed)) for r in finite]
+    kept = [(r, row) for r, row in rows if row is not None]
+    columns = [[row[j] for _, row in kept] for j in range(1 + 2 * len(metrics))]
+    targets = [r.target for r, _ in kept]
     probs = _score(score_fn, [t for col in columns for t in col], targets * len(columns), batch_size)
-    n = len(ids)
+    n = len(kept)
     per_col = [tuple(probs[j * n : (j + 1) * n]) for j in range(len(columns))]
-    out: dict[Metric, FaithfulnessResult] = {}
-    for m, metric in enumerate(metrics):
-        out[metric] = FaithfulnessResult(
+    ids = tuple(r.example_id for r, _ in kept)
+    return {
+        metric: FaithfulnessResult(
             metric=metric,
             k=k,
-            example_ids=tuple(ids),
+            example_ids=ids,
             full=per_col[0],
             perturbed=per_col[1 + 2 * m],
             perturbed_random=per_col[2 + 2 * m],
-            n_nonfinite=n_nonfinite,
-            n_empty=n_empty,
+            n_nonfinite=len(records) - len(finite),
+            n_empty=len(rows) - n,
         )
-    return out
+        for m, metric in enumerate(metrics)
+    }
 
 
 def comprehensiveness(
     records: Sequence[TokenAttribution],
     k: int,
     score_fn: ScoreFn,
-    selection: Selection | None = None,
+    selection: Selection,
     *,
-    seed: int = 0,
+    seed: int,
     batch_size: int = 32,
 ) -> FaithfulnessResult:
     """p(target | full) − p(target | top-k units removed), with the random-k baseline."""
@@ -241,9 +243,9 @@ def sufficiency(
     records: Sequence[TokenAttribution],
     k: int,
     score_fn: ScoreFn,
-    selection: Selection | None = None,
+    selection: Selection,
     *,
-    seed: int = 0,
+    seed: int,
     batch_size: int = 32,
 ) -> FaithfulnessResult:
     """p(target | full) − p(target | template + top-k units only), with the random-k baseline."""

@@ -93,16 +93,13 @@ def _tally(k: int, rows: list[tuple[bool, bool, bool, int]], n_nonfinite: int) -
 
 
 def k_sweep(
-    records: Sequence[TokenAttribution],
-    ks: Iterable[int] = range(1, 11),
-    selection: Selection | None = None,
+    records: Sequence[TokenAttribution], ks: Iterable[int], selection: Selection
 ) -> list[OverlapResult]:
     """Gold overlap for every k in ``ks``, ranking each record once.
 
     Score-ordered top-k is a prefix of the ranked units for every k (order does not affect
     overlap), so one ranking per record serves all k.
     """
-    selection = selection or Selection()
     ks = list(ks)
     if any(k < 0 for k in ks):
         raise ValueError(f"k must be >= 0, got {ks}")
@@ -124,9 +121,7 @@ def k_sweep(
     return results
 
 
-def gold_overlap(
-    records: Sequence[TokenAttribution], k: int, selection: Selection | None = None
-) -> OverlapResult:
+def gold_overlap(records: Sequence[TokenAttribution], k: int, selection: Selection) -> OverlapResult:
     """Share of examples whose top-``k`` selected words include a gold answer word.
 
     An example counts as a hit when any selected unit, normalised (lowercase, punctuation and

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -17,9 +16,10 @@ from typing import Any
 
 from tokendistill.artifacts import atomic_write_text
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.rationales.analysis.agreement import method_agreement
+from tokendistill.rationales.analysis.agreement import ScoreUnit, method_agreement
 from tokendistill.rationales.analysis.faithfulness import ScoreFn, faithfulness
 from tokendistill.rationales.analysis.overlap import k_sweep
+from tokendistill.rationales.analysis.result import finite_or_null
 from tokendistill.rationales.select import Selection
 
 __all__ = ["agreement_table", "analysis_table", "table_to_json", "write_table_json"]
@@ -35,12 +35,12 @@ def _score_fn_for(score_fn: ScoreFn | Mapping[str, ScoreFn] | None, dataset: str
 
 def analysis_table(
     runs: Runs,
-    ks: Iterable[int] = range(1, 11),
-    selection: Selection | None = None,
+    ks: Iterable[int],
+    selection: Selection,
     *,
     score_fn: ScoreFn | Mapping[str, ScoreFn] | None = None,
     faithfulness_ks: Iterable[int] = (),
-    seed: int = 0,
+    seed: int,
     batch_size: int = 32,
 ) -> list[dict[str, Any]]:
     """One row per (dataset, method, k) with gold overlap and, where asked, faithfulness.
@@ -49,7 +49,6 @@ def analysis_table(
     so it is computed only for k in ``faithfulness_ks`` and only when a ``score_fn`` is given
     (one for all, or one per dataset); those columns are absent otherwise.
     """
-    selection = selection or Selection()
     ks = list(ks)
     faith_ks = set(faithfulness_ks)
     rows: list[dict[str, Any]] = []
@@ -76,16 +75,15 @@ def analysis_table(
 
 def agreement_table(
     runs: Runs,
-    ks: Iterable[int] = range(1, 11),
-    selection: Selection | None = None,
+    ks: Iterable[int],
+    selection: Selection,
     *,
-    score_unit: str = "token",
+    score_unit: ScoreUnit = "token",
 ) -> list[dict[str, Any]]:
     """One row per (dataset, method pair, k) with top-k Jaccard and Spearman.
 
     Method pairs are taken in sorted order (``method_a < method_b``) within each dataset.
     """
-    selection = selection or Selection()
     ks = list(ks)
     by_dataset: dict[str, dict[str, Sequence[TokenAttribution]]] = {}
     for (dataset, method), records in runs.items():
@@ -95,27 +93,15 @@ def agreement_table(
         methods = by_dataset[dataset]
         for a, b in itertools.combinations(sorted(methods), 2):
             for k in ks:
-                res = method_agreement(methods[a], methods[b], k, selection, score_unit)  # type: ignore[arg-type]
+                res = method_agreement(methods[a], methods[b], k, selection, score_unit)
                 rows.append({"dataset": dataset, "method_a": a, "method_b": b, **res.as_dict()})
     return rows
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
-    return value
 
 
 def table_to_json(rows: Sequence[Mapping[str, Any]], metadata: Mapping[str, Any] | None = None) -> str:
     """``{"metadata": ..., "rows": [...]}`` as indented JSON; NaN/inf become ``null``."""
     doc = {"metadata": dict(metadata or {}), "rows": [dict(r) for r in rows]}
-    return json.dumps(_jsonable(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json.dumps(finite_or_null(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def write_table_json(
