@@ -92,7 +92,7 @@ def test_analyze_prints_the_overlap_table_and_writes_json(runner: CliRunner, tmp
     import json
 
     from tokendistill.attribution.result import TokenAttribution
-    from tokendistill.rationales.store import write_attributions
+    from tokendistill.attribution.store import write_attributions
 
     def record(i: int, gold: str, right: bool) -> TokenAttribution:
         text = "which pet barks : dog or cat"

@@ -158,10 +158,10 @@ def analyze(
     out: Annotated[Path | None, typer.Option(help="write the table as JSON here")] = None,
 ) -> None:
     """Rationale analyses of one attribution artifact: gold overlap per k (teacher right/wrong)."""
+    from tokendistill.attribution.store import read_attributions
     from tokendistill.rationales.analysis import k_sweep
     from tokendistill.rationales.analysis.table import write_table_json
     from tokendistill.rationales.select import Selection
-    from tokendistill.rationales.store import read_attributions
 
     records, meta = read_attributions(attributions)
     rows = [r.as_dict() for r in k_sweep(records, range(1, max(k, 10) + 1), Selection(unit=unit))]

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from tokendistill.rationales.store import read_attributions
+from tokendistill.attribution.store import read_attributions
 
 from . import shard_worker
 from .helpers import build_adapter

@@ -18,9 +18,9 @@ from accelerate import PartialState
 from tokendistill.attribution.config import AttributionConfig
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.run import attribute, resolve_method, run_metadata
+from tokendistill.attribution.store import merge_shards, write_attributions
 from tokendistill.attribution.targets import ScoreFn, exact_match
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.rationales.store import merge_shards, write_attributions
 from tokendistill.tasks.example import Example
 
 MERGED_NAME = "attributions.parquet"

@@ -1,7 +1,8 @@
-"""Rationales: the attribution artifact on disk, rationale selection, and analyses.
+"""Rationales: rationale selection and analyses over stored attribution records.
 
-Selection and analyses are pure functions of stored ``TokenAttribution`` records, so they
-can be re-run with any k or filter without touching the teacher.
+Selection and analyses are pure functions of stored ``TokenAttribution`` records (the
+artifact itself lives in ``tokendistill.attribution.store``), so they can be re-run with any
+k or filter without touching the teacher.
 """
 
 from tokendistill.rationales.select import (
@@ -12,24 +13,12 @@ from tokendistill.rationales.select import (
     rationale_text,
     select_rationale,
 )
-from tokendistill.rationales.store import (
-    merge_shards,
-    read_attributions,
-    read_metadata,
-    write_attributions,
-)
-from tokendistill.rationales.writer import AttributionWriter
 
 __all__ = [
-    "AttributionWriter",
     "Rationale",
     "Selection",
     "Unit",
     "build_units",
-    "merge_shards",
     "rationale_text",
-    "read_attributions",
-    "read_metadata",
     "select_rationale",
-    "write_attributions",
 ]

@@ -7,10 +7,10 @@ from pathlib import Path
 from tokendistill.attribution import AttributionConfig as MethodRunConfig
 from tokendistill.attribution import attribute, get_method, run_metadata
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.attribution.store import read_attributions
+from tokendistill.attribution.writer import AttributionWriter
 from tokendistill.config import Config
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.rationales.store import read_attributions
-from tokendistill.rationales.writer import AttributionWriter
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Example, Task, TaskData

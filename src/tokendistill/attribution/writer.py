@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from tokendistill.artifacts import atomic_write_json, clean_stale_temporaries, stable_hash
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.rationales.store import (
+from tokendistill.attribution.store import (
     PathLike,
     read_table,
     records_to_table,

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from tokendistill.rationales.store import read_table, write_attributions
-from tokendistill.rationales.writer import AttributionWriter
+from tokendistill.attribution.store import read_table, write_attributions
+from tokendistill.attribution.writer import AttributionWriter
 
 META = {"method": "ig", "model": "tiny", "config_hash": "h1"}
 N = 10  # 5 chunks of 2
@@ -66,7 +66,7 @@ def test_resumed_run_equals_uninterrupted(tmp_path, make_record):
 
 
 def test_rank_writers_then_merge_equal_single(tmp_path, make_record):
-    from tokendistill.rationales.store import merge_shards
+    from tokendistill.attribution.store import merge_shards
 
     recs = _records(make_record)
     order = [r.example_id for r in recs]
