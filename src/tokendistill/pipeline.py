@@ -54,7 +54,7 @@ def run_pipeline(config: Config, *, until: str = "report", console: Console | No
     if stop < 2:
         return result
     attributions = {
-        m: run_attribution(ctx, config, task, data, teacher, teacher_adapter, m, "train")
+        m: run_attribution(ctx, config.attribution, task, data, teacher, teacher_adapter, m, "train")
         for m in config.attribution.methods
     }
     hint_records = _hint_attributions(ctx, config, task, data, teacher, teacher_adapter)
@@ -96,7 +96,7 @@ def _hint_attributions(
     }
     return {
         m: {
-            split: run_attribution(ctx, config, task, data, teacher, teacher_adapter, m, split)
+            split: run_attribution(ctx, config.attribution, task, data, teacher, teacher_adapter, m, split)
             for split in ("valid", "test")
         }
         for m in sorted(methods)

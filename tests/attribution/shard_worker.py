@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
-from tokendistill.attribution import AttributionConfig
+from tokendistill.attribution import AttributionSettings, get_method
 from tokendistill.attribution.sharding import attribute_sharded
 from tokendistill.models.adapter import make_adapter
 
@@ -37,16 +37,16 @@ def run(model_dir: Path, out: Path, state=None) -> None:
         "saliency",
         out_dir=out / "batch1",
         split="t",
-        config=AttributionConfig(batch_size=1, max_new_tokens=3),
+        settings=AttributionSettings(batch_size=1, max_new_tokens=3),
         state=state,
     )
     attribute_sharded(
         adapter,
         EXAMPLES,
-        "integrated_gradients",
+        get_method("integrated_gradients", n_steps=4),
         out_dir=out / "batch3",
         split="t",
-        config=AttributionConfig(batch_size=3, max_new_tokens=3, method_options={"n_steps": 4}),
+        settings=AttributionSettings(batch_size=3, max_new_tokens=3),
         state=state,
     )
 

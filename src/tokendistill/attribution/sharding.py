@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from accelerate import PartialState
 
-from tokendistill.attribution.config import AttributionConfig
+from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.run import attribute, resolve_method, run_metadata
 from tokendistill.attribution.store import merge_shards, write_attributions
@@ -56,7 +56,7 @@ def attribute_sharded(
     *,
     out_dir: str | Path,
     split: str,
-    config: AttributionConfig | None = None,
+    settings: AttributionSettings | None = None,
     score_fn: ScoreFn = exact_match,
     prefix: str = "",
     teacher_answers: Sequence[str] | None = None,
@@ -69,8 +69,8 @@ def attribute_sharded(
     on every rank, once it exists. ``metadata`` is added to ``run_metadata``'s.
     """
     state = state or default_state()
-    cfg = config or AttributionConfig()
-    impl = resolve_method(method, cfg)
+    cfg = settings or AttributionSettings()
+    impl = resolve_method(method)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     share = shard_range(len(examples), state.process_index, state.num_processes)
@@ -79,7 +79,7 @@ def attribute_sharded(
         [examples[i] for i in share],
         impl,
         split=split,
-        config=AttributionConfig(**{**cfg.to_dict(), "method_options": {}}),
+        settings=cfg,
         score_fn=score_fn,
         prefix=prefix,
         teacher_answers=None if teacher_answers is None else [teacher_answers[i] for i in share],
