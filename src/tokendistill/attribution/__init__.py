@@ -2,10 +2,10 @@
 
 One batched, teacher-forced core (``objective.Objective``) under a registry of methods
 (``list_methods()``: saliency, input_x_gradient, integrated_gradients, attention,
-leave_one_out, random). ``attribute`` is the entry point; ``attribute_sharded`` runs it
-under ``accelerate launch``. ``AttributionSettings`` configures the engine;
-``AttributionConfig`` is the run config's section (the settings plus methods, their options
-and the chunk size).
+leave_one_out, random). ``attribute`` is the entry point; ``artifact.attribute_to_artifact``
+writes its records as a resumable artifact, split across ``accelerate launch`` processes.
+``AttributionSettings`` configures the engine; ``AttributionConfig`` is the run config's
+section (the settings plus methods, their options and the chunk size).
 """
 
 from tokendistill.attribution.config import AttributionConfig, AttributionSettings

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tokendistill.attribution import AttributionSettings, attribute, run_metadata
+from tokendistill.attribution.artifact import attribute_to_artifact
 from tokendistill.attribution.config import AttributionConfig
-from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.store import read_attributions
-from tokendistill.attribution.writer import AttributionWriter
-from tokendistill.models.adapter import ModelAdapter
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.teacher import TeacherOutputs
-from tokendistill.tasks import Example, Task, TaskData
+from tokendistill.tasks import Task, TaskData
 
 ATTRIBUTIONS = "attributions.parquet"
 
@@ -41,43 +38,24 @@ def run_attribution(
     """Attribute ``split`` with ``method``; resumable in chunks of ``attribution.chunk_size``."""
     artifact = attribution_artifact(ctx, attribution, method, split, teacher)
     examples = data.split(split)
-    chunk_size = attribution.chunk_size
 
     def produce(out: Path, work: Path) -> dict:
-        adapter: ModelAdapter = adapter_factory()
-        impl = attribution.method(method)
-        metadata = run_metadata(adapter, impl, attribution.settings, split=split)
-        answers = teacher.train_answers if split == "train" else None
-        with AttributionWriter(work / "parts", [e.id for e in examples], metadata, chunk_size) as writer:
-            pending = set(writer.pending())
-            todo = [e for e in examples if e.id in pending]
-            for start in range(0, len(todo), chunk_size):
-                chunk = todo[start : start + chunk_size]
-                writer.extend(
-                    _attribute_chunk(adapter, chunk, impl, attribution.settings, split, task, answers)
-                )
-                writer.flush()
-                ctx.console.print(
-                    f"  [dim]{method}/{split}: {min(start + len(chunk), len(todo))}/{len(todo)}[/dim]"
-                )
-            writer.finalize(out / ATTRIBUTIONS)
+        known = teacher.train_answers if split == "train" else None
+        attribute_to_artifact(
+            adapter_factory(),
+            examples,
+            attribution.method(method),
+            split=split,
+            settings=attribution.settings,
+            out_path=out / ATTRIBUTIONS,
+            work_dir=work / "parts",
+            chunk_size=attribution.chunk_size,
+            score_fn=task.score,
+            teacher_answers=None if known is None else [known[e.id] for e in examples],
+            on_progress=lambda done, todo: ctx.console.print(f"  [dim]{method}/{split}: {done}/{todo}[/dim]"),
+        )
         return {"examples": len(examples)}
 
     ctx.build(artifact, produce)
     records, _ = read_attributions(artifact.path / ATTRIBUTIONS)
     return records
-
-
-def _attribute_chunk(
-    adapter: ModelAdapter,
-    chunk: list[Example],
-    method: AttributionMethod,
-    settings: AttributionSettings,
-    split: str,
-    task: Task,
-    answers: dict[str, str] | None,
-) -> list[TokenAttribution]:
-    known = [answers[e.id] for e in chunk] if answers is not None else None
-    return attribute(
-        adapter, chunk, method, split=split, settings=settings, score_fn=task.score, teacher_answers=known
-    )
