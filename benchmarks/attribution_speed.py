@@ -38,7 +38,7 @@ from pathlib import Path
 
 import torch
 
-from tokendistill.attribution import AttributionConfig, MethodInputs, Objective, attribute, get_method
+from tokendistill.attribution import AttributionSettings, MethodInputs, Objective, attribute, get_method
 from tokendistill.attribution.batching import length_sorted_batches, sort_keys, token_lengths
 from tokendistill.attribution.freeze import frozen
 from tokendistill.models.adapter import ModelAdapter, make_adapter
@@ -102,8 +102,15 @@ def run_ours(adapter, prompts, targets, method: str, aggregation: str, args) -> 
         if method != "saliency"
         else {}
     )
-    config = AttributionConfig(aggregation=aggregation, batch_size=args.batch_size, method_options=options)
-    attribute(adapter, examples, method, split="bench", config=config, teacher_answers=targets)
+    settings = AttributionSettings(aggregation=aggregation, batch_size=args.batch_size)
+    attribute(
+        adapter,
+        examples,
+        get_method(method, **options),
+        split="bench",
+        settings=settings,
+        teacher_answers=targets,
+    )
 
 
 def _keys(adapter: ModelAdapter, prompts: Sequence[str], targets: Sequence[str]) -> list[tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""Suite-wide settings: offline, quiet, one torch thread.
+"""Suite-wide settings (offline, quiet, one torch thread) and shared fixtures.
 
 Tiny models spend their time in per-op overhead, where a second thread only adds
 contention (measured ~10x slower on a shared 2-core machine), and one thread keeps float
@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import torch
 import yaml
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from tokendistill.attribution.result import TokenAttribution
 
 DEMO_CONFIG = Path(__file__).resolve().parents[1] / "src" / "tokendistill" / "demo.yaml"
 
@@ -38,3 +43,56 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         patch.setenv("HF_HUB_OFFLINE", "1")
         run_pipeline(validate_config(data, Config), console=Console(file=io.StringIO()))
     return run_dir
+
+
+# Hand-made attribution records (store, writer, selection and analysis tests).
+Piece = tuple[str, float] | tuple[str, float, bool]
+
+
+def build_record(
+    text: str,
+    pieces: Sequence[Piece],
+    *,
+    example_id: str = "ex",
+    gold: str = "",
+    teacher_correct: bool = True,
+    split: str = "train",
+) -> TokenAttribution:
+    """A record whose tokens are ``pieces`` (token text, score[, is_content]) found in order.
+
+    A token text may carry a leading space ("▁"-style tokenizers): its offsets then include
+    the space, as real offset mappings often do.
+    """
+    tokens, offsets, content, scores = [], [], [], []
+    pos = 0
+    for piece in pieces:
+        tok, score = piece[0], piece[1]
+        is_content = piece[2] if len(piece) == 3 else True
+        start = text.index(tok, pos)
+        end = start + len(tok)
+        tokens.append(tok)
+        offsets.append((start, end))
+        content.append(is_content)
+        scores.append(float(score))
+        pos = end
+    # Imported here: the package must not load before the settings at the top are in place.
+    from tokendistill.attribution.result import TokenAttribution
+
+    return TokenAttribution(
+        example_id=example_id,
+        split=split,
+        text=text,
+        tokens=tokens,
+        offsets=offsets,
+        content=content,
+        scores=scores,
+        target=gold,
+        teacher_answer=gold if teacher_correct else "other",
+        gold=gold,
+        teacher_correct=teacher_correct,
+    )
+
+
+@pytest.fixture
+def make_record() -> Callable[..., TokenAttribution]:
+    return build_record

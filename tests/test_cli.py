@@ -115,7 +115,7 @@ def _pets_artifact(path: Path) -> Path:
     """Two examples, gold "dog": the teacher is right on the first, whose top word is "dog";
     on the second "dog" scores lowest, behind the stopwords "which" and "or"."""
     from tokendistill.attribution.result import TokenAttribution
-    from tokendistill.rationales.store import write_attributions
+    from tokendistill.attribution.store import write_attributions
 
     def record(i: int, gold: str, right: bool) -> TokenAttribution:
         text = "which pet barks : dog or cat"
@@ -162,11 +162,11 @@ def test_analyze_prints_the_overlap_table_and_writes_json(runner: CliRunner, tmp
 def test_analyze_uses_the_pipelines_selection_defaults(runner: CliRunner, tmp_path: Path) -> None:
     """Without a config, `analyze` selects as `run` does by default (punctuation filter only,
     input order), not with other defaults of its own."""
+    from tokendistill.attribution.store import read_attributions
     from tokendistill.rationales.analysis import analyze_records
     from tokendistill.rationales.analysis.config import AnalysisConfig
     from tokendistill.rationales.config import SelectionConfig
     from tokendistill.rationales.select import Selection
-    from tokendistill.rationales.store import read_attributions
 
     path = _pets_artifact(tmp_path / "a.parquet")
     out = tmp_path / "analysis.json"

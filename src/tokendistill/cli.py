@@ -212,7 +212,7 @@ def analyze(
 
 def _read_artifact(path: Path) -> tuple[list[TokenAttribution], dict[str, Any]]:
     """Records and metadata of an attribution artifact; a one-line error for anything else."""
-    from tokendistill.rationales.store import read_attributions
+    from tokendistill.attribution.store import read_attributions
 
     if not path.is_file():
         _fail(f"{path}: file not found")

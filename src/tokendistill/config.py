@@ -7,11 +7,12 @@ key's name instead of being silently ignored.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from tokendistill.attribution.config import AttributionConfig
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.config import SelectionConfig
@@ -35,46 +36,6 @@ class TeacherConfig(_Strict):
     finetune: bool = True
     seed: int = 0
     training: TrainingConfig = Field(default_factory=TrainingConfig)
-
-
-class AttributionConfig(_Strict):
-    """Which methods score the teacher's input tokens, and what they differentiate.
-
-    ``options`` holds per-method settings by method name, e.g.
-    ``{integrated_gradients: {n_steps: 32, baseline: zero}}``; each method checks its own.
-    """
-
-    methods: list[str] = Field(default_factory=lambda: ["saliency"], min_length=1)
-    target: Literal["teacher", "gold"] = "teacher"
-    attributed_fn: Literal["logprob", "probability", "logit"] = "logprob"
-    aggregation: Literal["sequence", "per_step"] = "sequence"
-    batch_size: int = Field(16, ge=1)
-    max_new_tokens: int | None = Field(None, ge=1)
-    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    chunk_size: int = Field(256, ge=1, description="examples per resumable part file")
-
-    @field_validator("methods")
-    @classmethod
-    def _known_methods(cls, methods: list[str]) -> list[str]:
-        from tokendistill.attribution import list_methods
-
-        known = list_methods()
-        bad = [m for m in methods if m not in known]
-        if bad:
-            raise ValueError(f"unknown attribution method(s) {bad}; allowed: {known}")
-        if len(set(methods)) != len(methods):
-            raise ValueError("attribution methods are listed twice")
-        return methods
-
-    @model_validator(mode="after")
-    def _options_for_listed_methods(self) -> AttributionConfig:
-        from tokendistill.attribution import get_method
-
-        for name, opts in self.options.items():
-            if name not in self.methods:
-                raise ValueError(f"options given for {name!r}, which is not in methods {self.methods}")
-            get_method(name, **opts)  # the method's own constructor names a bad option
-        return self
 
 
 class RationaleConfig(_Strict):

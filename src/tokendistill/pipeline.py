@@ -69,7 +69,7 @@ class Run:
         if (method, split) not in self._records:
             self._records[(method, split)] = run_attribution(
                 self.ctx,
-                self.config,
+                self.config.attribution,
                 self.task,
                 self.data,
                 self.teacher,

@@ -1,6 +1,13 @@
-"""Tiny models of both architectures, templated examples and comparison helpers."""
+"""Tiny models of both architectures, templated examples, comparison helpers, and ranks
+simulated by threads of one process."""
 
 from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 
@@ -74,3 +81,41 @@ def raw_by_step(method, inputs, objective) -> dict[tuple[int, int], torch.Tensor
         for j, row in enumerate(step.rows.tolist()):
             out[(row, step.step)] = step.raw[j]
     return out
+
+
+T = TypeVar("T")
+
+
+@dataclass
+class FakeState:
+    """A process state (rank, world size, barrier) without a process group."""
+
+    process_index: int = 0
+    num_processes: int = 1
+    barrier: threading.Barrier | None = None
+
+    @property
+    def is_main_process(self) -> bool:
+        return self.process_index == 0
+
+    def wait_for_everyone(self) -> None:
+        if self.barrier is not None:
+            self.barrier.wait()
+
+
+def run_ranks(world: int, work: Callable[[FakeState], T]) -> list[T]:
+    """``work(state)`` for every rank of a ``world``, each in its own thread, meeting at a
+    shared barrier; results in rank order. A failing rank breaks the barrier, so no rank
+    waits forever."""
+    barrier = threading.Barrier(world, timeout=120)
+
+    def rank(index: int) -> T:
+        try:
+            return work(FakeState(index, world, barrier))
+        except BaseException:
+            barrier.abort()
+            raise
+
+    with ThreadPoolExecutor(world) as pool:
+        futures = [pool.submit(rank, index) for index in range(world)]
+        return [f.result() for f in futures]

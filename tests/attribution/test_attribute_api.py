@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from tokendistill.attribution import AttributionConfig, attribute
+from tokendistill.attribution import AttributionSettings, attribute
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq
 
@@ -87,9 +87,9 @@ def test_template_prefix_and_special_tokens_are_never_content(build, examples) -
 
 
 def test_targets_teacher_or_gold_and_correctness(adapter, examples) -> None:
-    cfg = AttributionConfig(target="gold")
+    cfg = AttributionSettings(target="gold")
     gold = attribute(
-        adapter, examples, "random", split="dev", config=cfg, teacher_answers=[" YES ", "x", "y", "z"]
+        adapter, examples, "random", split="dev", settings=cfg, teacher_answers=[" YES ", "x", "y", "z"]
     )
     assert [r.target for r in gold] == [ex.label for ex in examples]
     assert [r.teacher_correct for r in gold] == [True, False, False, False]  # strip + lower exact match
@@ -101,8 +101,8 @@ def test_targets_teacher_or_gold_and_correctness(adapter, examples) -> None:
 
 
 def test_teacher_answers_are_generated_when_not_given(adapter, examples) -> None:
-    cfg = AttributionConfig(max_new_tokens=3, batch_size=2)
-    records = attribute(adapter, examples, "random", split="t", config=cfg)
+    cfg = AttributionSettings(max_new_tokens=3, batch_size=2)
+    records = attribute(adapter, examples, "random", split="t", settings=cfg)
     expected = adapter.generate([ex.text for ex in examples], max_new_tokens=3)
     assert [r.teacher_answer for r in records] == expected == [r.target for r in records]
 
@@ -120,7 +120,7 @@ def test_scores_are_plain_floats_in_input_order(adapter, examples) -> None:
         "saliency",
         split="t",
         teacher_answers=ANSWERS,
-        config=AttributionConfig(batch_size=2),
+        settings=AttributionSettings(batch_size=2),
     )
     assert [r.example_id for r in records] == [ex.id for ex in examples]
     assert all(type(s) is float for r in records for s in r.scores)

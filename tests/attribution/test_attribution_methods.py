@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tokendistill.attribution import AttributionConfig, MethodInputs, Objective, attribute, get_method
+from tokendistill.attribution import AttributionSettings, MethodInputs, Objective, attribute, get_method
 
 from .helpers import PROMPTS, TARGETS, build_adapter
 
@@ -32,10 +32,9 @@ def test_batched_equals_one_by_one(adapter, examples, name: str, aggregation: st
     answers = ["yes", "no answer", "maybe", "yes yes"]
 
     def run(batch_size: int):
-        config = AttributionConfig(
-            aggregation=aggregation, batch_size=batch_size, method_options=FAST_OPTIONS.get(name, {})
-        )
-        return attribute(adapter, examples, name, split="t", config=config, teacher_answers=answers)
+        settings = AttributionSettings(aggregation=aggregation, batch_size=batch_size)
+        method = get_method(name, **FAST_OPTIONS.get(name, {}))
+        return attribute(adapter, examples, method, split="t", settings=settings, teacher_answers=answers)
 
     together, alone = run(3), run(1)
     for a, b in zip(together, alone, strict=True):
@@ -51,15 +50,14 @@ def test_random_is_deterministic_per_example_id(adapter, examples) -> None:
         examples[::-1],
         "random",
         split="t",
-        config=AttributionConfig(batch_size=1),
+        settings=AttributionSettings(batch_size=1),
         teacher_answers=answers,
     )
     reseeded = attribute(
         adapter,
         examples,
-        "random",
+        get_method("random", seed=1),
         split="t",
-        config=AttributionConfig(method_options={"seed": 1}),
         teacher_answers=answers,
     )
     for a, b, c in zip(first, shuffled[::-1], reseeded, strict=True):

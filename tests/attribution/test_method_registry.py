@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tokendistill.attribution import AttributionConfig, AttributionMethod, get_method, list_methods, register
+from tokendistill.attribution import (
+    AttributionMethod,
+    AttributionSettings,
+    get_method,
+    list_methods,
+    register,
+)
 from tokendistill.attribution.methods.gradient import Saliency
 
 ALL = ["saliency", "input_x_gradient", "integrated_gradients", "attention", "leave_one_out", "random"]
@@ -58,5 +64,5 @@ def test_traits(name: str, gradients: bool, by_inputs: bool, by_aggregation: boo
 def test_config_validation() -> None:
     for bad in ({"target": "student"}, {"attributed_fn": "prob"}, {"aggregation": "mean"}, {"batch_size": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
-            AttributionConfig(**bad)
-    assert AttributionConfig().to_dict()["aggregation"] == "sequence"
+            AttributionSettings(**bad)
+    assert AttributionSettings().settings_dict()["aggregation"] == "sequence"

@@ -7,10 +7,8 @@ import pytest
 from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.rationales.sources import SourceRequest, get_source, list_sources
+from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source, list_sources
 from tokendistill.tasks.example import Example
-
-from .conftest import build_record
 
 TEXT = "story: the big dog ran home ."
 EXAMPLES = [
@@ -29,45 +27,55 @@ PIECES = [
 SELECTION = Selection(SelectionConfig(unit="word", filters=["punctuation"], order="input"))
 
 
-def _records(method: str | None, split: str):
-    assert split == "train"
-    scale = 1.0 if method in (None, "saliency") else -1.0
-    pieces = [(t, scale * s, *rest) for t, s, *rest in PIECES]
-    return [build_record(TEXT, pieces, example_id=e.id, gold=e.label) for e in EXAMPLES]
+@pytest.fixture
+def records(make_record) -> RecordsFn:
+    """Saliency (and any-method) records score PIECES as given; another method negates them."""
+
+    def of(method: str | None, split: str):
+        assert split == "train"
+        scale = 1.0 if method in (None, "saliency") else -1.0
+        pieces = [(t, scale * s, *rest) for t, s, *rest in PIECES]
+        return [make_record(TEXT, pieces, example_id=e.id, gold=e.label) for e in EXAMPLES]
+
+    return of
 
 
-def _request(**kwargs) -> SourceRequest:
-    base = dict(examples=EXAMPLES, split="train", k=2, seed=3, selection=SELECTION, records=_records)
-    return SourceRequest(**{**base, **kwargs})
+@pytest.fixture
+def request_for(records: RecordsFn):
+    def build(**kwargs) -> SourceRequest:
+        base = dict(examples=EXAMPLES, split="train", k=2, seed=3, selection=SELECTION, records=records)
+        return SourceRequest(**{**base, **kwargs})
+
+    return build
 
 
 @pytest.mark.parametrize("name", list_sources())
-def test_every_source_writes_one_rationale_per_example(name: str) -> None:
+def test_every_source_writes_one_rationale_per_example(name: str, request_for) -> None:
     source = get_source(name)
     method = "saliency" if source.needs_method else None
-    written = source.rationales(_request(method=method))
+    written = source.rationales(request_for(method=method))
     assert sorted(written) == ["a", "b"]
     assert all(isinstance(text, str) for text in written.values())
 
 
-def test_attribution_source_selects_the_top_k_of_its_method() -> None:
+def test_attribution_source_selects_the_top_k_of_its_method(request_for) -> None:
     source = get_source("attribution")
-    assert source.rationales(_request(method="saliency")) == {"a": "dog home", "b": "dog home"}
+    assert source.rationales(request_for(method="saliency")) == {"a": "dog home", "b": "dog home"}
     # Another method's scores, another rationale: the source reads the method it names.
-    assert source.rationales(_request(method="ig", k=1)) == {"a": "the", "b": "the"}
+    assert source.rationales(request_for(method="ig", k=1)) == {"a": "the", "b": "the"}
 
 
-def test_random_source_draws_the_analyses_random_k_from_the_eligible_pool() -> None:
-    written = get_source("random").rationales(_request())
-    for record in _records(None, "train"):
+def test_random_source_draws_the_analyses_random_k_from_the_eligible_pool(request_for, records) -> None:
+    written = get_source("random").rationales(request_for())
+    for record in records(None, "train"):
         expected = random_units(SELECTION.eligible(record), 2, 3, record.example_id)
         assert written[record.example_id] == " ".join(u.text for u in expected)
         words = written[record.example_id].split()
         assert len(words) == 2 and all(w in {"the", "big", "dog", "ran", "home"} for w in words)
     # Seeded by (seed, example id): the same example gets the same words in another request,
     # and another seed draws again.
-    assert get_source("random").rationales(_request())["a"] == written["a"]
-    drawn = {get_source("random").rationales(_request(seed=s))["a"] for s in range(12)}
+    assert get_source("random").rationales(request_for())["a"] == written["a"]
+    drawn = {get_source("random").rationales(request_for(seed=s))["a"] for s in range(12)}
     assert len(drawn) > 1
 
 

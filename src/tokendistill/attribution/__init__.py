@@ -2,11 +2,13 @@
 
 One batched, teacher-forced core (``objective.Objective``) under a registry of methods
 (``list_methods()``: saliency, input_x_gradient, integrated_gradients, attention,
-leave_one_out, random). ``attribute`` is the entry point; ``attribute_sharded`` runs it
-under ``accelerate launch``.
+leave_one_out, random). ``attribute`` is the entry point; ``artifact.attribute_to_artifact``
+writes its records as a resumable artifact, split across ``accelerate launch`` processes.
+``AttributionSettings`` configures the engine; ``AttributionConfig`` is the run config's
+section (the settings plus methods, their options and the chunk size).
 """
 
-from tokendistill.attribution.config import AttributionConfig
+from tokendistill.attribution.config import AttributionConfig, AttributionSettings
 from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs, RawStep
 from tokendistill.attribution.objective import GradientStep, Objective
 from tokendistill.attribution.registry import get_method, list_methods, register
@@ -17,6 +19,7 @@ from tokendistill.attribution.targets import exact_match
 __all__ = [
     "AttributionConfig",
     "AttributionMethod",
+    "AttributionSettings",
     "GradientStep",
     "MethodInputs",
     "Objective",

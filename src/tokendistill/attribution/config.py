@@ -1,26 +1,26 @@
-"""Run-level options of attribution, validated once.
+"""The one attribution config: engine settings, and the pipeline section built on them.
 
-Method-specific options (``n_steps`` of integrated gradients, the saliency norm, ...) live in
-``method_options`` and are checked by the method's constructor, so a misspelt key fails
-with the method's name in the message instead of being ignored.
+``AttributionSettings`` is what the engine (``attribute``, ``attribute_to_artifact``) needs
+for a run: what is attributed and how examples are batched. ``AttributionConfig`` is the
+``attribution`` section of a run config: the settings plus which methods run, their
+options and the resumable chunk size. Both are validated once, by pydantic, when built;
+a method's options are checked by building the method (its constructor names a bad key).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from tokendistill.attribution.methods.base import AttributionMethod
+from tokendistill.attribution.objective import Aggregation, AttributedFn
+from tokendistill.attribution.registry import get_method, list_methods
+
 TargetSource = Literal["teacher", "gold"]
-AttributedFn = Literal["logprob", "probability", "logit"]
-Aggregation = Literal["sequence", "per_step"]
-
-TARGET_SOURCES: tuple[str, ...] = ("teacher", "gold")
-ATTRIBUTED_FNS: tuple[str, ...] = ("logprob", "probability", "logit")
-AGGREGATIONS: tuple[str, ...] = ("sequence", "per_step")
 
 
-@dataclass(frozen=True)
-class AttributionConfig:
+class AttributionSettings(BaseModel):
     """What is attributed, and how examples are batched.
 
     * ``target``: ``teacher`` forces the teacher's own greedy answer (the paper), ``gold``
@@ -35,27 +35,61 @@ class AttributionConfig:
     * ``max_new_tokens``: cap on the teacher's generated answer (None: the adapter's limit).
     """
 
+    model_config = ConfigDict(extra="forbid")
+
     target: TargetSource = "teacher"
     attributed_fn: AttributedFn = "logprob"
     aggregation: Aggregation = "sequence"
-    batch_size: int = 16
-    max_new_tokens: int | None = None
-    method_options: dict[str, Any] = field(default_factory=dict)
+    batch_size: int = Field(16, ge=1)
+    max_new_tokens: int | None = Field(None, ge=1)
 
-    def __post_init__(self) -> None:
-        _check_choice("target", self.target, TARGET_SOURCES)
-        _check_choice("attributed_fn", self.attributed_fn, ATTRIBUTED_FNS)
-        _check_choice("aggregation", self.aggregation, AGGREGATIONS)
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
-        if self.max_new_tokens is not None and self.max_new_tokens < 1:
-            raise ValueError(f"max_new_tokens must be >= 1 or None, got {self.max_new_tokens!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able form (for artifact metadata)."""
-        return asdict(self)
+    def settings_dict(self) -> dict[str, Any]:
+        """The engine settings alone as plain JSON-able values (also on a subclass instance),
+        for artifact metadata and cache keys."""
+        return self.model_dump(mode="json", include=set(AttributionSettings.model_fields))
 
 
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+class AttributionConfig(AttributionSettings):
+    """Which methods score the teacher's input tokens, and what they differentiate.
+
+    ``options`` holds per-method settings by method name, e.g.
+    ``{integrated_gradients: {n_steps: 32, baseline: zero}}``; each method checks its own.
+    """
+
+    methods: list[str] = Field(default_factory=lambda: ["saliency"], min_length=1)
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    chunk_size: int = Field(256, ge=1, description="examples per resumable part file")
+
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, methods: list[str]) -> list[str]:
+        known = list_methods()
+        bad = [m for m in methods if m not in known]
+        if bad:
+            raise ValueError(f"unknown attribution method(s) {bad}; allowed: {known}")
+        if len(set(methods)) != len(methods):
+            raise ValueError("attribution methods are listed twice")
+        return methods
+
+    @field_validator("options")
+    @classmethod
+    def _options_build_their_method(
+        cls, options: dict[str, dict[str, Any]], info: ValidationInfo
+    ) -> dict[str, dict[str, Any]]:
+        methods = info.data.get("methods")  # absent when `methods` itself was invalid
+        for name, opts in options.items():
+            if methods is not None and name not in methods:
+                raise ValueError(f"options given for {name!r}, which is not in methods {methods}")
+            get_method(name, **opts)  # the method's own constructor names a bad option
+        return options
+
+    @property
+    def settings(self) -> AttributionSettings:
+        """The engine's slice of this section (already validated, so not checked again)."""
+        return AttributionSettings.model_construct(**self.settings_dict())
+
+    def method(self, name: str) -> AttributionMethod:
+        """Method ``name`` (one of ``methods``) built with its configured ``options``."""
+        if name not in self.methods:
+            raise ValueError(f"attribution method {name!r} is not in methods {self.methods}")
+        return get_method(name, **self.options.get(name, {}))

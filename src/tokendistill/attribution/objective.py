@@ -19,12 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import torch
 
-from tokendistill.attribution.config import AGGREGATIONS, ATTRIBUTED_FNS
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch
+
+# The choices live here, next to the code that branches on them; the attribution config
+# reuses these types, so every layer accepts exactly the same values.
+AttributedFn = Literal["logprob", "probability", "logit"]
+Aggregation = Literal["sequence", "per_step"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +51,18 @@ class GradientStep:
 class Objective:
     """The attributed function of a teacher-forced batch: ``adapter`` + choice of fn and aggregation."""
 
-    def __init__(self, adapter: ModelAdapter, attributed_fn: str = "logprob", aggregation: str = "sequence"):
-        if attributed_fn not in ATTRIBUTED_FNS:
-            raise ValueError(f"attributed_fn must be one of {list(ATTRIBUTED_FNS)}, got {attributed_fn!r}")
-        if aggregation not in AGGREGATIONS:
-            raise ValueError(f"aggregation must be one of {list(AGGREGATIONS)}, got {aggregation!r}")
+    def __init__(
+        self,
+        adapter: ModelAdapter,
+        attributed_fn: AttributedFn = "logprob",
+        aggregation: Aggregation = "sequence",
+    ):
+        if attributed_fn not in get_args(AttributedFn):
+            raise ValueError(
+                f"attributed_fn must be one of {list(get_args(AttributedFn))}, got {attributed_fn!r}"
+            )
+        if aggregation not in get_args(Aggregation):
+            raise ValueError(f"aggregation must be one of {list(get_args(Aggregation))}, got {aggregation!r}")
         self.adapter = adapter
         self.attributed_fn = attributed_fn
         self.aggregation = aggregation

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from tokendistill.attribution.batching import length_sorted_batches, sort_keys, token_lengths
-from tokendistill.attribution.config import AttributionConfig
+from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.freeze import frozen
 from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs
 from tokendistill.attribution.objective import Objective
@@ -21,13 +21,10 @@ from tokendistill.models.batch import EncodedBatch
 from tokendistill.tasks.example import Example
 
 
-def resolve_method(method: str | AttributionMethod, config: AttributionConfig) -> AttributionMethod:
-    """A method instance: ``method`` itself, or the registered one built with ``config.method_options``."""
-    if isinstance(method, AttributionMethod):
-        if config.method_options:
-            raise ValueError("method_options apply to a method name, not to a method instance")
-        return method
-    return get_method(method, **config.method_options)
+def resolve_method(method: str | AttributionMethod) -> AttributionMethod:
+    """A method instance: ``method`` itself, or the registered one with its default options
+    (configured instances come from ``AttributionConfig.method`` or ``get_method``)."""
+    return method if isinstance(method, AttributionMethod) else get_method(method)
 
 
 def score_batch(method: AttributionMethod, objective: Objective, inputs: MethodInputs) -> torch.Tensor:
@@ -42,7 +39,7 @@ def attribute(
     method: str | AttributionMethod,
     *,
     split: str,
-    config: AttributionConfig | None = None,
+    settings: AttributionSettings | None = None,
     score_fn: ScoreFn = exact_match,
     prefix: str = "",
     teacher_answers: Sequence[str] | None = None,
@@ -51,12 +48,12 @@ def attribute(
 
     The prompt is ``example.with_prefix(prefix).text``. ``teacher_answers`` (aligned with
     ``examples``) skips generation when the teacher's greedy answers are already known.
-    Examples are processed in length-sorted batches of ``config.batch_size``; results come
+    Examples are processed in length-sorted batches of ``settings.batch_size``; results come
     back in input order. Parameters are frozen and the model is in eval mode throughout;
     both are restored afterwards, also on error.
     """
-    cfg = config or AttributionConfig()
-    impl = resolve_method(method, cfg)
+    cfg = settings or AttributionSettings()
+    impl = resolve_method(method)
     if teacher_answers is not None and len(teacher_answers) != len(examples):
         raise ValueError(f"{len(examples)} examples but {len(teacher_answers)} teacher answers")
     prompts = [ex.with_prefix(prefix).text for ex in examples]
@@ -84,7 +81,7 @@ def _outcomes(
     adapter: ModelAdapter,
     examples: Sequence[Example],
     prompts: Sequence[str],
-    cfg: AttributionConfig,
+    cfg: AttributionSettings,
     score_fn: ScoreFn,
     teacher_answers: Sequence[str] | None,
 ) -> list[Outcome]:
@@ -126,17 +123,18 @@ def _attribute_encoded(
 def run_metadata(
     adapter: ModelAdapter,
     method: AttributionMethod,
-    config: AttributionConfig,
+    settings: AttributionSettings,
     *,
     split: str,
     prefix: str = "",
 ) -> dict[str, Any]:
-    """What determines an attribution artifact, as JSON-able metadata (no rank, no timing)."""
-    settings = config.to_dict()
-    settings["method_options"] = method.options()
+    """What determines an attribution artifact, as JSON-able metadata (no rank, no timing).
+
+    ``config`` holds the engine settings and the method's full options (defaults included).
+    """
     return {
         "method": method.name,
-        "config": settings,
+        "config": {**settings.settings_dict(), "method_options": method.options()},
         "split": split,
         "prefix": prefix,
         "model": str(getattr(adapter.model.config, "name_or_path", "") or ""),

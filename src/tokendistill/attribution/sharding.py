@@ -1,29 +1,31 @@
-"""Attribution split across ``accelerate launch`` processes, merged into one artifact.
+"""Process state of a (possibly multi-process) attribution run, and each rank's share.
 
-Each rank attributes a contiguous share of the examples and writes
-``<out_dir>/shard-<rank>.parquet``; after a barrier the main process merges the shards into
-``<out_dir>/attributions.parquet`` with rows in the original example order. Shards carry
-the same metadata (no rank in it), so the merged file is what one process would write.
+Under ``accelerate launch`` every process runs the same code; ``default_state`` tells it
+its rank, and ``shard_range`` gives it a contiguous share of the work. Anything with the
+four members of ``ProcessState`` will do, so tests can simulate ranks inside one process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import torch
 from accelerate import PartialState
 
-from tokendistill.attribution.config import AttributionConfig
-from tokendistill.attribution.methods.base import AttributionMethod
-from tokendistill.attribution.run import attribute, resolve_method, run_metadata
-from tokendistill.attribution.targets import ScoreFn, exact_match
-from tokendistill.models.adapter import ModelAdapter
-from tokendistill.rationales.store import merge_shards, write_attributions
-from tokendistill.tasks.example import Example
 
-MERGED_NAME = "attributions.parquet"
+class ProcessState(Protocol):
+    """The part of accelerate's ``PartialState`` that attribution needs."""
+
+    @property
+    def process_index(self) -> int: ...
+
+    @property
+    def num_processes(self) -> int: ...
+
+    @property
+    def is_main_process(self) -> bool: ...
+
+    def wait_for_everyone(self) -> None: ...
 
 
 def shard_range(n_items: int, rank: int, world_size: int) -> range:
@@ -43,53 +45,3 @@ def default_state() -> PartialState:
     ``cpu=True``); with an accelerator present the normal backend (e.g. NCCL) is used.
     """
     return PartialState(cpu=not torch.accelerator.is_available())
-
-
-def shard_path(out_dir: Path, rank: int) -> Path:
-    return out_dir / f"shard-{rank}.parquet"
-
-
-def attribute_sharded(
-    adapter: ModelAdapter,
-    examples: Sequence[Example],
-    method: str | AttributionMethod,
-    *,
-    out_dir: str | Path,
-    split: str,
-    config: AttributionConfig | None = None,
-    score_fn: ScoreFn = exact_match,
-    prefix: str = "",
-    teacher_answers: Sequence[str] | None = None,
-    metadata: Mapping[str, Any] | None = None,
-    state: PartialState | None = None,
-) -> Path:
-    """Attribute this process's share, write its shard, and (main process) merge all shards.
-
-    Every process must call this with the same arguments. Returns the merged artifact's path
-    on every rank, once it exists. ``metadata`` is added to ``run_metadata``'s.
-    """
-    state = state or default_state()
-    cfg = config or AttributionConfig()
-    impl = resolve_method(method, cfg)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    share = shard_range(len(examples), state.process_index, state.num_processes)
-    records = attribute(
-        adapter,
-        [examples[i] for i in share],
-        impl,
-        split=split,
-        config=AttributionConfig(**{**cfg.to_dict(), "method_options": {}}),
-        score_fn=score_fn,
-        prefix=prefix,
-        teacher_answers=None if teacher_answers is None else [teacher_answers[i] for i in share],
-    )
-    meta = {**run_metadata(adapter, impl, cfg, split=split, prefix=prefix), **(metadata or {})}
-    write_attributions(shard_path(out, state.process_index), records, meta)
-    state.wait_for_everyone()
-    merged = out / MERGED_NAME
-    if state.is_main_process:
-        shards = [shard_path(out, r) for r in range(state.num_processes)]
-        merge_shards(shards, merged, order=[ex.id for ex in examples])
-    state.wait_for_everyone()
-    return merged

@@ -88,20 +88,8 @@ def train_model(
     check_rows(rows_train, mode)
     output_dir = Path(output_dir)
     args = training_arguments(config, output_dir / CHECKPOINTS, seed)
-    trainer = DistillTrainer(
-        model=adapter.model,
-        args=args,
-        train_dataset=ExampleRowsDataset(rows_train),
-        data_collator=RowCollator(adapter),
-        processing_class=adapter.tokenizer,
-        callbacks=list(callbacks),
-        adapter=adapter,
-        valid_examples=valid_examples,
-        valid_prompts=label_prompts(valid_examples, mode, hints),
-        scorer=scorer,
-        eval_mode=config.eval_mode,
-        max_new_tokens=config.max_new_tokens,
-    )
+    valid_prompts = label_prompts(valid_examples, mode, hints)
+    trainer = _trainer(adapter, args, rows_train, valid_examples, valid_prompts, scorer, config, callbacks)
     if quiet:
         trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=_resume_point(resume_from_checkpoint, args.output_dir))
@@ -109,6 +97,32 @@ def train_model(
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
     run_record = {**config.model_dump(), "mode": mode.name, "seed": seed}
     return _write_outputs(trainer, test, run_record, output_dir)
+
+
+def _trainer(
+    adapter: ModelAdapter,
+    args: TrainingArguments,
+    rows: Sequence[TrainingRow],
+    valid_examples: Sequence[Example],
+    valid_prompts: Sequence[str],
+    scorer: Scorer,
+    config: TrainingConfig,
+    callbacks: Sequence[TrainerCallback],
+) -> DistillTrainer:
+    return DistillTrainer(
+        model=adapter.model,
+        args=args,
+        train_dataset=ExampleRowsDataset(rows),
+        data_collator=RowCollator(adapter),
+        processing_class=adapter.tokenizer,
+        callbacks=list(callbacks),
+        adapter=adapter,
+        valid_examples=valid_examples,
+        valid_prompts=valid_prompts,
+        scorer=scorer,
+        eval_mode=config.eval_mode,
+        max_new_tokens=config.max_new_tokens,
+    )
 
 
 def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int = 0) -> TrainingArguments:

@@ -5,9 +5,9 @@ inspectable. Run-level facts (method, model, target mode, aggregation, config ha
 versions) live in the file's key/value metadata as one JSON object under ``METADATA_KEY``.
 
 Writing is deterministic: the same records and metadata always give the same bytes (fixed
-compression, one contiguous chunk per column), which is what lets a resumed run
-(``AttributionWriter``) or a multi-process run (``merge_shards``) be checked against a
-single uninterrupted run byte for byte.
+compression, one contiguous chunk per column), which is what lets a resumed or
+multi-process run (``writer.AttributionWriter``), or artifacts merged with ``merge_shards``,
+be checked against a single uninterrupted run byte for byte.
 """
 
 from __future__ import annotations
@@ -207,12 +207,3 @@ def merge_shards(
     assert metadata is not None
     merged = sort_table(pa.concat_tables(tables), order, allow_missing=allow_missing)
     return write_table(out_path, merged, metadata)
-
-
-def __getattr__(name: str) -> Any:
-    """``store.AttributionWriter`` lives in ``writer.py`` (it builds on this module)."""
-    if name == "AttributionWriter":
-        from tokendistill.rationales.writer import AttributionWriter
-
-        return AttributionWriter
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tokendistill.rationales import store
-from tokendistill.rationales.store import (
+from tokendistill.attribution import store
+from tokendistill.attribution.store import (
     merge_shards,
     read_attributions,
     read_metadata,
