@@ -9,7 +9,6 @@ student mode or a rationale source.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -27,7 +26,7 @@ from tokendistill.stages.attribute import run_attribution
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.prepare import run_prepare
 from tokendistill.stages.rationales import student_inputs
-from tokendistill.stages.report import build_report, config_as_text, write_run_report
+from tokendistill.stages.report import run_report
 from tokendistill.stages.students import StudentOutputs, run_student
 from tokendistill.stages.teacher import TeacherOutputs, load_teacher, run_teacher
 from tokendistill.tasks import Task, TaskData
@@ -131,34 +130,11 @@ def _analyze(run: Run) -> None:
 
 
 def _report(run: Run) -> None:
-    ctx, config = run.ctx, run.config
-    determinants = {
-        "teacher": run.teacher.artifact.key,
-        "students": [s.artifact.key for s in run.students],
-        "analysis": run.analysis_key,
-        "config": config.model_dump(mode="json"),
-    }
-    artifact = ctx.artifact("report", "report", determinants)
-
-    def produce(out: Path, _work: Path) -> dict:
-        report = build_report(
-            config,
-            config_as_text(config),
-            run.data,
-            run.teacher,
-            run.students,
-            run.train_attributions(),
-            run.analysis,
-            dict(ctx.timings),
-        )
-        write_run_report(report, out)
-        return {}
-
-    ctx.build(artifact, produce)
-    # A stable place to open, next to the keyed artifact.
-    for name in ("report.html", "metrics.json"):
-        shutil.copy(artifact.path / "report" / name, ctx.run_dir / name)
-    run.report_path = ctx.run_dir / "report.html"
+    analysis = (run.analysis, run.analysis_key)
+    attributions = run.train_attributions()
+    run.report_path = run_report(
+        run.ctx, run.config, run.data, run.teacher, run.students, attributions, analysis
+    )
 
 
 STAGES: tuple[tuple[str, Callable[[Run], None]], ...] = (

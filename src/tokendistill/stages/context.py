@@ -24,7 +24,7 @@ from tokendistill.artifacts import atomic_dir, atomic_write_json, stable_hash
 
 DONE = "DONE.json"
 # Bump when an artifact's on-disk layout changes, so old caches are not misread.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)

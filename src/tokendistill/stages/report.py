@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.select import Selection
 from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData, TeacherSummary
 from tokendistill.report.html import write_report
+from tokendistill.stages.context import RunContext
 from tokendistill.stages.students import StudentOutputs
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import TaskData
@@ -122,8 +124,36 @@ def build_report(
     )
 
 
-def write_run_report(report: ReportData, run_dir: Path) -> Path:
-    return write_report(report, run_dir / "report")
+def run_report(
+    ctx: RunContext,
+    config: Config,
+    data: TaskData,
+    teacher: TeacherOutputs,
+    students: list[StudentOutputs],
+    attributions: dict[str, list[TokenAttribution]],
+    analysis: tuple[AnalysisResult, str],
+) -> Path:
+    """Write report.html and metrics.json (keyed by everything they show), and copy both to
+    the run directory, a stable place to open; returns the copied report's path."""
+    result, analysis_key = analysis
+    determinants = {
+        "teacher": teacher.artifact.key,
+        "students": [s.artifact.key for s in students],
+        "analysis": analysis_key,
+        "config": config.model_dump(mode="json"),
+    }
+    artifact = ctx.artifact("report", "report", determinants)
+
+    def produce(out: Path, _work: Path) -> dict:
+        text = config_as_text(config)
+        report = build_report(config, text, data, teacher, students, attributions, result, dict(ctx.timings))
+        write_report(report, out / "report")
+        return {}
+
+    ctx.build(artifact, produce)
+    for name in ("report.html", "metrics.json"):
+        shutil.copy(artifact.path / "report" / name, ctx.run_dir / name)
+    return ctx.run_dir / "report.html"
 
 
 def config_as_text(config: Config) -> str:
