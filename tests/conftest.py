@@ -96,3 +96,16 @@ def build_record(
 @pytest.fixture
 def make_record() -> Callable[..., TokenAttribution]:
     return build_record
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """A process id no live process has (for temporaries left by a killed writer)."""
+    for pid in range(os.getpid() + 1000, 10**7):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+        except PermissionError:
+            continue
+    raise RuntimeError("no free pid")

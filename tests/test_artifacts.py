@@ -19,17 +19,6 @@ from tokendistill.artifacts import (
 )
 
 
-def _dead_pid() -> int:
-    for pid in range(os.getpid() + 1000, 10**7):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except PermissionError:
-            continue
-    raise RuntimeError("no free pid")
-
-
 def test_atomic_write_text_and_json(tmp_path):
     atomic_write_text(tmp_path / "sub" / "a.txt", "héllo")
     assert (tmp_path / "sub" / "a.txt").read_text(encoding="utf-8") == "héllo"
@@ -70,9 +59,9 @@ def test_atomic_dir_success_and_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt"]
 
 
-def test_leftovers_of_dead_writers_are_cleaned(tmp_path):
+def test_leftovers_of_dead_writers_are_cleaned(tmp_path, dead_pid):
     final = tmp_path / "out"
-    dead = tmp_path / f".out.tmp-{_dead_pid()}-abcd1234"
+    dead = tmp_path / f".out.tmp-{dead_pid}-abcd1234"
     dead.mkdir()
     (dead / "partial").write_text("x")
     live = tmp_path / f".out.tmp-{os.getpid()}-abcd1234"

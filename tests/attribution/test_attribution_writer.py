@@ -3,7 +3,6 @@ resumed with any other number gives the bytes of one uninterrupted process."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -27,22 +26,11 @@ def _records(make_record):
     ]
 
 
-def _dead_pid() -> int:
-    for pid in range(os.getpid() + 1000, 10**7):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return pid
-        except PermissionError:
-            continue
-    raise RuntimeError("no free pid")
-
-
 def _parts(run: Path) -> list[str]:
     return sorted(p.name for p in run.glob("part-*"))
 
 
-def test_resumed_run_equals_uninterrupted(tmp_path, make_record):
+def test_resumed_run_equals_uninterrupted(tmp_path, make_record, dead_pid):
     recs = _records(make_record)
     order = [r.example_id for r in recs]
 
@@ -59,7 +47,7 @@ def test_resumed_run_equals_uninterrupted(tmp_path, make_record):
     # A part is named after the position of its first example in the order.
     assert _parts(run) == ["part-00000.parquet", "part-00002.parquet"]
     del first  # "kill": the buffered record is lost
-    stale = run / f".part-00004.parquet.tmp-{_dead_pid()}-deadbeef"
+    stale = run / f".part-00004.parquet.tmp-{dead_pid}-deadbeef"
     stale.write_bytes(b"half a part")
 
     resumed = AttributionWriter(run, order, META, chunk_size=3, state=ONE)
