@@ -67,13 +67,16 @@ class RationaleConfig(_Strict):
 
 class StudentConfig(_Strict):
     """One student: a registered mode (``list_modes()``), its labels, its rationale source
-    and, for modes that weigh a label and a rationale task, ``alpha`` (the label task's weight)."""
+    and, for modes that weigh a label and a rationale task, ``alpha`` (the label task's weight)
+    and ``label_warmup_steps`` (optimizer steps of the label task alone before both: 0, the
+    paper's setting, trains both from the start)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.@=+-]+$")
     mode: str
     labels: Literal["gold", "teacher"] = "gold"
     rationale: RationaleConfig | None = None
     alpha: float = Field(0.5, ge=0.0, le=1.0)
+    label_warmup_steps: int = Field(0, ge=0)
     sweep_k: list[int] = Field(default_factory=list, description="expand into one student per k")
 
     @field_validator("mode")
@@ -90,8 +93,9 @@ class StudentConfig(_Strict):
             raise ValueError(f"mode {self.mode!r} trains on labels only; remove `rationale`")
         if mode.needs_rationale and self.rationale is None:
             raise ValueError(f"mode {self.mode!r} needs a `rationale` source")
-        if "alpha" in self.model_fields_set and not mode.weighs_tasks:
-            raise ValueError(f"`alpha` does not apply to mode {self.mode!r}: it trains one task")
+        for key in ("alpha", "label_warmup_steps"):
+            if key in self.model_fields_set and not mode.weighs_tasks:
+                raise ValueError(f"`{key}` does not apply to mode {self.mode!r}: it trains one task")
         if self.sweep_k and (self.rationale is None or not get_source(self.rationale.source).selects_k):
             raise ValueError("sweep_k needs a rationale source that selects k words")
         return self

@@ -195,9 +195,12 @@ def test_every_registered_mode_validates_with_what_it_needs(tmp_path: Path, mode
         student = f"{{name: s, mode: {mode}, rationale: {{source: random}}}}"
     config = load(tmp_path, overrides=(f"students=[{student}]",))
     assert config.students[0].mode == mode
-    if not get_mode(mode).weighs_tasks:
-        alpha = student[:-1] + ", alpha: 0.7}"
-        assert "`alpha` does not apply" in error(tmp_path, overrides=(f"students=[{alpha}]",))
+    for key, value in (("alpha", 0.7), ("label_warmup_steps", 10)):
+        weighed = student[:-1] + f", {key}: {value}}}"
+        if get_mode(mode).weighs_tasks:
+            assert getattr(load(tmp_path, overrides=(f"students=[{weighed}]",)).students[0], key) == value
+        else:
+            assert f"`{key}` does not apply" in error(tmp_path, overrides=(f"students=[{weighed}]",))
 
 
 @pytest.mark.parametrize("source", list_sources())

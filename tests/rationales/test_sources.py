@@ -8,11 +8,15 @@ from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source, list_sources
+from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.tasks.example import Example
 
 TEXT = "story: the big dog ran home ."
+EVIDENCE = [{"word": "home", "start": 23, "end": 27}, {"word": "dog", "start": 15, "end": 18}]
 EXAMPLES = [
-    Example("a", TEXT, ((7, len(TEXT)),), "pet", meta={"llm_rationale": "dogs are pets."}),
+    Example(
+        "a", TEXT, ((7, len(TEXT)),), "pet", meta={"llm_rationale": "dogs are pets.", "evidence": EVIDENCE}
+    ),
     Example("b", TEXT, ((7, len(TEXT)),), "pet"),
 ]
 PIECES = [
@@ -89,3 +93,14 @@ def test_llm_and_gold_sources_read_the_examples() -> None:
     with pytest.raises(ValueError, match="llm_rationales: true"):
         get_source("llm").rationales(SourceRequest(EXAMPLES[1:], "train"))
     assert get_source("gold").rationales(SourceRequest(EXAMPLES, "train")) == {"a": "pet", "b": "pet"}
+
+
+def test_oracle_source_returns_exactly_the_planted_words() -> None:
+    assert get_source("oracle").rationales(SourceRequest(EXAMPLES, "train")) == {"a": "dog home", "b": ""}
+    with pytest.raises(ValueError, match="evidence"):
+        get_source("oracle").rationales(SourceRequest(EXAMPLES[1:], "train"))
+    _, data = load_task(TaskConfig(name="synthetic", synthetic={"n_train": 50, "cues_per_example": 2}))
+    written = get_source("oracle").rationales(SourceRequest(data.train, "train"))
+    for example in data.train:
+        planted = [example.text[i["start"] : i["end"]] for i in example.meta["evidence"]]
+        assert written[example.id].split() == planted and len(planted) == 2

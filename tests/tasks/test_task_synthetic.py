@@ -51,3 +51,70 @@ def test_evidence_spans_are_the_planted_cues() -> None:
 def test_max_examples() -> None:
     _, data = load_task(TaskConfig(name="synthetic", max_examples={"train": 5}))
     assert len(data.train) == 5 and "llm_rationale" not in data.train[0].meta
+
+
+def _fingerprint(examples) -> str:
+    import hashlib
+    import json
+
+    rows = [
+        [e.id, e.text, e.label, list(e.content_spans), json.dumps(e.meta, sort_keys=True)] for e in examples
+    ]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+
+
+def test_the_plain_task_does_not_change_with_the_testbed_knobs_off() -> None:
+    """The knobs draw from their own generator: with them off, every example is what it
+    was before they existed (fingerprint of the first 300 rows of each split)."""
+    from tokendistill.tasks.config import SyntheticConfig
+    from tokendistill.tasks.synthetic import generate
+
+    rows = [e for split in ("train", "valid", "test") for e in generate(split, 300, SyntheticConfig(), True)]
+    assert _fingerprint(rows) == "1e28981c1b1a9309"
+
+
+def _agreement(examples) -> float:
+    return sum(e.meta["shortcut"]["agrees"] for e in examples) / len(examples)
+
+
+def test_the_shortcut_predicts_the_label_in_train_and_valid_only() -> None:
+    _, data = load(
+        n_train=2000, n_valid=2000, n_test=2000, shortcut=0.9, teacher_train=2000, teacher_valid=200
+    )
+    chance = 1 / len(data.label_set)
+    # P(agree) = p + (1 - p) / labels in the student's splits; 1 / labels elsewhere (±3 sd).
+    for split in (data.train, data.valid):
+        assert abs(_agreement(split) - (0.9 + 0.1 * chance)) < 0.02
+    for split in (data.test, data.teacher_train):
+        assert abs(_agreement(split) - chance) < 0.03
+    # Independence in test: within each label, each shortcut word has share 1/labels.
+    for label in data.label_set:
+        words = [e.meta["shortcut"]["word"] for e in data.test if e.label == label]
+        for word in set(words):
+            assert abs(words.count(word) / len(words) - chance) < 0.07
+    for example in [*data.train[:200], *data.test[:200]]:
+        shortcut = example.meta["shortcut"]
+        assert example.text[shortcut["start"] : shortcut["end"]] == shortcut["word"]
+        for item in example.meta["evidence"]:
+            assert example.text[item["start"] : item["end"]] == item["word"] in CUES[example.label]
+
+
+def test_distractors_replace_fillers_at_the_asked_rate() -> None:
+    from tokendistill.tasks.synthetic import DISTRACTORS
+
+    assert set(DISTRACTORS).isdisjoint(FILLERS) and all(set(DISTRACTORS).isdisjoint(c) for c in CUES.values())
+    _, data = load(n_train=500, distractors=0.3, cues_per_example=2)
+    words = [w for e in data.train for w in e.text.split(" ")]
+    non_cue = [w for w in words if w in FILLERS or w in DISTRACTORS]
+    share = sum(w in DISTRACTORS for w in non_cue) / len(non_cue)
+    assert abs(share - 0.3) < 0.03
+    assert all(len(e.meta["evidence"]) == 2 for e in data.train)
+
+
+def test_the_teacher_has_its_own_splits() -> None:
+    _, data = load(n_train=20, teacher_train=300, teacher_valid=50)
+    assert (len(data.teacher_train), len(data.teacher_valid)) == (300, 50)
+    assert data.for_teacher().train == data.teacher_train and data.for_teacher().test == data.test
+    assert {e.id for e in data.teacher_train}.isdisjoint(e.id for e in data.train)
+    _, plain = load(n_train=20)
+    assert plain.for_teacher() is plain

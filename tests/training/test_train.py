@@ -185,3 +185,18 @@ def test_a_label_only_run_logs_only_the_label_loss(toy, tmp_path):
     history = json.loads(result.metrics_path.read_text())["loss_history"]
     assert [h["step"] for h in history] == [2, 4]
     assert all("loss_label" in h and "loss_rationale" not in h for h in history)
+
+
+def test_label_warmup_trains_the_label_task_alone_first(toy, tmp_path):
+    """During the warm-up steps the packed loss is the label task's token mean alone; after
+    it, alpha * label + (1 - alpha) * rationale again."""
+    config = _config(max_steps=6, eval_steps=6, logging_steps=1)
+    result, _ = _run(
+        toy, "seq2seq", tmp_path, mode="multitask", alpha=0.5, config=config, label_warmup_steps=3
+    )
+    history = json.loads(result.metrics_path.read_text())["loss_history"]
+    for h in history:
+        assert h["loss_rationale"] > 0  # still computed and logged during the warm-up
+        expected = h["loss_label"] if h["step"] <= 3 else 0.5 * (h["loss_label"] + h["loss_rationale"])
+        assert h["loss"] == pytest.approx(expected, rel=1e-3, abs=1e-3)
+    assert json.loads(result.metrics_path.read_text())["config"]["label_warmup_steps"] == 3

@@ -25,6 +25,7 @@ def fit(
     *,
     mode: str,
     seed: int,
+    label_warmup_steps: int = 0,
     hints: Mapping[str, str] | None = None,
 ) -> TrainResult:
     """Train on ``rows`` (built for ``mode``) with ``seed``, select on ``data.valid``, test once
@@ -41,6 +42,7 @@ def fit(
         work / "train",
         mode=mode,
         seed=seed,
+        label_warmup_steps=label_warmup_steps,
         hints=hints,
         resume_from_checkpoint=True,
         quiet=True,

@@ -17,6 +17,7 @@ def inference_device() -> torch.device:
 
 
 def corpus(data: TaskData) -> list[str]:
-    """Text a tiny model's tokenizer is trained on: inputs and labels of the training split,
-    and every template string a student mode adds to prompts."""
-    return [*(t for ex in data.train for t in (ex.text, ex.label)), *template_texts()]
+    """Text a tiny model's tokenizer is trained on: inputs and labels of the training splits
+    (the students' and the teacher's own), and every template string a student mode adds."""
+    examples = [*data.train, *data.teacher_train]
+    return [*(t for ex in examples for t in (ex.text, ex.label)), *template_texts()]

@@ -13,6 +13,7 @@ from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.tasks import Example, Task, TaskConfig, TaskData, resolve_task
 
 SPLITS = ("train", "valid", "test")
+TEACHER_SPLITS = ("teacher_train", "teacher_valid")  # stored only when the task has them
 
 _SCHEMA = pa.schema(
     [
@@ -66,9 +67,11 @@ def run_prepare(ctx: RunContext, task_config: TaskConfig) -> tuple[Task, TaskDat
 
     def produce(out: Path, _work: Path) -> dict:
         data = task.load(task_config)
-        for split in SPLITS:
-            with atomic_path(out / f"{split}.parquet") as tmp:
-                pq.write_table(examples_to_table(data.split(split)), tmp)
+        for split in SPLITS + TEACHER_SPLITS:
+            examples = getattr(data, split)
+            if split in SPLITS or examples:
+                with atomic_path(out / f"{split}.parquet") as tmp:
+                    pq.write_table(examples_to_table(examples), tmp)
         atomic_write_json(
             out / "task.json",
             {"task": data.task, "notes": data.notes, "label_set": data.label_set, "sizes": data.sizes()},
@@ -81,7 +84,8 @@ def run_prepare(ctx: RunContext, task_config: TaskConfig) -> tuple[Task, TaskDat
 
 def load_prepared(artifact: Artifact) -> TaskData:
     info = json.loads((artifact.path / "task.json").read_text())
-    splits = {s: table_to_examples(pq.read_table(artifact.path / f"{s}.parquet")) for s in SPLITS}
+    files = {s: artifact.path / f"{s}.parquet" for s in SPLITS + TEACHER_SPLITS}
+    splits = {s: table_to_examples(pq.read_table(path)) for s, path in files.items() if path.exists()}
     label_set = tuple(info["label_set"]) if info["label_set"] is not None else None
     data = TaskData(**splits, notes=list(info["notes"]), label_set=label_set, task=info["task"])
     return data

@@ -48,7 +48,8 @@ def _rationale_detail(student) -> str:
     r = student.rationale
     what = r.method or r.source
     k = f", k={r.k}" if r.k else ""
-    return f"{what}{k}, α={student.alpha}"
+    warmup = f", {student.label_warmup_steps} label-only steps first" if student.label_warmup_steps else ""
+    return f"{what}{k}, α={student.alpha}{warmup}"
 
 
 def heatmaps(config: Config, attributions: dict[str, list[TokenAttribution]]) -> list[HeatmapExample]:
@@ -109,7 +110,7 @@ def build_report(
         valid_accuracy=teacher.metrics["valid"]["best_accuracy"],
         test_accuracy=teacher.metrics["test"]["accuracy"],
     )
-    sizes = ", ".join(f"{k} {v:,}" for k, v in data.sizes().items())
+    sizes = ", ".join(f"{k} {v:,}" for k, v in {**data.sizes(), **data.teacher_sizes()}.items())
     return ReportData(
         title=config.title,
         task=f"{data.task} ({sizes})",

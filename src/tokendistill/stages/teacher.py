@@ -37,11 +37,12 @@ def run_teacher(
     artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants)
 
     def produce(out: Path, work: Path) -> dict:
+        own = data.for_teacher()
         adapter = load_adapter(teacher.model, corpus=corpus(data), seed=teacher.seed)
         training = teacher.training
         if teacher.finetune:
-            rows = build_rows(data.train, "standard")
-            result = fit(ctx, adapter, rows, task, data, training, work, mode="standard", seed=teacher.seed)
+            rows = build_rows(own.train, "standard")
+            result = fit(ctx, adapter, rows, task, own, training, work, mode="standard", seed=teacher.seed)
             shutil.copytree(result.model_dir, out / "model")
             metrics = json.loads(result.metrics_path.read_text())
             shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
@@ -49,7 +50,7 @@ def run_teacher(
         else:
             adapter.model.to(inference_device())
             metrics = {
-                "valid": {"best_accuracy": _accuracy(adapter, task, data.valid, training)},
+                "valid": {"best_accuracy": _accuracy(adapter, task, own.valid, training)},
                 "test": {"accuracy": _accuracy(adapter, task, data.test, training)},
             }
             saved = _save_if_built(adapter, teacher.model.name, out)

@@ -7,7 +7,7 @@ examples came from a DSS file, the Hub, a user's CSV or the synthetic generator.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tokendistill.tasks.config import Split, TaskConfig
 from tokendistill.tasks.example import Example
@@ -19,6 +19,9 @@ class TaskData:
 
     ``notes`` record anything that makes numbers incomparable with the literature (a
     small-data mode, a truncated train file, a hold-out) and where the data came from.
+    ``teacher_train`` / ``teacher_valid``, when a task has them, are the teacher's own
+    splits (it trains and is selected on them; students never see them); empty, the teacher
+    uses ``train`` and ``valid`` like the students.
     """
 
     train: list[Example]
@@ -27,6 +30,14 @@ class TaskData:
     notes: list[str] = field(default_factory=list)
     label_set: tuple[str, ...] | None = None
     task: str = ""
+    teacher_train: list[Example] = field(default_factory=list)
+    teacher_valid: list[Example] = field(default_factory=list)
+
+    def for_teacher(self) -> TaskData:
+        """The splits the teacher trains and is selected on (its own, where the task has them)."""
+        if not self.teacher_train:
+            return self
+        return replace(self, train=self.teacher_train, valid=self.teacher_valid)
 
     def split(self, name: Split) -> list[Example]:
         """The examples of split ``name`` ("train", "valid" or "test")."""
@@ -37,9 +48,15 @@ class TaskData:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
 
+    def teacher_sizes(self) -> dict[str, int]:
+        """Sizes of the teacher's own splits (empty when it uses the students')."""
+        if not self.teacher_train:
+            return {}
+        return {"teacher train": len(self.teacher_train), "teacher valid": len(self.teacher_valid)}
+
     def summary(self) -> str:
         """One line of sizes followed by the notes, for logs and reports."""
-        sizes = ", ".join(f"{name} {n:,}" for name, n in self.sizes().items())
+        sizes = ", ".join(f"{name} {n:,}" for name, n in {**self.sizes(), **self.teacher_sizes()}.items())
         return "\n".join([f"{self.task}: {sizes}", *(f"- {note}" for note in self.notes)])
 
 

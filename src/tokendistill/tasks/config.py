@@ -108,7 +108,21 @@ class CustomTaskConfig(_Strict):
 
 
 class SyntheticConfig(_Strict):
-    """Sizes and seed of the generated ``synthetic`` task (see ``tasks/synthetic.py``)."""
+    """Sizes, seed and knobs of the generated ``synthetic`` task (see ``tasks/synthetic.py``).
+
+    The defaults give the plain task: cue words among fillers. The knobs make it a testbed
+    for when a teacher's tokens help a student:
+
+    * ``cues_per_example``: how many evidence words (all of the label's class) are planted;
+    * ``distractors``: the share of filler positions taken by neutral nouns that never carry
+      the label (content that looks like evidence);
+    * ``shortcut``: every example gets one shortcut word; in the student's train and valid
+      splits it names the label with probability ``shortcut`` (otherwise a random label's
+      word), in test and in the teacher's splits it is drawn independently of the label;
+      ``None`` inserts no shortcut word;
+    * ``teacher_train`` / ``teacher_valid``: the teacher's own splits, without the shortcut's
+      signal (0: the teacher trains and selects on the student's splits).
+    """
 
     n_train: int = Field(800, ge=0)
     n_valid: int = Field(100, ge=0)
@@ -118,6 +132,10 @@ class SyntheticConfig(_Strict):
     max_words: int = Field(16, ge=2, le=64)
     n_labels: int = Field(4, ge=2, le=4)
     cues_per_example: int = Field(1, ge=1, le=3)
+    distractors: float = Field(0.0, ge=0.0, lt=1.0)
+    shortcut: float | None = Field(None, ge=0.0, le=1.0)
+    teacher_train: int = Field(0, ge=0)
+    teacher_valid: int = Field(0, ge=0)
 
     @model_validator(mode="after")
     def _lengths(self) -> SyntheticConfig:
@@ -125,6 +143,8 @@ class SyntheticConfig(_Strict):
             raise ValueError(f"min_words ({self.min_words}) is above max_words ({self.max_words})")
         if self.cues_per_example >= self.min_words:
             raise ValueError("cues_per_example must be below min_words: filler words carry no label")
+        if self.teacher_train and not self.teacher_valid:
+            raise ValueError("teacher_train needs teacher_valid: the teacher is selected on its own split")
         return self
 
 

@@ -1,12 +1,21 @@
-"""``synthetic``: a generated task with one planted evidence word per example.
+"""``synthetic``: a generated task with planted evidence, and a testbed for distillation.
 
 Each example is a lowercase sentence of filler words with one (or a few) cue word(s)
 planted at random positions; the cue's class is the label ("animal", "color", "food",
 "tool"). Fillers never carry a label and cue words never collide across classes, so the
-planted word is the whole evidence: a tiny transformer learns the task in seconds, and an
+planted words are the whole evidence: a tiny transformer learns the task in seconds, and an
 attribution method can be checked by whether its top tokens hit ``meta["evidence"]``.
+
+The knobs of ``SyntheticConfig`` turn it into a controlled testbed for the paper's premise
+(a teacher that knows something its student cannot learn from its own data): neutral
+distractor nouns, and a *shortcut* word that predicts the label in the student's train and
+valid splits but not in test, while the teacher learns from its own abundant splits where
+the shortcut carries no signal. ``meta["shortcut"]`` records the word and whether it agrees
+with the label.
+
 Generation depends only on the seed and split name (string seeds hash with SHA-512 in
-``random``, independent of PYTHONHASHSEED).
+``random``, independent of PYTHONHASHSEED); the knobs draw from a second generator per
+example, so the plain task is the same with or without them.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 import random
 
 from tokendistill.tasks.base import Task, TaskData
-from tokendistill.tasks.config import SPLITS, Split, SyntheticConfig, TaskConfig
+from tokendistill.tasks.config import SPLITS, SyntheticConfig, TaskConfig
 from tokendistill.tasks.example import Example, TemplateBuilder
 from tokendistill.tasks.llm_rationales import LABEL_KEY, RATIONALE_KEY
 from tokendistill.tasks.metrics import exact_match
@@ -29,6 +38,13 @@ FILLERS: tuple[str, ...] = (
     "the", "a", "we", "they", "it", "was", "is", "then", "and", "here", "there", "today",
     "again", "very", "just", "some", "on", "in", "with", "near", "by", "now", "quite", "still",
 )  # fmt: skip
+DISTRACTORS: tuple[str, ...] = (
+    "table", "river", "cloud", "window", "paper", "stone", "garden", "letter", "music", "engine",
+    "coin", "road", "chair", "lamp", "door", "forest",
+)  # fmt: skip
+SHORTCUTS: dict[str, str] = {"animal": "north", "color": "south", "food": "east", "tool": "west"}
+# Splits whose shortcut word follows the label with probability ``shortcut`` (the student's).
+BIASED = ("train", "valid")
 
 
 class SyntheticTask(Task):
@@ -49,14 +65,28 @@ class SyntheticTask(Task):
         for split in SPLITS:
             examples = generate(split, sizes[split], spec, with_rationale=config.llm_rationales)
             splits[split] = examples[: getattr(config.max_examples, split)]
-        note = (
-            f"synthetic task (seed {spec.seed}, {spec.min_words}-{spec.max_words} words, "
-            f"{spec.cues_per_example} planted cue(s), labels {list(labels)})"
-        )
-        return TaskData(**splits, notes=[note], label_set=labels, task=self.name)
+        teacher = {
+            name: generate(name, size, spec, with_rationale=config.llm_rationales)
+            for name, size in (("teacher_train", spec.teacher_train), ("teacher_valid", spec.teacher_valid))
+        }
+        return TaskData(**splits, **teacher, notes=[_note(spec, labels)], label_set=labels, task=self.name)
 
 
-def generate(split: Split, n: int, spec: SyntheticConfig, with_rationale: bool = False) -> list[Example]:
+def _note(spec: SyntheticConfig, labels: tuple[str, ...]) -> str:
+    knobs = [f"{spec.cues_per_example} planted cue(s)"]
+    if spec.distractors:
+        knobs.append(f"{spec.distractors:g} of fillers replaced by distractor nouns")
+    if spec.shortcut is not None:
+        knobs.append(f"a shortcut word that names the label with p = {spec.shortcut:g} in train/valid only")
+    if spec.teacher_train:
+        knobs.append(f"the teacher's own splits: {spec.teacher_train} train / {spec.teacher_valid} valid")
+    return (
+        f"synthetic task (seed {spec.seed}, {spec.min_words}-{spec.max_words} words, "
+        f"{', '.join(knobs)}, labels {list(labels)})"
+    )
+
+
+def generate(split: str, n: int, spec: SyntheticConfig, with_rationale: bool = False) -> list[Example]:
     """``n`` examples of ``split``, the same for the same spec and split."""
     rng = random.Random(f"tokendistill-synthetic:{spec.seed}:{split}")
     labels = tuple(CUES)[: spec.n_labels]
@@ -72,6 +102,51 @@ def _example(
     positions = sorted(rng.sample(range(length), spec.cues_per_example))
     for position in positions:
         words[position] = rng.choice(CUES[label])
+    meta: dict = {}
+    if spec.distractors or spec.shortcut is not None:
+        extra = random.Random(f"tokendistill-synthetic-knobs:{spec.seed}:{example_id}")
+        positions, shortcut = _apply_knobs(words, positions, label, labels, spec, extra, example_id)
+        if shortcut is not None:
+            meta["shortcut"] = shortcut
+    text, spans, evidence = _render(words, positions)
+    meta["evidence"] = evidence
+    if "shortcut" in meta:
+        meta["shortcut"] = {**meta["shortcut"], **_span_of(words, meta["shortcut"].pop("position"))}
+    if with_rationale:
+        cue_words = " and ".join(item["word"] for item in evidence)
+        meta[RATIONALE_KEY] = f"the word {cue_words} names a kind of {label}."
+        meta[LABEL_KEY] = label
+    return Example(example_id, text, spans, label, labels, meta)
+
+
+def _apply_knobs(
+    words: list[str],
+    positions: list[int],
+    label: str,
+    labels: tuple[str, ...],
+    spec: SyntheticConfig,
+    rng: random.Random,
+    example_id: str,
+) -> tuple[list[int], dict | None]:
+    """Distractors and the shortcut word, in place; returns the cue positions after any
+    insertion and the shortcut's record (word, whether it agrees, position)."""
+    cues = set(positions)
+    for i in range(len(words)):
+        if i not in cues and rng.random() < spec.distractors:
+            words[i] = rng.choice(DISTRACTORS)
+    if spec.shortcut is None:
+        return positions, None
+    split = example_id.split("/")[1]
+    biased = split in BIASED and rng.random() < spec.shortcut
+    named = label if biased else rng.choice(labels)
+    at = rng.randint(0, len(words))
+    words.insert(at, SHORTCUTS[named])
+    moved = [p + (p >= at) for p in positions]
+    return moved, {"word": SHORTCUTS[named], "agrees": named == label, "position": at}
+
+
+def _render(words: list[str], positions: list[int]) -> tuple[str, tuple[tuple[int, int], ...], list[dict]]:
+    """The sentence (all content), its spans and the planted words' character spans."""
     builder, evidence, offset = TemplateBuilder(), [], 0
     for i, word in enumerate(words):
         if i:
@@ -82,9 +157,9 @@ def _example(
             evidence.append({"word": word, "start": offset, "end": offset + len(word)})
         offset += len(word)
     text, spans = builder.build()
-    meta: dict = {"evidence": evidence}
-    if with_rationale:
-        cue_words = " and ".join(item["word"] for item in evidence)
-        meta[RATIONALE_KEY] = f"the word {cue_words} names a kind of {label}."
-        meta[LABEL_KEY] = label
-    return Example(example_id, text, spans, label, labels, meta)
+    return text, spans, evidence
+
+
+def _span_of(words: list[str], index: int) -> dict:
+    start = sum(len(w) + 1 for w in words[:index])
+    return {"start": start, "end": start + len(words[index])}

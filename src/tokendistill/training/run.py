@@ -66,6 +66,7 @@ def train_model(
     *,
     mode: str | StudentMode = "standard",
     seed: int = 0,
+    label_warmup_steps: int = 0,
     hints: Mapping[str, str] | None = None,
     resume_from_checkpoint: bool | str | None = None,
     callbacks: Sequence[TrainerCallback] = (),
@@ -75,7 +76,8 @@ def train_model(
     predict the test examples once with it.
 
     ``rows_train`` comes from ``build_rows`` with the same ``mode``; ``seed`` seeds the
-    Trainer (initialisation of new heads, data order, dropout). ``hints`` (example id ->
+    Trainer (initialisation of new heads, data order, dropout); ``label_warmup_steps``
+    optimizer steps train the label task alone first. ``hints`` (example id ->
     rationale) feeds the valid/test inputs of a mode that reads a rationale at inference.
     ``resume_from_checkpoint``: a checkpoint folder, or True for the latest one in
     ``output_dir`` (a fresh start when there is none, so a pipeline can always pass True).
@@ -89,13 +91,28 @@ def train_model(
     output_dir = Path(output_dir)
     args = training_arguments(config, output_dir / CHECKPOINTS, seed)
     valid_prompts = label_prompts(valid_examples, mode, hints)
-    trainer = _trainer(adapter, args, rows_train, valid_examples, valid_prompts, scorer, config, callbacks)
+    trainer = _trainer(
+        adapter,
+        args,
+        rows_train,
+        valid_examples,
+        valid_prompts,
+        scorer,
+        config,
+        callbacks,
+        label_warmup_steps,
+    )
     if quiet:
         trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=_resume_point(resume_from_checkpoint, args.output_dir))
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
-    run_record = {**config.model_dump(), "mode": mode.name, "seed": seed}
+    run_record = {
+        **config.model_dump(),
+        "mode": mode.name,
+        "seed": seed,
+        "label_warmup_steps": label_warmup_steps,
+    }
     return _write_outputs(trainer, test, run_record, output_dir)
 
 
@@ -108,6 +125,7 @@ def _trainer(
     scorer: Scorer,
     config: TrainingConfig,
     callbacks: Sequence[TrainerCallback],
+    label_warmup_steps: int,
 ) -> DistillTrainer:
     return DistillTrainer(
         model=adapter.model,
@@ -122,6 +140,7 @@ def _trainer(
         scorer=scorer,
         eval_mode=config.eval_mode,
         max_new_tokens=config.max_new_tokens,
+        label_warmup_steps=label_warmup_steps,
     )
 
 

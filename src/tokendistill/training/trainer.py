@@ -25,7 +25,7 @@ from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
 from tokendistill.training.data import as_encoded_batch
 from tokendistill.training.losses import packed_task_loss, task_nll_sums, task_token_counts
-from tokendistill.training.rows import TASK_NAMES
+from tokendistill.training.rows import TASK_LABEL, TASK_NAMES
 
 
 class DistillTrainer(Trainer):
@@ -42,6 +42,7 @@ class DistillTrainer(Trainer):
         scorer: Scorer,
         eval_mode: EvalMode = "generate",
         max_new_tokens: int = 32,
+        label_warmup_steps: int = 0,
         **kwargs: Any,
     ) -> None:
         if len(valid_prompts) != len(valid_examples):
@@ -53,6 +54,7 @@ class DistillTrainer(Trainer):
         self.scorer = scorer
         self.eval_mode: EvalMode = eval_mode
         self.max_new_tokens = max_new_tokens
+        self.label_warmup_steps = label_warmup_steps
         # Per-task summed NLL and token counts since the last log (training steps only).
         self._task_nll = torch.zeros(len(TASK_NAMES))
         self._task_tokens = torch.zeros(len(TASK_NAMES))
@@ -81,7 +83,8 @@ class DistillTrainer(Trainer):
         counts = num_items_in_batch
         if counts is None:  # called outside the training loop: normalise by this batch alone
             counts = task_token_counts(batch.target_mask, inputs["row_task"], len(TASK_NAMES))
-        loss = packed_task_loss(logprobs, batch.target_mask, inputs["row_weight"], inputs["row_task"], counts)
+        weights = self._row_weights(inputs["row_weight"], inputs["row_task"], model.training)
+        loss = packed_task_loss(logprobs, batch.target_mask, weights, inputs["row_task"], counts)
         if model.training:
             self._track_task_losses(logprobs, batch.target_mask, inputs["row_task"])
         if num_items_in_batch is not None:
@@ -89,6 +92,14 @@ class DistillTrainer(Trainer):
             # all of them: scale back up so the step's gradient is the global token-mean's.
             loss = loss * self.accelerator.num_processes
         return (loss, logprobs) if return_outputs else loss
+
+    def _row_weights(self, weights: torch.Tensor, row_task: torch.Tensor, training: bool) -> torch.Tensor:
+        """The rows' weights; during the first ``label_warmup_steps`` optimizer steps of
+        training, the label task alone (weight 1, rationale rows 0), so a two-task student
+        learns to answer before it learns to explain."""
+        if training and self.state.global_step < self.label_warmup_steps:
+            return (row_task == TASK_LABEL).to(weights.dtype)
+        return weights
 
     @torch.no_grad()
     def _track_task_losses(self, logprobs: torch.Tensor, mask: torch.Tensor, row_task: torch.Tensor) -> None:

@@ -1,4 +1,4 @@
-"""Rationale sources behind one registry: ``attribution``, ``random``, ``llm`` and ``gold``.
+"""Rationale sources behind one registry: ``attribution``, ``random``, ``llm``, ``gold``, ``oracle``.
 
 A new source is one module (a ``RationaleSource`` subclass) plus one ``register_source``
 call; config validation, the CLI and the tests read ``list_sources()``.
@@ -10,6 +10,7 @@ from tokendistill.rationales.sources.attribution import AttributionSource
 from tokendistill.rationales.sources.base import RationaleSource, RecordsFn, SourceRequest
 from tokendistill.rationales.sources.gold import GoldSource
 from tokendistill.rationales.sources.llm import LLMSource
+from tokendistill.rationales.sources.oracle import OracleSource
 from tokendistill.rationales.sources.random_k import RandomSource
 from tokendistill.registry import Registry
 
@@ -19,7 +20,7 @@ unregister_source = _SOURCES.unregister
 get_source = _SOURCES.get
 list_sources = _SOURCES.names
 
-for _source in (AttributionSource(), RandomSource(), LLMSource(), GoldSource()):
+for _source in (AttributionSource(), RandomSource(), LLMSource(), GoldSource(), OracleSource()):
     register_source(_source)
 
 __all__ = [
