@@ -107,6 +107,25 @@ _stage_command("attribute", "Up to attribution: score every training token with 
 _stage_command("students", "Up to the students: train and evaluate every student and seed.")
 
 
+@app.command("sweep")
+def sweep_command(
+    config: Annotated[Path, typer.Argument(help="a sweep config (base run config, axes, seeds)")],
+    set_: SetOpt = None,
+) -> None:
+    """Run every cell of a sweep (cached like `run`) and write its table and plots."""
+    from tokendistill.config_io import ConfigError
+    from tokendistill.models.errors import ModelSpecError
+    from tokendistill.sweep import sweep
+    from tokendistill.tasks import DataError
+
+    _quiet_libraries()
+    try:
+        page = sweep(config, set_ or [], console)
+    except (ConfigError, DataError, ModelSpecError) as err:
+        _fail(str(err))
+    console.print(f"[bold green]done[/bold green]: {page} (table: {page.with_name('SWEEP.md')})")
+
+
 @app.command()
 def demo(
     run_dir: Annotated[Path, typer.Option(help="where the demo writes its artifacts")] = Path("runs/demo"),

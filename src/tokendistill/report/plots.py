@@ -76,3 +76,25 @@ def training_curves(curves: dict[str, dict[str, list[tuple[float, float]]]]) -> 
         ax.grid(alpha=0.3)
     acc_ax.legend(fontsize=7)
     return _to_base64(fig)
+
+
+def accuracy_against(knob: str, values: list[str], series: Mapping[str, list[AccuracySummary | None]]) -> str:
+    """Test accuracy (%) of each student against one knob's values, with 95 % intervals."""
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    xs = list(range(len(values)))
+    for i, (name, points) in enumerate(sorted(series.items())):
+        shift = (i - (len(series) - 1) / 2) * 0.04  # keep error bars apart
+        kept = [(x + shift, p) for x, p in zip(xs, points, strict=True) if p is not None]
+        means = [100 * p.mean for _, p in kept]
+        errors = [
+            [100 * (p.mean - p.ci95[0]) for _, p in kept],
+            [100 * (p.ci95[1] - p.mean) for _, p in kept],
+        ]
+        ax.errorbar([x for x, _ in kept], means, yerr=errors, marker="o", capsize=3, label=name)
+    ax.set_xticks(xs, values)
+    ax.set_xlabel(knob)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(0, 105)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    return _to_base64(fig)

@@ -1,0 +1,85 @@
+"""Sweeps: cells planned and validated up front, each a cached pipeline run; a re-run
+computes nothing and prints the same table."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from rich.console import Console
+
+from tokendistill.config_io import ConfigError
+from tokendistill.sweep import load_sweep, markdown_table, plan, run_sweep, write_outputs
+from tokendistill.sweep.config import SweepConfig, cells
+
+from .helpers import small_config, write_config
+
+
+def _sweep_file(tmp_path: Path, **changes) -> Path:
+    base = small_config(tmp_path / "unused")
+    base["task"]["synthetic"].update(
+        {"shortcut": 0.9, "n_train": 24, "teacher_train": 48, "teacher_valid": 16}
+    )
+    base["students"] = [
+        base["students"][0],
+        {"name": "oracle", "mode": "multitask", "rationale": {"source": "oracle"}},
+    ]
+    write_config(base, tmp_path / "base.yaml")
+    sweep = {
+        "title": "test sweep",
+        "base": "base.yaml",
+        "run_dir": str(tmp_path / "sweep"),
+        "seeds": [0, 1],
+        "axes": {"task.synthetic.shortcut": [None, 0.9]},
+        **changes,
+    }
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(sweep, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _run(path: Path) -> tuple[str, str]:
+    out = io.StringIO()
+    config, base = load_sweep(path)
+    results = run_sweep(plan(config, base), Console(file=out, width=200))
+    write_outputs(config, results, f"tokendistill sweep {path}")
+    return markdown_table(config, results), out.getvalue()
+
+
+def test_a_two_cell_two_seed_sweep_runs_end_to_end_and_reruns_from_the_cache(tmp_path: Path) -> None:
+    path = _sweep_file(tmp_path)
+    table, printed = _run(path)
+    lines = table.splitlines()
+    assert lines[0] == "| shortcut | teacher | standard | oracle |"
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| 0.9", "| none"]  # base cell first
+    for line in lines[2:]:
+        assert line.count(" ± ") == 2 and line.count("[") == 2
+    summary = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
+    assert [len(s["test_accuracy"]) for c in summary["cells"] for s in c["students"]] == [2] * 4
+    assert (tmp_path / "sweep" / "SWEEP.md").read_text().endswith(table + "\n")
+    assert '<img alt="shortcut"' in (tmp_path / "sweep" / "sweep.html").read_text()
+    assert printed.count("▶ teacher/") == 2  # one teacher per cell, computed
+
+    again, printed_again = _run(path)
+    assert again == table
+    assert "▶" not in printed_again  # every stage of every cell came from the cache
+
+
+def test_every_cell_is_validated_before_anything_runs(tmp_path: Path) -> None:
+    path = _sweep_file(tmp_path, axes={"task.synthetic.shortcut": [0.9, 1.5]})
+    config, base = load_sweep(path)
+    with pytest.raises(ConfigError, match=r"(?s)sweep cell shortcut=1.5: .*task.synthetic.shortcut"):
+        plan(config, base)
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_cells_one_at_a_time_and_full() -> None:
+    sweep = SweepConfig(base=Path("b.yaml"), run_dir=Path("r"), axes={"a": [1, 2], "b": ["x", "y"]})
+    base = {"a": 1, "b": "x"}
+    assert [c.label for c in cells(sweep, base)] == ["base", "a=2", "b=y"]
+    full = sweep.model_copy(update={"grid": "full"})
+    assert [c.label for c in cells(full, base)] == ["base", "b=y", "a=2", "a=2, b=y"]
+    assert [c.values for c in cells(full, base)][-1] == {"a": 2, "b": "y"}
