@@ -111,6 +111,7 @@ _stage_command("students", "Up to the students: train and evaluate every student
 def sweep_command(
     config: Annotated[Path, typer.Argument(help="a sweep config (base run config, axes, seeds)")],
     set_: SetOpt = None,
+    jobs: Annotated[int, typer.Option(min=1, help="cells run at once, each its own process")] = 1,
 ) -> None:
     """Run every cell of a sweep (cached like `run`) and write its table and plots."""
     from tokendistill.config_io import ConfigError
@@ -120,7 +121,7 @@ def sweep_command(
 
     _quiet_libraries()
     try:
-        page = sweep(config, set_ or [], console)
+        page = sweep(config, set_ or [], console, jobs)
     except (ConfigError, DataError, ModelSpecError) as err:
         _fail(str(err))
     console.print(f"[bold green]done[/bold green]: {page} (table: {page.with_name('SWEEP.md')})")

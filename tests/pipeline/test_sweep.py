@@ -41,17 +41,19 @@ def _sweep_file(tmp_path: Path, **changes) -> Path:
     return path
 
 
-def _run(path: Path) -> tuple[str, str]:
+def _run(path: Path, jobs: int = 1) -> tuple[str, str]:
     out = io.StringIO()
     config, base = load_sweep(path)
-    results = run_sweep(plan(config, base), Console(file=out, width=200))
+    results = run_sweep(plan(config, base), Console(file=out, width=200), jobs)
     write_outputs(config, results, f"tokendistill sweep {path}")
     return markdown_table(config, results), out.getvalue()
 
 
 def test_a_two_cell_two_seed_sweep_runs_end_to_end_and_reruns_from_the_cache(tmp_path: Path) -> None:
+    """The first run takes the two cells in parallel processes; the re-run, in this process,
+    finds every stage of every cell done and prints the same table."""
     path = _sweep_file(tmp_path)
-    table, printed = _run(path)
+    table, printed = _run(path, jobs=2)
     lines = table.splitlines()
     assert lines[0] == "| shortcut | teacher | standard | oracle |"
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| 0.9", "| none"]  # base cell first
@@ -61,7 +63,9 @@ def test_a_two_cell_two_seed_sweep_runs_end_to_end_and_reruns_from_the_cache(tmp
     assert [len(s["test_accuracy"]) for c in summary["cells"] for s in c["students"]] == [2] * 4
     assert (tmp_path / "sweep" / "SWEEP.md").read_text().endswith(table + "\n")
     assert '<img alt="shortcut"' in (tmp_path / "sweep" / "sweep.html").read_text()
-    assert printed.count("▶ teacher/") == 2  # one teacher per cell, computed
+    assert "cell base: done" in printed and "cell shortcut=none: done" in printed
+    for log in (tmp_path / "sweep").glob("*.log"):
+        assert "▶ teacher/" in log.read_text()  # each cell's process computed its own teacher
 
     again, printed_again = _run(path)
     assert again == table

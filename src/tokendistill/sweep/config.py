@@ -25,6 +25,7 @@ class SweepConfig(BaseModel):
     base: Path = Field(description="the run config every cell starts from (relative to this file)")
     run_dir: Path
     seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], min_length=1)
+    set: list[str] = Field(default_factory=list, description="--set overrides applied to every cell")
     axes: dict[str, list[Any]] = Field(min_length=1)
     grid: Literal["one_at_a_time", "full"] = "one_at_a_time"
 
