@@ -4,7 +4,8 @@ Output folder::
 
     checkpoints/checkpoint-<step>/   Trainer checkpoints (resume, best-model selection)
     checkpoints/runs/                TensorBoard logs (when tensorboard is installed)
-    model/                           the best-on-validation model + tokenizer (safetensors)
+    model/                           the best-on-validation model + tokenizer (safetensors) and
+                                     training_args.json (no pickle)
     test_predictions.jsonl           id, prediction, gold, correct, score per test example
     metrics.json                     validation history, best step, test metrics, config
 """
@@ -21,9 +22,11 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
+from transformers.trainer import TRAINING_ARGS_NAME
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from tokendistill.artifacts import atomic_write_text
 from tokendistill.evaluation.io import write_json, write_jsonl
 from tokendistill.evaluation.predict import EvalResult, Scorer
 from tokendistill.models.adapter import ModelAdapter, make_adapter
@@ -38,6 +41,7 @@ CHECKPOINTS = "checkpoints"
 MODEL_DIR = "model"
 TEST_PREDICTIONS = "test_predictions.jsonl"
 METRICS = "metrics.json"
+TRAINING_ARGS_JSON = "training_args.json"
 
 
 @dataclass(frozen=True)
@@ -219,13 +223,19 @@ def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, 
 
 
 def _save_model_atomic(trainer: DistillTrainer, model_dir: Path) -> None:
-    """Save into a temporary folder, then swap it in: a killed run never leaves half a model."""
+    """Save into a temporary folder, then swap it in: a killed run never leaves half a model.
+
+    The folder holds no pickle: the Trainer's ``training_args.bin`` (a pickled
+    ``TrainingArguments``) is replaced by ``training_args.json`` before the swap.
+    """
     tmp = model_dir.with_name(f".{model_dir.name}.tmp")
     if trainer.is_world_process_zero() and tmp.exists():
         shutil.rmtree(tmp)
     trainer.accelerator.wait_for_everyone()
     trainer.save_model(str(tmp))  # every process calls it; only the main one writes
     if trainer.is_world_process_zero():
+        (tmp / TRAINING_ARGS_NAME).unlink(missing_ok=True)
+        atomic_write_text(tmp / TRAINING_ARGS_JSON, trainer.args.to_json_string())
         if model_dir.exists():
             shutil.rmtree(model_dir)
         tmp.rename(model_dir)
