@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from tokendistill.deploy import commands as deploy_commands
+
 if TYPE_CHECKING:
     from tokendistill.attribution.result import TokenAttribution
     from tokendistill.rationales.analysis.config import AnalysisConfig
@@ -271,6 +273,12 @@ def _print_analysis(result: AnalysisResult) -> None:
 
 def _cell(value: object) -> str:
     return "–" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
+
+
+# Using a distilled model (the commands live in deploy/commands.py).
+app.command("export")(deploy_commands.export_command)
+app.command("predict")(deploy_commands.predict_command)
+app.command("explain")(deploy_commands.explain_command)
 
 
 if __name__ == "__main__":
