@@ -96,3 +96,10 @@ def test_manifest_round_trip_and_a_bad_manifest(tmp_path: Path) -> None:
     (tmp_path / MANIFEST).write_text('{"role": "critic"}')
     with pytest.raises(DeployError, match=rf"{MANIFEST}: role: Input should be 'teacher' or 'student'"):
         read_manifest(tmp_path)
+
+
+def test_a_student_that_did_not_learn_from_the_teacher_does_not_name_it() -> None:
+    random_k = manifest(teacher=None, method=Method(rationale_source="random", k=5, alpha=0.5))
+    assert "fine-tuned on gold labels with random rationales" in render_card(random_k).text
+    teacher = manifest(role="teacher", mode="standard", teacher=None, method=Method())
+    assert "fine-tuned on gold labels on the task `cqa`" in render_card(teacher).text

@@ -89,7 +89,11 @@ def _body(m: ModelManifest) -> str:
 
 
 def _summary(m: ModelManifest) -> str:
-    what = "fine-tuned on gold labels" if m.role == "teacher" else f"distilled from the teacher `{m.teacher}`"
+    if m.teacher is not None:
+        what = f"distilled from the teacher `{m.teacher}`"
+    else:
+        source = m.method.rationale_source
+        what = f"fine-tuned on {m.method.labels} labels" + (f" with {source} rationales" if source else "")
     return (
         f"A {m.architecture} language model (base: `{m.base_model}`) {what} on the task "
         f"`{m.task.name}` with [tokendistill](https://arxiv.org/abs/2409.12586) "

@@ -152,9 +152,18 @@ def _manifest(
         task=provenance.task,
         **task_facts(data),
         method=method,
-        teacher=provenance.teacher if student.labels == "teacher" or rationale else None,
+        teacher=provenance.teacher if _learns_from_teacher(student) else None,
         accuracy=accuracy_of(metrics),
         config=config,
+    )
+
+
+def _learns_from_teacher(student: StudentConfig) -> bool:
+    """Whether the teacher's answers or its attributions (a source that needs a method) are
+    what the student learns from; gold, LLM and random rationales are not the teacher's."""
+    rationale = student.rationale
+    return student.labels == "teacher" or (
+        rationale is not None and get_source(rationale.source).needs_method
     )
 
 
