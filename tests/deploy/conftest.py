@@ -21,8 +21,3 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
 def demo_index(demo_run: Path) -> dict[str, Any]:
     """The demo's models.json."""
     return json.loads((demo_run / "models.json").read_text())
-
-
-def student_entry(index: dict[str, Any], name: str) -> dict[str, Any]:
-    (entry,) = [e for e in index["students"] if e["name"] == name and e["best_seed"]]
-    return entry

@@ -14,7 +14,7 @@ import pytest
 
 import tokendistill
 
-from .conftest import student_entry
+from .helpers import student_entry
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "src" / "tokendistill" / "demo.yaml"

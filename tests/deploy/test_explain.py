@@ -22,7 +22,7 @@ from tokendistill.deploy.manifest import read_manifest
 from tokendistill.tasks import load_task
 from tokendistill.training.modes.multitask import PREDICT_PREFIX
 
-from .conftest import student_entry
+from .helpers import student_entry
 
 N_INPUTS = 10
 

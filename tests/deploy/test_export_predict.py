@@ -22,7 +22,7 @@ from tokendistill.deploy.predict import predict
 from tokendistill.evaluation.io import read_jsonl
 from tokendistill.tasks import load_task
 
-from .conftest import student_entry
+from .helpers import student_entry
 
 DEMO = Path(__file__).resolve().parents[2] / "src" / "tokendistill" / "demo.yaml"
 

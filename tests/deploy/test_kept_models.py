@@ -23,7 +23,7 @@ from tokendistill.report.data import wilson_interval
 from tokendistill.tasks import load_task
 from tokendistill.training.modes import label_prompts
 
-from .conftest import student_entry
+from .helpers import student_entry
 
 PICKLE_SUFFIXES = {".bin", ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"}
 N_CHECKED = 20
