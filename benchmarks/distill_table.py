@@ -109,7 +109,7 @@ def _seconds(s: float) -> str:
 
 
 def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
-    from tokendistill.cli import _quiet_libraries
+    from tokendistill.commands.terminal import quiet_libraries
     from tokendistill.config import Config
     from tokendistill.config_io import load_yaml_config
     from tokendistill.pipeline import run_pipeline
@@ -122,7 +122,7 @@ def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
     if print_commands:
         return command
     config = load_yaml_config(path, Config, overrides)
-    _quiet_libraries()
+    quiet_libraries()
     start = time.perf_counter()
     result = run_pipeline(config)
     print(

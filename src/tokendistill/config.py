@@ -22,6 +22,8 @@ from tokendistill.training.config import TrainingConfig
 from tokendistill.training.modes import get_mode, list_modes
 
 Split = Literal["train", "valid", "test"]
+# Which students keep their trained model: every seed, the best seed on validation, or none.
+KeepModels = Literal["all", "best", "none"]
 
 
 class _Strict(BaseModel):
@@ -112,6 +114,7 @@ class Config(_Strict):
     student_training: TrainingConfig = Field(default_factory=TrainingConfig)
     students: list[StudentConfig] = Field(min_length=1)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    keep_models: KeepModels = Field("all", description="students' models kept: all, best seed, or none")
     title: str = "tokendistill report"
 
     @model_validator(mode="after")

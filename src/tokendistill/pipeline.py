@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from rich.console import Console
 
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.config import Config
+from tokendistill.config import Config, StudentConfig
+from tokendistill.deploy.manifest import Provenance
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.rationales.analysis.evidence import evidence_spans
 from tokendistill.rationales.analysis.result import AnalysisResult
@@ -27,7 +28,13 @@ from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.prepare import run_prepare
 from tokendistill.stages.rationales import student_inputs
 from tokendistill.stages.report import run_report
-from tokendistill.stages.students import StudentOutputs, run_student
+from tokendistill.stages.students import (
+    StudentOutputs,
+    keep_seeds,
+    rationale_k,
+    run_student,
+    write_model_index,
+)
 from tokendistill.stages.teacher import TeacherOutputs, load_teacher, run_teacher
 from tokendistill.tasks import Task, TaskData
 
@@ -88,7 +95,8 @@ def _prepare(run: Run) -> None:
 
 
 def _teacher(run: Run) -> None:
-    run.teacher = run_teacher(run.ctx, run.config.teacher, run.task, run.data, run.prepared)
+    config = run.config
+    run.teacher = run_teacher(run.ctx, config.teacher, run.task, run.data, run.prepared, config.task)
 
 
 def _attribute(run: Run) -> None:
@@ -98,23 +106,28 @@ def _attribute(run: Run) -> None:
 def _students(run: Run) -> None:
     config = run.config
     for student in config.expanded_students():
-        for seed in config.seeds:
-            inputs = student_inputs(
-                student, seed, config.selection, run.data, run.teacher.train_answers, run.records
-            )
-            run.students.append(
-                run_student(
-                    run.ctx,
-                    student,
-                    seed,
-                    config.student_model,
-                    config.student_training,
-                    run.task,
-                    run.data,
-                    inputs,
-                    run.prepared,
-                )
-            )
+        train = partial(_train_student, run, student)
+        run.students.extend(keep_seeds(run.ctx, config.seeds, train, config.keep_models))
+    write_model_index(run.ctx.run_dir, run.teacher, run.students, config.keep_models)
+
+
+def _train_student(run: Run, student: StudentConfig, seed: int, need_model: bool) -> StudentOutputs:
+    config = run.config
+    inputs = student_inputs(student, seed, config.selection, run.data, run.teacher.train_answers, run.records)
+    provenance = Provenance(config.task, config.teacher.model.name, rationale_k(student, config.selection))
+    return run_student(
+        run.ctx,
+        student,
+        seed,
+        config.student_model,
+        config.student_training,
+        run.task,
+        run.data,
+        inputs,
+        run.prepared,
+        provenance,
+        need_model=need_model,
+    )
 
 
 def _analyze(run: Run) -> None:

@@ -1,4 +1,5 @@
-"""The built-in demo's metrics.json, pinned: a refactor that changes a number fails here.
+"""The built-in demo's metrics.json (first seed), pinned: a refactor that changes a number
+fails here.
 
 The golden file holds every figure of the demo's metrics.json except the stage timings and
 the config echo (it names the run directory, and the schema may gain keys). Regenerate it

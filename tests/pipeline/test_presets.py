@@ -23,7 +23,9 @@ from .helpers import DEMO, REPO, cli, subprocess_env
 CONFIGS = REPO / "configs"
 TASKS = ("anli1", "cqa", "esnli", "svamp")
 STUDENTS = ["standard", "distill", "dss-palm", "ours-saliency", "ours-ig", "random-5"]
-PRESETS = sorted(CONFIGS.rglob("*.yaml"))
+# Run configs; sweep configs (a base run config plus axes) are checked by planning them.
+SWEEPS = sorted(CONFIGS.rglob("sweep*.yaml"))
+PRESETS = sorted(set(CONFIGS.rglob("*.yaml")) - set(SWEEPS))
 OFFLINE_ERROR = (
     "could not reach the Hugging Face Hub to download google/flan-t5-xl; "
     "check the network or pass a local folder."
@@ -43,6 +45,17 @@ def test_the_preset_families_are_complete() -> None:
 def test_preset_validates(path: Path) -> None:
     config = load_yaml_config(path, Config)
     assert config.title
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=preset_id)
+def test_sweep_preset_plans_every_cell(path: Path) -> None:
+    """Every cell of a shipped sweep validates, and the sweep's base point is the demo."""
+    from tokendistill.sweep import load_sweep, plan
+
+    sweep, base = load_sweep(path)
+    planned = plan(sweep, base)
+    assert len(planned) > 1 and planned[0].cell.label == "base"
+    assert base.resolve() == DEMO.resolve()
 
 
 @pytest.mark.parametrize("task", TASKS)

@@ -1,23 +1,48 @@
-"""Stage 5: one student per (student config, seed), trained and evaluated on valid then test."""
+"""Stage 5: one student per (student config, seed), trained and evaluated on valid then test.
+
+Each student artifact keeps its selected (best-on-validation) model in ``model/``, a plain
+Hugging Face folder with ``tokendistill.json`` and a model card. ``keep_seeds`` applies the
+run's ``keep_models`` policy (``all``, ``best`` seed on validation, ``none``) by pruning
+models through the run context, and retrains a seed whose model a policy needs but an
+earlier policy pruned. ``write_model_index`` lists the kept models in ``models.json``.
+"""
 
 from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_json
-from tokendistill.config import StudentConfig
+from tokendistill.config import KeepModels, StudentConfig
+from tokendistill.deploy.card import write_kept_model
+from tokendistill.deploy.manifest import (
+    MODEL_INDEX,
+    Evaluation,
+    Method,
+    ModelManifest,
+    Provenance,
+    accuracy_of,
+    adapter_settings,
+    task_facts,
+)
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
+from tokendistill.rationales.config import SelectionConfig
+from tokendistill.rationales.sources import get_source
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.fit import fit
 from tokendistill.stages.models import corpus
 from tokendistill.stages.rationales import StudentInputs
+from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training import TrainingConfig
-from tokendistill.training.modes import build_rows
+from tokendistill.training.modes import build_rows, get_mode
+from tokendistill.training.run import TrainResult
+
+MODEL = "model"
 
 
 @dataclass
@@ -26,6 +51,7 @@ class StudentOutputs:
     seed: int
     artifact: Artifact
     metrics: dict
+    model: Path | None = None  # the kept model folder; None once pruned
 
 
 def run_student(
@@ -38,8 +64,12 @@ def run_student(
     data: TaskData,
     inputs: StudentInputs,
     upstream: Artifact,
+    provenance: Provenance,
+    *,
+    need_model: bool = True,
 ) -> StudentOutputs:
-    """Train one student of architecture ``model`` with ``training`` on what ``inputs`` hold."""
+    """Train one student of architecture ``model`` with ``training`` on what ``inputs`` hold.
+    ``need_model``: retrain when the cached artifact's model was pruned."""
     determinants = {
         "student": student.model_dump(mode="json"),
         "model": model.model_dump(mode="json"),
@@ -64,12 +94,141 @@ def run_student(
         result = fit(
             ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed, hints=hints
         )
-        shutil.copy(result.metrics_path, out / "metrics.json")
-        shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
-        if inputs.rationales is not None:
-            atomic_write_json(out / "rationales.json", inputs.rationales)
+        _write_outputs(out, result, inputs)
+        metrics = json.loads(result.metrics_path.read_text())
+        manifest = _manifest(student, seed, model, training, adapter.architecture, data, metrics, provenance)
+        write_kept_model(out / MODEL, manifest)
         return {"test": result.test_metrics.get("accuracy"), "valid": result.best_valid_accuracy}
 
-    ctx.build(artifact, produce)
+    ctx.build(artifact, produce, require=(MODEL,) if need_model else ())
     metrics = json.loads((artifact.path / "metrics.json").read_text())
-    return StudentOutputs(student, seed, artifact, metrics)
+    kept = None if MODEL in ctx.pruned(artifact) else artifact.path / MODEL
+    return StudentOutputs(student, seed, artifact, metrics, kept)
+
+
+def _write_outputs(out: Path, result: TrainResult, inputs: StudentInputs) -> None:
+    """The artifact's files: metrics, test predictions, rationales, and the selected model."""
+    shutil.copy(result.metrics_path, out / "metrics.json")
+    shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
+    if inputs.rationales is not None:
+        atomic_write_json(out / "rationales.json", inputs.rationales)
+    shutil.move(result.model_dir, out / MODEL)
+
+
+def _manifest(
+    student: StudentConfig,
+    seed: int,
+    model: ModelConfig,
+    training: TrainingConfig,
+    architecture: str,
+    data: TaskData,
+    metrics: dict,
+    provenance: Provenance,
+) -> ModelManifest:
+    rationale = student.rationale
+    method = Method(
+        labels=student.labels,
+        rationale_source=rationale.source if rationale else None,
+        attribution_method=rationale.method if rationale else None,
+        k=provenance.k,
+        alpha=student.alpha if get_mode(student.mode).weighs_tasks else None,
+    )
+    config = {
+        "student": student.model_dump(mode="json"),
+        "student_model": model.model_dump(mode="json"),
+        "student_training": training.model_dump(mode="json"),
+        "task": provenance.task.model_dump(mode="json"),
+        "seed": seed,
+    }
+    return ModelManifest(
+        role="student",
+        name=student.name,
+        seed=seed,
+        base_model=model.name,
+        architecture=architecture,
+        mode=student.mode,
+        adapter=adapter_settings(model),
+        evaluation=Evaluation.of(training),
+        task=provenance.task,
+        **task_facts(data),
+        method=method,
+        teacher=provenance.teacher if _learns_from_teacher(student) else None,
+        accuracy=accuracy_of(metrics),
+        config=config,
+    )
+
+
+def _learns_from_teacher(student: StudentConfig) -> bool:
+    """Whether the teacher's answers or its attributions (a source that needs a method) are
+    what the student learns from; gold, LLM and random rationales are not the teacher's."""
+    rationale = student.rationale
+    return student.labels == "teacher" or (
+        rationale is not None and get_source(rationale.source).needs_method
+    )
+
+
+def rationale_k(student: StudentConfig, selection: SelectionConfig) -> int | None:
+    """The rationale size ``student`` trains with (its own ``k`` or ``selection.k``), or None
+    when its rationales select no words."""
+    rationale = student.rationale
+    if rationale is None or not get_source(rationale.source).selects_k:
+        return None
+    return rationale.k or selection.k
+
+
+def best_index(outputs: Sequence[StudentOutputs]) -> int:
+    """The seed with the best validation accuracy (the first of equals); never test accuracy."""
+    scores = [out.metrics["valid"]["best_accuracy"] for out in outputs]
+    return max(range(len(outputs)), key=lambda i: (scores[i] is not None, scores[i] or 0.0, -i))
+
+
+def keep_seeds(
+    ctx: RunContext,
+    seeds: Sequence[int],
+    train: Callable[[int, bool], StudentOutputs],
+    policy: KeepModels,
+) -> list[StudentOutputs]:
+    """``train(seed, need_model)`` for every seed of one student, then keep the models
+    ``policy`` asks for: all of them, the best seed's, or none (the others are pruned)."""
+    outputs = [train(seed, policy == "all") for seed in seeds]
+    best = best_index(outputs)
+    if policy == "best" and outputs[best].model is None:
+        outputs[best] = train(seeds[best], True)
+    for i, out in enumerate(outputs):
+        if out.model is not None and (policy == "none" or (policy == "best" and i != best)):
+            ctx.prune(out.artifact, MODEL, f"keep_models: {policy}")
+            outputs[i] = replace(out, model=None)
+    return outputs
+
+
+def write_model_index(
+    run_dir: Path, teacher: TeacherOutputs, students: Sequence[StudentOutputs], policy: KeepModels
+) -> Path:
+    """``models.json``: the teacher's and every student's model folder (relative to the run
+    directory; null where none is kept), with their accuracies and which seed is the best."""
+    by_name: dict[str, list[StudentOutputs]] = {}
+    for out in students:
+        by_name.setdefault(out.student.name, []).append(out)
+    entries = []
+    for runs in by_name.values():
+        best = best_index(runs)
+        entries += [_entry(run_dir, out, i == best) for i, out in enumerate(runs)]
+    folder = teacher.folder
+    index = {
+        "keep_models": policy,
+        "teacher": str(folder.relative_to(run_dir)) if folder is not None else None,
+        "students": entries,
+    }
+    return atomic_write_json(run_dir / MODEL_INDEX, index, sort_keys=False)
+
+
+def _entry(run_dir: Path, out: StudentOutputs, best: bool) -> dict:
+    return {
+        "name": out.student.name,
+        "seed": out.seed,
+        "mode": out.student.mode,
+        "model": str(out.model.relative_to(run_dir)) if out.model is not None else None,
+        "valid_accuracy": out.metrics["valid"]["best_accuracy"],
+        "test_accuracy": out.metrics["test"]["accuracy"],
+        "best_seed": best,
+    }

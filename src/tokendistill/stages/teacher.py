@@ -1,4 +1,8 @@
-"""Stage 2: the teacher, fine-tuned on gold labels (or taken as it is), and its answers."""
+"""Stage 2: the teacher, fine-tuned on gold labels (or taken as it is), and its answers.
+
+A teacher this run saved (fine-tuned, or a tiny one built here) is kept in ``model/`` as a
+plain Hugging Face folder with ``tokendistill.json`` and a model card.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,15 @@ from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_json
 from tokendistill.config import TeacherConfig
+from tokendistill.deploy.card import write_kept_model
+from tokendistill.deploy.manifest import (
+    Evaluation,
+    Method,
+    ModelManifest,
+    accuracy_of,
+    adapter_settings,
+    task_facts,
+)
 from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
@@ -17,7 +30,7 @@ from tokendistill.models.spec import parse_spec, spec_kind
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.fit import fit
 from tokendistill.stages.models import corpus, inference_device
-from tokendistill.tasks import Example, Task, TaskData
+from tokendistill.tasks import Example, Task, TaskConfig, TaskData
 from tokendistill.training import TrainingConfig
 from tokendistill.training.modes import build_rows, label_prompts
 
@@ -31,8 +44,15 @@ class TeacherOutputs:
 
 
 def run_teacher(
-    ctx: RunContext, teacher: TeacherConfig, task: Task, data: TaskData, upstream: Artifact
+    ctx: RunContext,
+    teacher: TeacherConfig,
+    task: Task,
+    data: TaskData,
+    upstream: Artifact,
+    task_config: TaskConfig,
 ) -> TeacherOutputs:
+    """Fine-tune (or evaluate) the teacher and record its answers on the training split;
+    ``task_config`` is written into the kept model's manifest."""
     determinants = {"teacher": teacher.model_dump(mode="json"), "prepare": upstream.key}
     artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants)
 
@@ -43,7 +63,7 @@ def run_teacher(
         if teacher.finetune:
             rows = build_rows(own.train, "standard")
             result = fit(ctx, adapter, rows, task, own, training, work, mode="standard", seed=teacher.seed)
-            shutil.copytree(result.model_dir, out / "model")
+            shutil.move(result.model_dir, out / "model")
             metrics = json.loads(result.metrics_path.read_text())
             shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
             saved = True
@@ -54,6 +74,9 @@ def run_teacher(
                 "test": {"accuracy": _accuracy(adapter, task, data.test, training)},
             }
             saved = _save_if_built(adapter, teacher.model.name, out)
+        if saved:
+            manifest = _manifest(teacher, adapter.architecture, own, metrics, task_config)
+            write_kept_model(out / "model", manifest)
         answers = _answers(adapter, task, data.train, training)
         write_jsonl(out / "train_answers.jsonl", ({"id": k, "answer": v} for k, v in answers.items()))
         atomic_write_json(out / "teacher.json", {"saved": saved, "metrics": metrics})
@@ -92,6 +115,28 @@ def _answers(
 
 def _accuracy(adapter: ModelAdapter, task: Task, examples: list[Example], training: TrainingConfig) -> float:
     return _predict(adapter, task, examples, training).metrics["accuracy"]
+
+
+def _manifest(
+    teacher: TeacherConfig, architecture: str, data: TaskData, metrics: dict, task_config: TaskConfig
+) -> ModelManifest:
+    config = {"teacher": teacher.model_dump(mode="json"), "task": task_config.model_dump(mode="json")}
+    return ModelManifest(
+        role="teacher",
+        name="teacher",
+        seed=teacher.seed,
+        base_model=teacher.model.name,
+        architecture=architecture,
+        mode="standard",
+        adapter=adapter_settings(teacher.model),
+        evaluation=Evaluation.of(teacher.training),
+        task=task_config,
+        **task_facts(data),
+        method=Method(),
+        teacher=None,
+        accuracy=accuracy_of({**metrics, "test": {**metrics["test"], "n": len(data.test)}}),
+        config=config,
+    )
 
 
 def _save_if_built(adapter: ModelAdapter, name: str, out: Path) -> bool:

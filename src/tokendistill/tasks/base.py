@@ -7,10 +7,13 @@ examples came from a DSS file, the Hub, a user's CSV or the synthetic generator.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from tokendistill.tasks.config import Split, TaskConfig
+from tokendistill.tasks.errors import DataError
 from tokendistill.tasks.example import Example
+from tokendistill.tasks.readers import Record
 
 
 @dataclass
@@ -78,6 +81,13 @@ class Task(ABC):
     @abstractmethod
     def score(self, prediction: str, example: Example) -> float:
         """1.0 if ``prediction`` answers ``example`` correctly, else 0.0."""
+
+    def format_records(self, records: Sequence[Record], config: TaskConfig) -> list[Example]:
+        """Examples from rows of a user's file (``tokendistill predict`` / ``explain``),
+        formatted as this task formats its own test rows; a row that lacks a field the task
+        needs (its label included) fails with its file, line and field."""
+        where = records[0].source if records else None
+        raise DataError(f"task {self.name!r} cannot format rows from a file; give a text field", file=where)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

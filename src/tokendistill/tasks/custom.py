@@ -9,6 +9,7 @@ and field of the first problem in the error.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from typing import Any
 
 from tokendistill.tasks.base import Task, TaskData
@@ -38,6 +39,9 @@ class CustomTask(Task):
 
     def score(self, prediction: str, example: Example) -> float:
         return self._scorer(prediction, example)
+
+    def format_records(self, records: Sequence[Record], config: TaskConfig) -> list[Example]:
+        return [self.make_example(record, "test") for record in records]
 
     def load(self, config: TaskConfig) -> TaskData:
         if config.name != self.name or (config.custom is not None and config.custom != self.spec):

@@ -8,6 +8,7 @@ before any shuffling) -> split (the given valid file, or a DSS-style hold-out) -
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,9 @@ class DSSTask(Task):
 
     def score(self, prediction: str, example: Example) -> float:
         return get_metric(self.metric)(prediction, example)
+
+    def format_records(self, records: Sequence[Record], config: TaskConfig) -> list[Example]:
+        return [self.make_example(record, "test", config) for record in records]
 
     def load(self, config: TaskConfig) -> TaskData:
         if config.name != self.name:

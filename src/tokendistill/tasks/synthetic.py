@@ -21,12 +21,14 @@ example, so the plain task is the same with or without them.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 from tokendistill.tasks.base import Task, TaskData
 from tokendistill.tasks.config import SPLITS, SyntheticConfig, TaskConfig
 from tokendistill.tasks.example import Example, TemplateBuilder
 from tokendistill.tasks.llm_rationales import LABEL_KEY, RATIONALE_KEY
 from tokendistill.tasks.metrics import exact_match
+from tokendistill.tasks.readers import Record
 
 CUES: dict[str, tuple[str, ...]] = {
     "animal": ("cat", "dog", "horse", "cow", "bird", "fish"),
@@ -56,6 +58,18 @@ class SyntheticTask(Task):
 
     def score(self, prediction: str, example: Example) -> float:
         return exact_match(prediction, example.label)
+
+    def format_records(self, records: Sequence[Record], config: TaskConfig) -> list[Example]:
+        """Rows with a ``text`` field (all of it content), a ``label`` and optionally an ``id``."""
+        labels = tuple(CUES)[: (config.synthetic or SyntheticConfig()).n_labels]
+        out = []
+        for record in records:
+            text, label = record.text("text"), record.text("label")
+            if label not in labels:
+                raise record.error(f"label {label!r} is outside the task's label set {list(labels)}", "label")
+            example_id = str(record.fields.get("id") or f"synthetic/input/{record.row}")
+            out.append(Example(example_id, text, ((0, len(text)),), label, labels))
+        return out
 
     def load(self, config: TaskConfig) -> TaskData:
         spec = config.synthetic or SyntheticConfig()

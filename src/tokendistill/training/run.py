@@ -4,7 +4,8 @@ Output folder::
 
     checkpoints/checkpoint-<step>/   Trainer checkpoints (resume, best-model selection)
     checkpoints/runs/                TensorBoard logs (when tensorboard is installed)
-    model/                           the best-on-validation model + tokenizer (safetensors)
+    model/                           the best-on-validation model + tokenizer (safetensors) and
+                                     training_args.json (no pickle)
     test_predictions.jsonl           id, prediction, gold, correct, score per test example
     metrics.json                     validation history, best step, test metrics, config
 """
@@ -21,9 +22,11 @@ from pathlib import Path
 import torch
 from accelerate import PartialState
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
+from transformers.trainer import TRAINING_ARGS_NAME
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from tokendistill.artifacts import atomic_write_text
 from tokendistill.evaluation.io import write_json, write_jsonl
 from tokendistill.evaluation.predict import EvalResult, Scorer
 from tokendistill.models.adapter import ModelAdapter, make_adapter
@@ -38,6 +41,7 @@ CHECKPOINTS = "checkpoints"
 MODEL_DIR = "model"
 TEST_PREDICTIONS = "test_predictions.jsonl"
 METRICS = "metrics.json"
+TRAINING_ARGS_JSON = "training_args.json"
 
 
 @dataclass(frozen=True)
@@ -72,61 +76,46 @@ def train_model(
     callbacks: Sequence[TrainerCallback] = (),
     quiet: bool = False,
 ) -> TrainResult:
-    """Train on ``rows_train``, keep the checkpoint with the best validation accuracy, then
-    predict the test examples once with it.
-
-    ``rows_train`` comes from ``build_rows`` with the same ``mode``; ``seed`` seeds the
-    Trainer (initialisation of new heads, data order, dropout); ``label_warmup_steps``
-    optimizer steps train the label task alone first. ``hints`` (example id ->
-    rationale) feeds the valid/test inputs of a mode that reads a rationale at inference.
-    ``resume_from_checkpoint``: a checkpoint folder, or True for the latest one in
-    ``output_dir`` (a fresh start when there is none, so a pipeline can always pass True).
-    ``quiet`` drops the Trainer's printed log dictionaries (pass a callback such as
-    ``progress.EvalLine`` to report progress instead).
-    Call on every process when launched with ``accelerate launch``.
+    """Train on ``rows_train`` (built for ``mode``), keep the checkpoint with the best validation
+    accuracy, then predict the test examples once with it. ``seed`` seeds the Trainer;
+    ``label_warmup_steps`` train the label task alone first; ``hints`` (id -> rationale) feed
+    the valid/test inputs of a mode that reads one at inference; ``resume_from_checkpoint``
+    is a checkpoint folder, or True for the latest in ``output_dir`` (none: a fresh start);
+    ``quiet`` drops the Trainer's printed logs. Call on every process under ``accelerate launch``.
     """
     adapter = model if isinstance(model, ModelAdapter) else make_adapter(model, _required(tokenizer))
     mode = get_mode(mode)
     check_rows(rows_train, mode)
     output_dir = Path(output_dir)
     args = training_arguments(config, output_dir / CHECKPOINTS, seed)
-    valid_prompts = label_prompts(valid_examples, mode, hints)
-    trainer = _trainer(
-        adapter,
-        args,
-        rows_train,
-        valid_examples,
-        valid_prompts,
-        scorer,
-        config,
-        callbacks,
-        label_warmup_steps,
-    )
+    valid = (valid_examples, label_prompts(valid_examples, mode, hints))
+    trainer = _trainer(adapter, args, rows_train, valid, scorer, config, callbacks, label_warmup_steps)
     if quiet:
         trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=_resume_point(resume_from_checkpoint, args.output_dir))
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
-    run_record = {
+    record = {
         **config.model_dump(),
         "mode": mode.name,
         "seed": seed,
         "label_warmup_steps": label_warmup_steps,
     }
-    return _write_outputs(trainer, test, run_record, output_dir)
+    return _write_outputs(trainer, test, record, output_dir)
 
 
 def _trainer(
     adapter: ModelAdapter,
     args: TrainingArguments,
     rows: Sequence[TrainingRow],
-    valid_examples: Sequence[Example],
-    valid_prompts: Sequence[str],
+    valid: tuple[Sequence[Example], Sequence[str]],
     scorer: Scorer,
     config: TrainingConfig,
     callbacks: Sequence[TrainerCallback],
     label_warmup_steps: int,
 ) -> DistillTrainer:
+    """The Trainer of one run; ``valid`` holds the validation examples and their prompts."""
+    valid_examples, valid_prompts = valid
     return DistillTrainer(
         model=adapter.model,
         args=args,
@@ -238,13 +227,19 @@ def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, 
 
 
 def _save_model_atomic(trainer: DistillTrainer, model_dir: Path) -> None:
-    """Save into a temporary folder, then swap it in: a killed run never leaves half a model."""
+    """Save into a temporary folder, then swap it in: a killed run never leaves half a model.
+
+    The folder holds no pickle: the Trainer's ``training_args.bin`` (a pickled
+    ``TrainingArguments``) is replaced by ``training_args.json`` before the swap.
+    """
     tmp = model_dir.with_name(f".{model_dir.name}.tmp")
     if trainer.is_world_process_zero() and tmp.exists():
         shutil.rmtree(tmp)
     trainer.accelerator.wait_for_everyone()
     trainer.save_model(str(tmp))  # every process calls it; only the main one writes
     if trainer.is_world_process_zero():
+        (tmp / TRAINING_ARGS_NAME).unlink(missing_ok=True)
+        atomic_write_text(tmp / TRAINING_ARGS_JSON, trainer.args.to_json_string())
         if model_dir.exists():
             shutil.rmtree(model_dir)
         tmp.rename(model_dir)

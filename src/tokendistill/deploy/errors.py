@@ -1,0 +1,7 @@
+"""The one error type of the deploy commands: a one-line message the CLI prints as it is."""
+
+from __future__ import annotations
+
+
+class DeployError(ValueError):
+    """A model, run directory or input that cannot be used as asked (message: one line)."""
