@@ -12,6 +12,7 @@ from tokendistill.rationales.analysis.result import AnalysisResult, Row
 from tokendistill.report import plots
 from tokendistill.report.data import ReportData, wilson_interval
 from tokendistill.report.heatmap import render_heatmap
+from tokendistill.report.verdict import verdicts
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
@@ -146,6 +147,21 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _verdict_section(data: ReportData) -> str:
+    found = verdicts(data.students)
+    if not found:
+        return ""
+    seeds = max(len(s.seeds) for s in data.students)
+    interval = "over seeds" if seeds > 1 else "Wilson, over test examples"
+    items = "".join(f"<li>{html.escape(v.sentence())}</li>" for v in found)
+    baseline = html.escape(found[0].baseline)
+    return (
+        f"<h2>What this run measured</h2><p>Test accuracy of each student against {baseline} "
+        f"({seeds} seed(s); a difference counts when the 95 % intervals, {interval}, do not overlap):</p>"
+        f"<ul>{items}</ul>"
+    )
+
+
 def render_report(data: ReportData) -> str:
     notes = "".join(f'<div class="note">{html.escape(n)}</div>' for n in data.task_notes)
     curves = ""
@@ -160,7 +176,7 @@ def render_report(data: ReportData) -> str:
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(data.title)}</title>"
         f"<style>{_STYLE}</style></head><body><h1>{html.escape(data.title)}</h1>"
-        f'<p class="muted">task: {html.escape(data.task)}</p>{notes}'
+        f'<p class="muted">task: {html.escape(data.task)}</p>{notes}{_verdict_section(data)}'
         f"{_accuracy_section(data)}{_rationale_sections(data)}{curves}{timing}{config}</body></html>"
     )
 
