@@ -15,7 +15,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from tokendistill.attribution.config import AttributionConfig
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.analysis.config import AnalysisConfig
-from tokendistill.rationales.config import SelectionConfig
+from tokendistill.rationales.config import RationaleSize, SelectionConfig
 from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
@@ -44,7 +44,7 @@ class RationaleConfig(_Strict):
 
     source: str
     method: str | None = None
-    k: int | None = Field(None, ge=1, le=64)
+    k: RationaleSize | None = None
 
     @field_validator("source")
     @classmethod
@@ -74,7 +74,7 @@ class StudentConfig(_Strict):
     labels: Literal["gold", "teacher"] = "gold"
     rationale: RationaleConfig | None = None
     alpha: float = Field(0.5, ge=0.0, le=1.0)
-    sweep_k: list[int] = Field(default_factory=list, description="expand into one student per k")
+    sweep_k: list[RationaleSize] = Field(default_factory=list, description="expand into one student per k")
 
     @field_validator("mode")
     @classmethod
@@ -94,6 +94,8 @@ class StudentConfig(_Strict):
             raise ValueError(f"`alpha` does not apply to mode {self.mode!r}: it trains one task")
         if self.sweep_k and (self.rationale is None or not get_source(self.rationale.source).selects_k):
             raise ValueError("sweep_k needs a rationale source that selects k words")
+        if len(set(self.sweep_k)) != len(self.sweep_k):
+            raise ValueError(f"sweep_k lists a value twice: {self.sweep_k}")
         return self
 
 
@@ -110,11 +112,18 @@ class Config(_Strict):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     title: str = "tokendistill report"
 
+    @field_validator("seeds")
+    @classmethod
+    def _each_seed_once(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds lists a seed twice: {seeds} (each seed trains every student once)")
+        return seeds
+
     @model_validator(mode="after")
     def _students_refer_to_known_methods(self) -> Config:
-        names = [s.name for s in self.students]
+        names = [s.name for s in self.expanded_students()]
         if len(set(names)) != len(names):
-            raise ValueError(f"student names must be unique, got {names}")
+            raise ValueError(f"student names must be unique (sweep_k adds @k=<k> to a name), got {names}")
         # A ValidationError (not ValueError) so the error's key path is the student's
         # `rationale.method`, which config_io turns into a file line.
         errors = [
