@@ -1,4 +1,7 @@
-"""The `tokendistill` command: thin wrappers over the pipeline and stage functions."""
+"""The `tokendistill` command: thin wrappers over the pipeline and stage functions.
+
+Every command reports failures through ``cli_errors``: one line, never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from tokendistill.cli_errors import fail, guarded, loaded
 
 if TYPE_CHECKING:
     from tokendistill.attribution.result import TokenAttribution
@@ -25,8 +30,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-# Errors go to stderr, unwrapped: one message stays one line however narrow the terminal.
-err_console = Console(stderr=True, soft_wrap=True)
 
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config file", show_default=False)]
 SetOpt = Annotated[
@@ -35,34 +38,25 @@ SetOpt = Annotated[
 ]
 
 
-def _fail(message: str) -> None:
-    err_console.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(code=2)
-
-
 def _load(config_path: Path, overrides: list[str] | None):
+    """The validated config, registered for error reports (``cli_errors.loaded``)."""
     from tokendistill.config import Config
-    from tokendistill.config_io import ConfigError, load_yaml_config
+    from tokendistill.config_io import load_config
 
-    try:
-        return load_yaml_config(config_path, Config, overrides or [])
-    except ConfigError as err:
-        _fail(str(err))
+    config, source = load_config(config_path, Config, overrides or [])
+    loaded(source, Path(config.run_dir))
+    return config
 
 
 def _run(config_path: Path, overrides: list[str] | None, until: str) -> None:
-    from tokendistill.config_io import ConfigError
-    from tokendistill.models.errors import ModelSpecError
     from tokendistill.pipeline import run_pipeline
-    from tokendistill.tasks import DataError
 
     config = _load(config_path, overrides)
     _quiet_libraries()
-    try:
-        result = run_pipeline(config, until=until, console=console)
-    except (ConfigError, DataError, ModelSpecError) as err:
-        _fail(str(err))
+    result = run_pipeline(config, until=until, console=console)
     done = f"{len(result.computed)} stage(s) computed, {len(result.skipped)} cached"
+    if result.repaired:
+        done += f", {len(result.repaired)} recomputed because their files were damaged"
     console.print(f"[bold green]done[/bold green]: {done}; run directory {result.run_dir}")
     if result.report_path:
         console.print(f"report: {result.report_path}")
@@ -77,15 +71,22 @@ def _quiet_libraries() -> None:
 
 
 @app.command()
+@guarded
 def run(config: ConfigArg, set_: SetOpt = None) -> None:
     """Run the whole pipeline: prepare → teacher → attribute → students → analyze → report."""
     _run(config, set_, "report")
 
 
 @app.command()
+@guarded
 def validate(config: ConfigArg, set_: SetOpt = None) -> None:
-    """Check a config without running anything."""
+    """Check a config and everything it points at (run directory, data files, models'
+    tokenizers, input lengths) without training or attributing anything."""
+    from tokendistill.preflight import preflight
+
     cfg = _load(config, set_)
+    _quiet_libraries()
+    preflight(cfg, console)
     students = ", ".join(s.name for s in cfg.expanded_students())
     console.print(
         f"[green]valid[/green]: task {cfg.task.name}, teacher {cfg.teacher.model.name}, "
@@ -98,7 +99,7 @@ def _stage_command(stage: str, doc: str) -> None:
         _run(config, set_, stage)
 
     command.__doc__ = doc
-    app.command(name=stage)(command)
+    app.command(name=stage)(guarded(command))
 
 
 _stage_command("prepare", "Load and format the task's splits.")
@@ -108,14 +109,18 @@ _stage_command("students", "Up to the students: train and evaluate every student
 
 
 @app.command()
+@guarded
 def demo(
     run_dir: Annotated[Path, typer.Option(help="where the demo writes its artifacts")] = Path("runs/demo"),
 ) -> None:
     """The built-in demo: synthetic task, tiny models, the whole pipeline, an HTML report."""
     text = resources.files("tokendistill").joinpath("demo.yaml").read_text(encoding="utf-8")
     path = run_dir / "demo.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        fail(f"--run-dir {run_dir}: cannot write the demo's config there ({err.strerror})")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     _run(path, [f"run_dir={run_dir}"], "report")
 
@@ -157,6 +162,7 @@ def list_sources_command() -> None:
 
 
 @app.command("show-task")
+@guarded
 def show_task(
     name: Annotated[str, typer.Argument(help="a registered task name")],
     data_dir: Annotated[Path | None, typer.Option(help="folder with the task's files")] = None,
@@ -167,7 +173,7 @@ def show_task(
     try:
         _, data = load_task(TaskConfig(name=name, data_dir=data_dir))
     except (DataError, ValueError) as err:
-        _fail(str(err))
+        fail(str(err))
     console.print(data.summary())
     if data.train:
         ex = data.train[0]
@@ -175,6 +181,7 @@ def show_task(
 
 
 @app.command("analyze")
+@guarded
 def analyze(
     attributions: Annotated[
         Path, typer.Argument(help="an attributions.parquet artifact", show_default=False)
@@ -198,7 +205,9 @@ def analyze(
 
     records, meta = _read_artifact(attributions)
     selection, analysis, evidence = _analysis_settings(config, set_)
-    k = k or selection.k
+    if k is not None:
+        selection = _with_k(selection, k)
+    k = selection.k
     method = str(meta.get("method") or attributions.stem)
     result = analyze_records(
         {method: records}, Selection(selection), k, analysis.k_sweep, evidence, analysis.seed
@@ -215,11 +224,21 @@ def _read_artifact(path: Path) -> tuple[list[TokenAttribution], dict[str, Any]]:
     from tokendistill.attribution.store import read_attributions
 
     if not path.is_file():
-        _fail(f"{path}: file not found")
+        fail(f"{path}: file not found")
     try:
         return read_attributions(path)
-    except (OSError, ValueError) as err:  # pyarrow's errors derive from these
-        _fail(f"{path}: not an attribution Parquet file: {' '.join(str(err).split())}")
+    except (OSError, ValueError, KeyError, TypeError) as err:  # pyarrow's errors derive from these
+        fail(f"{path}: not an attribution Parquet file: {' '.join(str(err).split())}")
+
+
+def _with_k(selection: SelectionConfig, k: int) -> SelectionConfig:
+    """``selection`` with ``--k``, checked against the same bounds as ``selection.k``."""
+    from pydantic import ValidationError
+
+    try:
+        return type(selection).model_validate({**selection.model_dump(), "k": k})
+    except ValidationError as err:
+        fail(f"--k {k}: {err.errors()[0]['msg']}")
 
 
 def _analysis_settings(
@@ -234,13 +253,13 @@ def _analysis_settings(
 
     if config_path is None:
         if overrides:
-            _fail("--set overrides keys of a config: give it with --config")
+            fail("--set overrides keys of a config: give it with --config")
         return SelectionConfig(), AnalysisConfig(), {}
     cfg = _load(config_path, overrides)
     try:
         _, data = load_task(cfg.task)
-    except DataError as err:
-        _fail(str(err))
+    except (DataError, ValueError) as err:
+        fail(str(err))
     return cfg.selection, cfg.analysis, evidence_spans(data.train)
 
 

@@ -132,7 +132,8 @@ def check_spec(text: str) -> ModelSpec:
     depth = known_depth(spec.base, kind)
     if spec.layers is not None and depth is not None and spec.layers.count > depth:
         raise ModelSpecError(
-            f"'{text}': {spec.base} has only {depth} blocks per stack, so ':layers=' can keep at most {depth}."
+            f"'{text}': {spec.base} has only {depth} blocks per stack, "
+            f"so ':layers=' can keep at most {depth}."
         )
     return spec
 

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from tokendistill.artifacts import atomic_path, atomic_write_json
 from tokendistill.stages.context import Artifact, RunContext
-from tokendistill.tasks import Example, Task, TaskConfig, TaskData, resolve_task
+from tokendistill.tasks import Example, Task, TaskConfig, TaskData
 
 SPLITS = ("train", "valid", "test")
 
@@ -59,13 +59,14 @@ def prepare_artifact(ctx: RunContext, task_config: TaskConfig) -> Artifact:
     return ctx.artifact("prepare", task_config.name, task_config.model_dump(mode="json"))
 
 
-def run_prepare(ctx: RunContext, task_config: TaskConfig) -> tuple[Task, TaskData, Artifact]:
-    """Load and format the task once; later runs read the stored splits."""
-    task = resolve_task(task_config)
+def run_prepare(
+    ctx: RunContext, task_config: TaskConfig, task: Task, data: TaskData
+) -> tuple[TaskData, Artifact]:
+    """Store ``task``'s formatted splits (``data``, loaded and checked by the preflight) once;
+    every run reads the stored splits, so all stages see the same examples."""
     artifact = prepare_artifact(ctx, task_config)
 
     def produce(out: Path, _work: Path) -> dict:
-        data = task.load(task_config)
         for split in SPLITS:
             with atomic_path(out / f"{split}.parquet") as tmp:
                 pq.write_table(examples_to_table(data.split(split)), tmp)
@@ -76,7 +77,7 @@ def run_prepare(ctx: RunContext, task_config: TaskConfig) -> tuple[Task, TaskDat
         return data.sizes()
 
     ctx.build(artifact, produce)
-    return task, load_prepared(artifact), artifact
+    return load_prepared(artifact), artifact
 
 
 def load_prepared(artifact: Artifact) -> TaskData:
