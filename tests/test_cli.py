@@ -61,7 +61,8 @@ def test_validate_rejects_a_bad_model_spec_before_running_anything(runner: CliRu
     )
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        f"error: invalid config: {DEMO}, from --set student_model: student_model.name: bad layer cut ':layers=x'"
+        f"error: invalid config: {DEMO}, from --set student_model: student_model.name: "
+        "bad layer cut ':layers=x'"
     )
     assert "Traceback" not in result.output
 

@@ -122,10 +122,14 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _students_refer_to_known_methods(self) -> Config:
         names = [s.name for s in self.expanded_students()]
+        # ValidationErrors (not ValueErrors) so that each error's key path is the value at
+        # fault, which config_io turns into a file line.
         if len(set(names)) != len(names):
-            raise ValueError(f"student names must be unique (sweep_k adds @k=<k> to a name), got {names}")
-        # A ValidationError (not ValueError) so the error's key path is the student's
-        # `rationale.method`, which config_io turns into a file line.
+            problem = f"student names must be unique (sweep_k adds @k=<k> to a name), got {names}"
+            details = InitErrorDetails(
+                type=PydanticCustomError("duplicate_name", problem), loc=("students",), input=names
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [details])
         errors = [
             InitErrorDetails(
                 type=PydanticCustomError(

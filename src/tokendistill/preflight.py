@@ -29,7 +29,7 @@ from tokendistill.config_io import ConfigError, Loc
 from tokendistill.models.build import prompt_cutter
 from tokendistill.models.config import ModelConfig
 from tokendistill.models.errors import ModelSpecError
-from tokendistill.rationales.sources import get_source
+from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.stages.models import corpus
 from tokendistill.tasks import DataError, Example, Task, TaskData, resolve_task
 from tokendistill.training.modes import label_prompts
@@ -73,6 +73,7 @@ def check_inputs(config: Config, console: Console) -> Checked:
     """The task's data and invariants, evaluation modes, rationale sizes, and input lengths."""
     task, data = load_checked(config)
     _check_rank_candidates(config, task, data)
+    _check_data_sources(config, data)
     _check_rationale_sizes(config, data, console)
     texts = corpus(data)
     for loc, model in (
@@ -121,6 +122,19 @@ def _check_rank_candidates(config: Config, task: Task, data: TaskData) -> None:
                 "none (no choices, no label set); use 'generate'",
                 loc,
             )
+
+
+def _check_data_sources(config: Config, data: TaskData) -> None:
+    """Rationale sources that draw on the data alone (no attribution method, no k) write
+    their training rationales here once, so a task that cannot feed them fails now."""
+    for i, student in enumerate(config.students):
+        source = None if student.rationale is None else get_source(student.rationale.source)
+        if source is None or source.needs_method or source.selects_k:
+            continue
+        try:
+            source.rationales(SourceRequest(examples=data.train, split="train"))
+        except ValueError as err:
+            raise ConfigError(str(err), ("students", i, "rationale", "source")) from None
 
 
 def _requested_sizes(config: Config) -> list[tuple[Loc, int]]:
@@ -184,8 +198,8 @@ def _check_lengths(
         return
     n, longest = max(over, key=lambda item: item[0])
     what = (
-        f"{len(over):,} of {len(examples):,} inputs are longer than {key}.max_prompt_tokens "
-        f"({model.max_prompt_tokens} tokens); the longest is example {longest.id!r} with {n:,} tokens"
+        f"{len(over):,} of {len(examples):,} inputs have more tokens than {key}.max_prompt_tokens "
+        f"({model.max_prompt_tokens}); the longest, example {longest.id!r}, has {n:,}"
     )
     if model.truncation == "error":
         raise ConfigError(

@@ -46,7 +46,7 @@ def holdout_or_fail(items: Sequence[T], test_size: float, seed: int, origin: str
     try:
         return holdout(items, test_size, seed)
     except ValueError as err:
-        problem = " ".join(str(err).split())
+        problem = " ".join(str(err).split()).rstrip(".")
         raise DataError(f"{problem}; add rows or set task.valid_fraction", file=origin) from err
 
 
