@@ -69,7 +69,8 @@ class StudentConfig(_Strict):
     """One student: a registered mode (``list_modes()``), its labels, its rationale source
     and, for modes that weigh a label and a rationale task, ``alpha`` (the label task's weight)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.@=+-]+$")
+    # It names the student's folders in the run directory: one plain path component.
+    name: str = Field(pattern=r"^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{0,99}$")
     mode: str
     labels: Literal["gold", "teacher"] = "gold"
     rationale: RationaleConfig | None = None

@@ -10,6 +10,7 @@ whole temporary folder, run directory included, is byte for byte what it was bef
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,6 +29,7 @@ PLAIN_TASK = (
     "must be a plain name of at most 64 letters, digits, '_', '.' or '-', starting with a letter or digit: "
     "it names folders of the run directory"
 )
+STUDENT_NAME = "String should match pattern '^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{{0,99}}$'"
 LONG_INPUT = jsonl([*rows(19), {"id": "long", "question": "word " * 3000, "answer": "odd"}])
 CSV = {"task.custom.train_file": "train.csv"}
 GENERATE = {"teacher.training.eval_mode": "generate", "student_training.eval_mode": "generate"}
@@ -140,10 +142,13 @@ CONFIG_CASES = [
     ),
     Case(
         "student-name-slash",
-        "invalid config: {config}, line {line[students.0.name]}: students.0.name: String should match "
-        "pattern "
-        "'^[A-Za-z0-9_.@=+-]+$'",
+        f"invalid config: {{config}}, line {{line[students.0.name]}}: students.0.name: {STUDENT_NAME}",
         set={"students.0.name": "a/b"},
+    ),
+    Case(
+        "student-name-dot-dot",
+        f"invalid config: {{config}}, line {{line[students.0.name]}}: students.0.name: {STUDENT_NAME}",
+        set={"students.0.name": ".."},
     ),
     Case(
         "student-names-collide-through-sweep",
@@ -743,3 +748,27 @@ def test_bad_input_fails_in_one_line_before_any_compute_writing_nothing(case: Ca
     assert code == 2
     assert "Traceback" not in stdout + stderr
     assert snapshot(tmp_path) == before, "the failed command wrote or removed files"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_run_directory_that_cannot_be_written(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    world, args = Case("no-write", "", set={"run_dir": "{tmp}/locked/run"}).build(tmp_path)
+    code, _, stderr = invoke(args)
+    assert code == 2
+    assert stderr == (
+        f"error: invalid config: {world.config}, line {world.line('run_dir')}: run_dir: {locked} is not "
+        f"writable, so {locked}/run cannot be written\n"
+    )
+
+
+def test_an_option_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
+    """Option types and ranges are checked by the command-line parser itself (click's usage
+    message, exit status 2), before the command runs."""
+    _artifact(tmp_path)
+    code, stdout, stderr = invoke(["analyze", str(tmp_path / "a.parquet"), "--k", "0"])
+    assert code == 2 and stdout == ""
+    assert "Invalid value for '--k': Input should be greater than or equal to 1" in stderr
+    assert "Traceback" not in stderr
