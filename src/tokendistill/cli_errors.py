@@ -1,11 +1,12 @@
-"""How the command line reports failures: one line each, never a traceback.
+"""How the command line reports failures: one line per problem, never a traceback.
 
 Every ``InputError`` (a bad config value, data row, model spec, run directory) is printed
-as the one line it is, with exit status 2. Anything else is a bug or a failure of the
-environment: one line naming it, plus the path of a log file that holds its traceback,
-with exit status 1. Ctrl-C prints "interrupted" (exit status 130). A command that has
-loaded a config registers it (``loaded``), so an error found later still names the config
-file and line of the value at fault, and a crash log lands in the run directory.
+as it is, one line (a config with several invalid values: one line for each), with exit
+status 2. Anything else is a bug or a failure of the environment: one line naming it, plus
+the path of a log file that holds its traceback, with exit status 1. Ctrl-C prints
+"interrupted" (exit status 130). A command that has loaded a config registers it
+(``loaded``), so an error found later still names the config file and line of the value at
+fault, and a crash log goes to the run directory when there is one.
 """
 
 from __future__ import annotations
