@@ -28,22 +28,33 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 torch.set_num_threads(1)
 
 
+def demo_data(run_dir: Path | str) -> dict:
+    """The built-in demo's config with its first seed only (the full demo's three seeds
+    would take the suite over its time budget), writing into ``run_dir``."""
+    data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    data["run_dir"] = str(run_dir)
+    data["seeds"] = data["seeds"][:1]
+    return data
+
+
+@pytest.fixture(scope="session")
+def demo_config() -> Callable[[Path | str], dict]:
+    """``demo_data``: the config every test that runs the demo uses."""
+    return demo_data
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The built-in demo with its first seed only (the full demo's three seeds would take
-    the suite over its time budget), run once per session in process (one thread,
+    """The built-in demo (``demo_data``), run once per session in process (one thread,
     offline): the run directory that the golden test and the tests of its kept models read."""
     from tokendistill.config import Config
     from tokendistill.config_io import validate_config
     from tokendistill.pipeline import run_pipeline
 
     run_dir = tmp_path_factory.mktemp("demo") / "run"
-    data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
-    data["run_dir"] = str(run_dir)
-    data["seeds"] = data["seeds"][:1]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")
-        run_pipeline(validate_config(data, Config), console=Console(file=io.StringIO()))
+        run_pipeline(validate_config(demo_data(run_dir), Config), console=Console(file=io.StringIO()))
     return run_dir
 
 

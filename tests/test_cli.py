@@ -44,10 +44,15 @@ def test_validate_reports_a_bad_config_in_one_line_per_problem(runner: CliRunner
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
+        f"error: invalid config: {DEMO}, from --set: selection.unit: Input should be 'token' or 'word'",
+    ]
+    two = runner.invoke(app, ["validate", str(DEMO), "--set", "selection.unit=sentence", "--set", "seeds=[]"])
+    assert two.stderr.splitlines() == [
         "error: invalid config:",
+        f"  {DEMO}, from --set: seeds: List should have at least 1 item after validation, not 0",
         f"  {DEMO}, from --set: selection.unit: Input should be 'token' or 'word'",
     ]
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output + two.output
 
 
 def test_validate_rejects_a_bad_model_spec_before_running_anything(runner: CliRunner) -> None:
@@ -55,8 +60,9 @@ def test_validate_rejects_a_bad_model_spec_before_running_anything(runner: CliRu
         app, ["validate", str(DEMO), "--set", 'student_model={name: "smollm2-135m:layers=x"}']
     )
     assert result.exit_code == 2
-    assert result.stderr.splitlines()[1].startswith(
-        f"  {DEMO}, from --set student_model: student_model.name: bad layer cut ':layers=x'"
+    assert result.stderr.startswith(
+        f"error: invalid config: {DEMO}, from --set student_model: student_model.name: "
+        "bad layer cut ':layers=x'"
     )
     assert "Traceback" not in result.output
 

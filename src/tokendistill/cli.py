@@ -1,10 +1,15 @@
-"""The `tokendistill` command: one typer app, its commands registered from ``commands/``."""
+"""The `tokendistill` command: one typer app, its commands registered from ``commands/``.
+
+Every command is ``guarded`` (``commands/errors.py``): a failure is one line, never a
+traceback (an unexpected one also names a log file holding its traceback).
+"""
 
 from __future__ import annotations
 
 import typer
 
 from tokendistill.commands import analyze, deploy, lists, pipeline, sweep
+from tokendistill.commands.errors import guarded
 
 app = typer.Typer(
     add_completion=False,
@@ -13,23 +18,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-app.command("run")(pipeline.run_command)
-app.command("validate")(pipeline.validate_command)
+app.command("run")(guarded(pipeline.run_command))
+app.command("validate")(guarded(pipeline.validate_command))
 for _stage, _doc in pipeline.STAGE_COMMANDS:
-    app.command(_stage)(pipeline.stage_command(_stage, _doc))
-app.command("demo")(pipeline.demo_command)
-app.command("sweep")(sweep.sweep_command)
-app.command("analyze")(analyze.analyze_command)
+    app.command(_stage)(guarded(pipeline.stage_command(_stage, _doc)))
+app.command("demo")(guarded(pipeline.demo_command))
+app.command("sweep")(guarded(sweep.sweep_command))
+app.command("analyze")(guarded(analyze.analyze_command))
 # What the registries hold.
-app.command("tasks")(lists.tasks_command)
-app.command("methods")(lists.methods_command)
-app.command("modes")(lists.modes_command)
-app.command("sources")(lists.sources_command)
-app.command("show-task")(lists.show_task_command)
+app.command("tasks")(guarded(lists.tasks_command))
+app.command("methods")(guarded(lists.methods_command))
+app.command("modes")(guarded(lists.modes_command))
+app.command("sources")(guarded(lists.sources_command))
+app.command("show-task")(guarded(lists.show_task_command))
 # Using a distilled model.
-app.command("export")(deploy.export_command)
-app.command("predict")(deploy.predict_command)
-app.command("explain")(deploy.explain_command)
+app.command("export")(guarded(deploy.export_command))
+app.command("predict")(guarded(deploy.predict_command))
+app.command("explain")(guarded(deploy.explain_command))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from tokendistill.attribution.config import AttributionConfig
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.analysis.config import AnalysisConfig
-from tokendistill.rationales.config import SelectionConfig
+from tokendistill.rationales.config import RationaleSize, SelectionConfig
 from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
@@ -46,7 +46,7 @@ class RationaleConfig(_Strict):
 
     source: str
     method: str | None = None
-    k: int | None = Field(None, ge=1, le=64)
+    k: RationaleSize | None = None
 
     @field_validator("source")
     @classmethod
@@ -73,13 +73,14 @@ class StudentConfig(_Strict):
     and ``label_warmup_steps`` (optimizer steps of the label task alone before both: 0, the
     paper's setting, trains both from the start)."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.@=+-]+$")
+    # It names the student's folders in the run directory: one plain path component.
+    name: str = Field(pattern=r"^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{0,99}$")
     mode: str
     labels: Literal["gold", "teacher"] = "gold"
     rationale: RationaleConfig | None = None
     alpha: float = Field(0.5, ge=0.0, le=1.0)
     label_warmup_steps: int = Field(0, ge=0)
-    sweep_k: list[int] = Field(default_factory=list, description="expand into one student per k")
+    sweep_k: list[RationaleSize] = Field(default_factory=list, description="expand into one student per k")
 
     @field_validator("mode")
     @classmethod
@@ -100,6 +101,8 @@ class StudentConfig(_Strict):
                 raise ValueError(f"`{key}` does not apply to mode {self.mode!r}: it trains one task")
         if self.sweep_k and (self.rationale is None or not get_source(self.rationale.source).selects_k):
             raise ValueError("sweep_k needs a rationale source that selects k words")
+        if len(set(self.sweep_k)) != len(self.sweep_k):
+            raise ValueError(f"sweep_k lists a value twice: {self.sweep_k}")
         return self
 
 
@@ -117,13 +120,24 @@ class Config(_Strict):
     keep_models: KeepModels = Field("all", description="students' models kept: all, best seed, or none")
     title: str = "tokendistill report"
 
+    @field_validator("seeds")
+    @classmethod
+    def _each_seed_once(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds lists a seed twice: {seeds} (each seed trains every student once)")
+        return seeds
+
     @model_validator(mode="after")
     def _students_refer_to_known_methods(self) -> Config:
-        names = [s.name for s in self.students]
+        names = [s.name for s in self.expanded_students()]
+        # ValidationErrors (not ValueErrors) so that each error's key path is the value at
+        # fault, which config_io turns into a file line.
         if len(set(names)) != len(names):
-            raise ValueError(f"student names must be unique, got {names}")
-        # A ValidationError (not ValueError) so the error's key path is the student's
-        # `rationale.method`, which config_io turns into a file line.
+            problem = f"student names must be unique (sweep_k adds @k=<k> to a name), got {names}"
+            details = InitErrorDetails(
+                type=PydanticCustomError("duplicate_name", problem), loc=("students",), input=names
+            )
+            raise ValidationError.from_exception_data(type(self).__name__, [details])
         errors = [
             InitErrorDetails(
                 type=PydanticCustomError(

@@ -2,9 +2,10 @@
 
 Each stage writes a keyed artifact under the run directory (see ``stages/context.py``);
 finished artifacts are skipped, so re-running a finished config does nothing and a killed
-run resumes. This module holds only the order and the wiring: every stage receives its own
-slice of the config and what earlier stages produced, and nothing here branches on a
-student mode or a rationale source.
+run resumes. Before any stage, the preflight checks every input (``preflight.py``) while
+the run holds its run directory's lock (``stages/lock.py``). This module holds only the
+order and the wiring: every stage receives its own slice of the config and what earlier
+stages produced, and nothing here branches on a student mode or a rationale source.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, StudentConfig
 from tokendistill.deploy.manifest import Provenance
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.preflight import check_inputs, check_run_dir
 from tokendistill.rationales.analysis.evidence import evidence_spans
 from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.stages.analyze import run_analysis
 from tokendistill.stages.attribute import run_attribution
 from tokendistill.stages.context import Artifact, RunContext
+from tokendistill.stages.lock import run_lock
 from tokendistill.stages.prepare import run_prepare
 from tokendistill.stages.rationales import student_inputs
 from tokendistill.stages.report import run_report
@@ -46,6 +49,7 @@ class PipelineResult:
     students: list[StudentOutputs] = field(default_factory=list)
     computed: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -90,7 +94,7 @@ class Run:
 
 
 def _prepare(run: Run) -> None:
-    run.task, run.data, run.prepared = run_prepare(run.ctx, run.config.task)
+    run.data, run.prepared = run_prepare(run.ctx, run.config.task, run.task, run.data)
     run.ctx.console.print(f"[dim]{run.data.summary()}[/dim]")
 
 
@@ -165,10 +169,15 @@ def run_pipeline(config: Config, *, until: str = "report", console: Console | No
     """Run every stage up to and including ``until``; finished stages are read from disk."""
     if until not in STAGE_NAMES:
         raise ValueError(f"unknown stage {until!r}; stages: {STAGE_NAMES}")
-    run = Run(config, RunContext(Path(config.run_dir), console or Console()))
-    for name, stage in STAGES:
-        stage(run)
-        if name == until:
-            break
+    console = console or Console()
+    check_run_dir(config)
+    run = Run(config, RunContext(Path(config.run_dir), console))
+    with run_lock(run.ctx.run_dir):
+        checked = check_inputs(config, console)
+        run.task, run.data = checked.task, checked.data
+        for name, stage in STAGES:
+            stage(run)
+            if name == until:
+                break
     ctx = run.ctx
-    return PipelineResult(ctx.run_dir, run.report_path, run.students, ctx.computed, ctx.skipped)
+    return PipelineResult(ctx.run_dir, run.report_path, run.students, ctx.computed, ctx.skipped, ctx.repaired)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import tokendistill
 
@@ -46,6 +47,7 @@ def test_the_readme_snippet_is_at_most_ten_lines() -> None:
 
 def test_the_readme_snippet_runs(
     demo_run: Path,
+    demo_config,
     demo_index: dict[str, Any],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -55,7 +57,8 @@ def test_the_readme_snippet_runs(
     demo` puts it, with its demo.yaml): every stage is read back, and the snippet prints the
     student's recorded test accuracy and token scores."""
     shutil.copytree(demo_run, tmp_path / "runs" / "demo")
-    shutil.copy(DEMO, tmp_path / "runs" / "demo" / "demo.yaml")
+    config = yaml.safe_dump(demo_config("runs/demo"), sort_keys=False)  # as `tokendistill demo` writes it
+    (tmp_path / "runs" / "demo" / "demo.yaml").write_text(config, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     exec(compile(_readme_snippet(), "README.md", "exec"), {})
     printed = capsys.readouterr().out

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from tokendistill.stages import integrity
 from tokendistill.stages.context import DONE, RunContext
 
 
@@ -26,7 +27,9 @@ def test_prune_records_the_entry_and_require_recomputes(tmp_path: Path) -> None:
     ctx.prune(artifact, "model", "keep_models: best")
 
     done = json.loads((artifact.path / DONE).read_text())
-    assert done["pruned"] == {"model": "keep_models: best"} and done["summary"] == {"n": 1}
+    assert done["pruned"] == ["model"] and done["pruned_reasons"] == {"model": "keep_models: best"}
+    assert done["summary"] == {"n": 1} and not any(f.startswith("model/") for f in done["files"])
+    assert integrity.problem(artifact.path, done, checksum=True) is None  # still intact
     assert not (artifact.path / "model").exists() and (artifact.path / "metrics.json").is_file()
     assert ctx.pruned(artifact) == {"model": "keep_models: best"}
 

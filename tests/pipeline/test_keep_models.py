@@ -54,7 +54,9 @@ def test_best_keeps_only_the_best_seed_on_validation(best_run: Path) -> None:
     (pruned_done,) = [
         json.loads(p.read_text()) for p in best_run.glob("students/*/DONE.json") if "pruned" in p.read_text()
     ]
-    assert pruned_done["pruned"] == {"model": "keep_models: best"}
+    assert pruned_done["pruned"] == ["model"] and pruned_done["pruned_reasons"] == {
+        "model": "keep_models: best"
+    }
     assert len(list(best_run.glob("students/*/model"))) == 1
 
 

@@ -1,5 +1,6 @@
 """The presets under configs/: every one validates, they set up the paper's comparison, and
-the paper presets run until they need the Hugging Face Hub, then stop with one sentence."""
+the paper presets stop before running anything when the Hugging Face Hub is out of reach,
+with one sentence naming the config line of the model."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from typer.testing import CliRunner
 
 from tokendistill.cli import app
 from tokendistill.config import Config
-from tokendistill.config_io import load_yaml_config
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.config_io import ConfigError, load_yaml_config
 from tokendistill.pipeline import run_pipeline
 from tokendistill.tasks.config import default_data_dir
 
@@ -147,18 +147,24 @@ def empty_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cache
 
 
+def offline_error(path: Path) -> str:
+    """The one line a paper preset fails with offline: the teacher's config line, then why."""
+    lines = path.read_text().splitlines()
+    line = 1 + next(i for i, text in enumerate(lines) if text.startswith("  model: {name: google/flan-t5-xl"))
+    return f"error: invalid config: {path}, line {line}: teacher.model.name: {OFFLINE_ERROR}"
+
+
 @pytest.mark.parametrize("task", TASKS)
-def test_paper_preset_stops_only_for_lack_of_network(
+def test_paper_preset_stops_before_anything_runs_for_lack_of_network(
     task: str, tmp_path: Path, empty_hub_cache: Path
 ) -> None:
     path, overrides = paper_config(task, tmp_path)
     config = load_yaml_config(path, Config, overrides)
-    with pytest.raises(ModelSpecError) as err:
+    with pytest.raises(ConfigError) as err:
         run_pipeline(config, until="teacher")
-    assert str(err.value) == OFFLINE_ERROR
-    # Everything before the teacher ran: the data were read, formatted and stored.
-    (prepared,) = (tmp_path / "run" / "prepare").glob(f"{task}-*/DONE.json")
-    assert prepared.is_file()
+    assert str(err.value) == OFFLINE_ERROR and err.value.loc == ("teacher", "model", "name")
+    # The data were read and checked, and nothing was written: the run directory is gone again.
+    assert not (tmp_path / "run").exists()
 
 
 def test_cli_run_prints_the_hub_error_in_one_line(tmp_path: Path, empty_hub_cache: Path) -> None:
@@ -166,7 +172,7 @@ def test_cli_run_prints_the_hub_error_in_one_line(tmp_path: Path, empty_hub_cach
     args = ["run", str(path)] + [a for o in overrides for a in ("--set", o)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
-    assert result.stderr == f"error: {OFFLINE_ERROR}\n"
+    assert result.stderr == offline_error(path) + "\n"
     assert "Traceback" not in result.output
 
 
@@ -177,5 +183,5 @@ def test_cli_run_subprocess(tmp_path: Path) -> None:
     args = cli("run", str(path), *[a for o in overrides for a in ("--set", o)])
     done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 2, done.stderr
-    assert done.stderr.splitlines()[-1] == f"error: {OFFLINE_ERROR}"
+    assert done.stderr.splitlines()[-1] == offline_error(path)
     assert "Traceback" not in done.stderr + done.stdout

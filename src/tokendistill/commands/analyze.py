@@ -40,7 +40,9 @@ def analyze_command(
 
     records, meta = _read_artifact(attributions)
     selection, analysis, evidence = _analysis_settings(config, set_)
-    k = k or selection.k
+    if k is not None:
+        selection = _with_k(selection, k)
+    k = selection.k
     method = str(meta.get("method") or attributions.stem)
     result = analyze_records(
         {method: records}, Selection(selection), k, analysis.k_sweep, evidence, analysis.seed
@@ -60,8 +62,18 @@ def _read_artifact(path: Path) -> tuple[list[TokenAttribution], dict[str, Any]]:
         fail(f"{path}: file not found")
     try:
         return read_attributions(path)
-    except (OSError, ValueError) as err:  # pyarrow's errors derive from these
+    except (OSError, ValueError, KeyError, TypeError) as err:  # pyarrow's errors derive from these
         fail(f"{path}: not an attribution Parquet file: {' '.join(str(err).split())}")
+
+
+def _with_k(selection: SelectionConfig, k: int) -> SelectionConfig:
+    """``selection`` with ``--k``, checked against the same bounds as ``selection.k``."""
+    from pydantic import ValidationError
+
+    try:
+        return type(selection).model_validate({**selection.model_dump(), "k": k})
+    except ValidationError as err:
+        fail(f"--k {k}: {err.errors()[0]['msg']}")
 
 
 def _analysis_settings(
@@ -81,7 +93,7 @@ def _analysis_settings(
     cfg = load_config(config_path, overrides)
     try:
         _, data = load_task(cfg.task)
-    except DataError as err:
+    except (DataError, ValueError) as err:
         fail(str(err))
     return cfg.selection, cfg.analysis, evidence_spans(data.train)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from tokendistill.commands.terminal import SetOpt, console, one_line_errors
+from tokendistill.commands.terminal import SetOpt, console, quiet_libraries
 
 if TYPE_CHECKING:
     from tokendistill.deploy.inputs import InputFields
@@ -63,10 +63,10 @@ def export_command(
     from tokendistill.api import export
     from tokendistill.deploy.errors import DeployError
 
-    with one_line_errors():
-        if best and seed is not None:
-            raise DeployError("give --seed or --best, not both")
-        path = export(run_dir, student, to=to, seed=seed, push_to_hub=push_to_hub, private=private or None)
+    quiet_libraries()
+    if best and seed is not None:
+        raise DeployError("give --seed or --best, not both")
+    path = export(run_dir, student, to=to, seed=seed, push_to_hub=push_to_hub, private=private or None)
     console.print(f"exported {student} to {path}" + (f" and {push_to_hub}" if push_to_hub else ""))
 
 
@@ -88,7 +88,8 @@ def predict_command(
 
     from tokendistill.api import predict
 
-    with one_line_errors(), Progress(console=console, transient=True) as progress:
+    quiet_libraries()
+    with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("predicting", total=None)
         result = predict(
             model,
@@ -128,16 +129,16 @@ def explain_command(
     from tokendistill.attribution.config import AttributionSettings
 
     settings = AttributionSettings(**({"batch_size": batch_size} if batch_size else {}))
-    with one_line_errors():
-        result = explain(
-            model,
-            input_,
-            out_dir=out,
-            split=split,
-            method=method,
-            settings=settings,
-            task=_task(task, config, set_),
-            fields=_fields(text_field, label_field, id_field, target_field),
-            k=k,
-        )
+    quiet_libraries()
+    result = explain(
+        model,
+        input_,
+        out_dir=out,
+        split=split,
+        method=method,
+        settings=settings,
+        task=_task(task, config, set_),
+        fields=_fields(text_field, label_field, id_field, target_field),
+        k=k,
+    )
     console.print(f"{len(result.records)} input(s) explained: {result.artifact}, {result.page}")

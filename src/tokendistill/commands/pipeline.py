@@ -11,16 +11,18 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tokendistill.commands.terminal import ConfigArg, SetOpt, console, load_config, one_line_errors
+from tokendistill.commands.terminal import ConfigArg, SetOpt, console, fail, load_config, quiet_libraries
 
 
 def run_until(config_path: Path, overrides: list[str] | None, until: str) -> None:
     from tokendistill.pipeline import run_pipeline
 
     config = load_config(config_path, overrides)
-    with one_line_errors():
-        result = run_pipeline(config, until=until, console=console)
+    quiet_libraries()
+    result = run_pipeline(config, until=until, console=console)
     done = f"{len(result.computed)} stage(s) computed, {len(result.skipped)} cached"
+    if result.repaired:
+        done += f", {len(result.repaired)} recomputed because their files were damaged"
     console.print(f"[bold green]done[/bold green]: {done}; run directory {result.run_dir}")
     if result.report_path:
         console.print(f"report: {result.report_path}")
@@ -32,8 +34,13 @@ def run_command(config: ConfigArg, set_: SetOpt = None) -> None:
 
 
 def validate_command(config: ConfigArg, set_: SetOpt = None) -> None:
-    """Check a config without running anything."""
+    """Check a config and everything it points at (run directory, data files, models'
+    tokenizers, input lengths) without training or attributing anything."""
+    from tokendistill.preflight import preflight
+
     cfg = load_config(config, set_)
+    quiet_libraries()
+    preflight(cfg, console)
     students = ", ".join(s.name for s in cfg.expanded_students())
     console.print(
         f"[green]valid[/green]: task {cfg.task.name}, teacher {cfg.teacher.model.name}, "
@@ -68,8 +75,11 @@ def demo_command(
 
     text = resources.files("tokendistill").joinpath("demo.yaml").read_text(encoding="utf-8")
     path = run_dir / "demo.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        fail(f"--run-dir {run_dir}: cannot write the demo's config there ({err.strerror})")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # The demo's models are tiny: a second intra-op thread only adds contention.
     torch.set_num_threads(1)

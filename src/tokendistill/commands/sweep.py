@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tokendistill.commands.terminal import SetOpt, console, one_line_errors
+from tokendistill.commands.terminal import SetOpt, console, quiet_libraries
 
 
 def sweep_command(
@@ -18,6 +18,6 @@ def sweep_command(
     """Run every cell of a sweep (cached like `run`) and write its table and plots."""
     from tokendistill.sweep import sweep
 
-    with one_line_errors():
-        page = sweep(config, set_ or [], console, jobs)
+    quiet_libraries()
+    page = sweep(config, set_ or [], console, jobs)
     console.print(f"[bold green]done[/bold green]: {page} (table: {page.with_name('SWEEP.md')})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tokendistill.errors import InputError
 
-class DeployError(ValueError):
+
+class DeployError(InputError):
     """A model, run directory or input that cannot be used as asked (message: one line)."""

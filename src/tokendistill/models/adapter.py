@@ -23,6 +23,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from tokendistill.models.batch import EncodedBatch, Offset, pad_offsets, pad_rows
 from tokendistill.models.config import AdapterSettings
+from tokendistill.models.prompts import PromptCutter, answer_prefix_ids
 
 
 class ModelAdapter(ABC):
@@ -47,6 +48,7 @@ class ModelAdapter(ABC):
         self.settings = settings or AdapterSettings()
         self.max_prompt_tokens = self.settings.max_prompt_tokens
         self.max_target_tokens = self.settings.max_target_tokens
+        self._cutter: PromptCutter | None = None  # built on first use: subclasses add the suffix
 
     # ----------------------------------------------------------------- encoding
     @property
@@ -70,25 +72,13 @@ class ModelAdapter(ABC):
         return EncodedBatch(prompt_ids, prompt_mask, target_ids, target_mask, offsets)
 
     def _prompt_tokens(self, prompts: Sequence[str]) -> tuple[list[list[int]], list[list[Offset]]]:
-        suffix = self._prompt_suffix_ids()
-        enc = self.tokenizer(
-            list(prompts),
-            add_special_tokens=True,
-            return_offsets_mapping=True,
-            return_special_tokens_mask=True,
-            truncation=True,
-            max_length=max(1, self.max_prompt_tokens - len(suffix)),
-        )
-        rows, offset_rows = [], []
-        for ids, offs, special in zip(
-            enc["input_ids"], enc["offset_mapping"], enc["special_tokens_mask"], strict=True
-        ):
-            row_offsets: list[Offset] = [
-                None if sp or e <= s else (int(s), int(e)) for (s, e), sp in zip(offs, special, strict=True)
-            ]
-            rows.append(list(ids) + suffix)
-            offset_rows.append(row_offsets + [None] * len(suffix))
-        return rows, offset_rows
+        if self._cutter is None:
+            settings = self.settings
+            suffix = self._prompt_suffix_ids()
+            self._cutter = PromptCutter(
+                self.tokenizer, settings.max_prompt_tokens, settings.truncation, suffix
+            )
+        return self._cutter.encode(prompts)
 
     def _target_tokens(self, target: str) -> list[int]:
         ids = self.tokenizer(self._target_text(target), add_special_tokens=False)["input_ids"]
@@ -233,11 +223,7 @@ class CausalAdapter(ModelAdapter):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.answer_prefix = self.settings.answer_prefix
-        self._suffix = (
-            list(self.tokenizer(self.answer_prefix, add_special_tokens=False)["input_ids"])
-            if self.answer_prefix
-            else []
-        )
+        self._suffix = answer_prefix_ids(self.tokenizer, self.answer_prefix)
 
     def _prompt_suffix_ids(self) -> list[int]:
         return self._suffix

@@ -17,7 +17,9 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.config import ModelConfig
-from tokendistill.models.loading import load_model
+from tokendistill.models.loading import load_model, load_tokenizer
+from tokendistill.models.packaged import PACKAGED
+from tokendistill.models.prompts import PromptCutter, answer_prefix_ids
 from tokendistill.models.spec import parse_spec, spec_kind
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq
 
@@ -49,12 +51,34 @@ def load_adapter(
     return make_adapter(model, tokenizer, config)
 
 
+def prompt_cutter(config: ModelConfig, corpus: Iterable[str] = ()) -> PromptCutter | None:
+    """How ``load_adapter`` tokenises and cuts prompts for ``config``, without loading the
+    model (tokenizer and config files only): what the preflight measures inputs with.
+
+    None for a packaged model that is not built yet (building it means loading it). A tiny
+    model's tokenizer is trained on ``corpus``, as ``load_adapter`` trains it.
+    """
+    kind = spec_kind(parse_spec(config.name))
+    if kind == "packaged" and PACKAGED[parse_spec(config.name).base].built_folder() is None:
+        return None
+    if kind == "tiny":
+        tokenizer, seq2seq = _tiny_tokenizer(config, corpus), config.name == "tiny-seq2seq"
+    else:
+        tokenizer, seq2seq = load_tokenizer(config.name, trust_remote_code=config.trust_remote_code)
+    suffix = [] if seq2seq else answer_prefix_ids(tokenizer, config.answer_prefix)
+    return PromptCutter(tokenizer, config.max_prompt_tokens, config.truncation, suffix)
+
+
+def _tiny_tokenizer(config: ModelConfig, corpus: Iterable[str]) -> PreTrainedTokenizerBase:
+    texts = [*corpus, config.answer_prefix]
+    return build_tiny_tokenizer(texts, vocab_size=config.tiny_vocab, add_eos=config.name == "tiny-seq2seq")
+
+
 def _build_tiny(
     config: ModelConfig, corpus: Iterable[str], seed: int
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     seq2seq = config.name == "tiny-seq2seq"
-    texts = [*corpus, config.answer_prefix]
-    tokenizer = build_tiny_tokenizer(texts, vocab_size=config.tiny_vocab, add_eos=seq2seq)
+    tokenizer = _tiny_tokenizer(config, corpus)
     if seq2seq:
         model = tiny_seq2seq(tokenizer, d_model=config.tiny_size, layers=config.tiny_layers, seed=seed)
     else:

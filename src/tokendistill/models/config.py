@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from tokendistill.models.prompts import Truncation
 from tokendistill.models.spec import check_spec
 
 
@@ -11,14 +12,17 @@ class AdapterSettings(BaseModel):
     """What the adapter adds to and cuts from every prompt and target, for any model.
 
     ``answer_prefix`` follows the prompt of a decoder-only model (template text, never a
-    rationale); prompts longer than ``max_prompt_tokens`` and targets longer than
-    ``max_target_tokens`` (EOS included) are cut.
+    rationale). A prompt longer than ``max_prompt_tokens`` is cut by the ``truncation``
+    policy (see ``prompts.py``: ``middle`` keeps its beginning and its end, ``left`` its end,
+    ``right`` its beginning, ``error`` refuses); the preflight reports how many inputs that
+    affects before a run. Targets longer than ``max_target_tokens`` (EOS included) are cut.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     answer_prefix: str = "\nAnswer:"
     max_prompt_tokens: int = Field(512, ge=8)
+    truncation: Truncation = "middle"
     max_target_tokens: int = Field(64, ge=2)
 
 

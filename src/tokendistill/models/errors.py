@@ -1,14 +1,20 @@
-"""The one error type a user sees when a model spec cannot be honoured.
+"""The error types a user sees when a model spec, or a prompt, cannot be honoured.
 
 Loading failures from transformers / huggingface_hub arrive as long multi-line OSErrors
 or tracebacks that bury the actual problem. Everything in ``tokendistill.models`` turns
 them into a ``ModelSpecError`` whose message is a single sentence saying what is wrong
-and what to do, so the CLI can print it as is. It subclasses ``ValueError`` because a bad
-spec is a bad argument value.
+and what to do, so the CLI can print it as is. Both are ``InputError``s (``ValueError``s):
+a bad spec, or a prompt too long for the chosen policy, is a bad argument value.
 """
 
 from __future__ import annotations
 
+from tokendistill.errors import InputError
 
-class ModelSpecError(ValueError):
+
+class ModelSpecError(InputError):
     """A model spec (hub name, folder, packaged short name, layer-cut suffix) that cannot be loaded."""
+
+
+class PromptTooLong(InputError):
+    """A prompt longer than ``max_prompt_tokens`` under the ``truncation: error`` policy."""

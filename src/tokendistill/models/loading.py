@@ -114,6 +114,36 @@ def load_model(
     return LoadedModel(model, tokenizer, spec, architecture, source, kept)
 
 
+def load_tokenizer(spec: str, *, trust_remote_code: bool = False) -> tuple[PreTrainedTokenizerBase, bool]:
+    """The fast tokenizer of a packaged, local or Hub spec and whether the model is an
+    encoder-decoder, read without loading any weights (config and tokenizer files only).
+
+    A packaged model must have been built already (``PackagedModel.built_folder``). Fails
+    with the ModelSpecError that loading the model would give for the same reason.
+    """
+    parsed = check_spec(spec)
+    kind = spec_kind(parsed)
+    if kind == "hub":
+        where = f"the Hugging Face Hub model '{parsed.base}'"
+        with hub_errors(parsed.base):
+            config = AutoConfig.from_pretrained(parsed.base, trust_remote_code=trust_remote_code)
+            tokenizer = AutoTokenizer.from_pretrained(parsed.base, trust_remote_code=trust_remote_code)
+    else:
+        folder = (
+            PACKAGED[parsed.base].built_folder() if kind == "packaged" else Path(parsed.base).expanduser()
+        )
+        if folder is None:
+            raise ModelSpecError(f"the packaged model {parsed.base} is not built yet.")
+        where = f"the folder '{_check_folder(folder)}'"
+        try:
+            config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
+            tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
+        except (OSError, ValueError, KeyError) as err:
+            raise ModelSpecError(_describe_local_error(where, err, trust_remote_code)) from err
+    _check_fast(tokenizer, where)
+    return tokenizer, bool(config.is_encoder_decoder)
+
+
 def _check_folder(folder: Path) -> Path:
     if not folder.is_dir():
         raise ModelSpecError(

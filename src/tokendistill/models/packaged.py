@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from tokendistill.models.cache import ensure_folder
+from tokendistill.models.cache import cache_root, ensure_folder, is_complete
 from tokendistill.models.wheels import wheel_package_dir
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class PackagedModel:
     required: str  # path inside the package that the recipe reads
     build: Callable[[Path, Path], None]  # (package folder, empty output folder) -> None
     recipe: str
+    layers: int | None = None  # blocks per stack of the built model, known without building it
 
     def folder(self, root: Path | None = None) -> Path:
         """The converted transformers folder, downloading and converting on first use."""
@@ -55,8 +56,16 @@ class PackagedModel:
             log.info("building the packaged model %s once into the cache (this takes a minute)", self.name)
             self.build(package_dir, out)
 
-        version = f"{self.distribution}=={self.version};{self.recipe}"
-        return ensure_folder("models", self.name, build, version=version, root=root)
+        return ensure_folder("models", self.name, build, version=self._cache_version, root=root)
+
+    def built_folder(self, root: Path | None = None) -> Path | None:
+        """The converted folder if an earlier run built it, else None (nothing is fetched)."""
+        folder = (root or cache_root()) / "models" / self.name
+        return folder if is_complete(folder, self._cache_version) else None
+
+    @property
+    def _cache_version(self) -> str:
+        return f"{self.distribution}=={self.version};{self.recipe}"
 
 
 def build_minilm_encdec(package_dir: Path, out: Path) -> None:
@@ -127,6 +136,7 @@ PACKAGED: dict[str, PackagedModel] = {
         required="model/model.safetensors",
         build=build_minilm_encdec,
         recipe="encdec-2",
+        layers=6,
     ),
     "smollm2-135m": PackagedModel(
         name="smollm2-135m",
@@ -137,6 +147,7 @@ PACKAGED: dict[str, PackagedModel] = {
         required=_SMOLLM2_GGUF,
         build=convert_smollm2,
         recipe="gguf-f32-2",
+        layers=30,
     ),
 }
 

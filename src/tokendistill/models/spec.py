@@ -18,6 +18,7 @@ config with a bad spec fails when it is validated, not hours into a run.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -25,11 +26,16 @@ from pathlib import Path
 from typing import Literal
 
 from tokendistill.models.errors import ModelSpecError
-from tokendistill.models.packaged import known_names
+from tokendistill.models.packaged import PACKAGED, known_names
 
 SpecKind = Literal["tiny", "packaged", "local", "hub"]
 TINY_NAMES: tuple[str, ...] = ("tiny-causal", "tiny-seq2seq")
 
+# Config fields that hold a stack's depth (see layer_cut.py), read from a folder's config.json.
+_DEPTH_KEYS = (
+    "num_hidden_layers", "n_layer", "num_layers", "num_decoder_layers", "decoder_layers",
+    "encoder_layers", "num_encoder_layers",
+)  # fmt: skip
 _SUFFIX = re.compile(r"^(?P<base>.+):layers=(?P<value>[^:]*(?::[^:]*)?)$")
 _OPTION = re.compile(r":(?P<name>[A-Za-z_]+)=")
 
@@ -111,13 +117,49 @@ def spec_kind(spec: ModelSpec) -> SpecKind:
 
 
 def check_spec(text: str) -> ModelSpec:
-    """``parse_spec`` plus the kind check: the spec a loader can be handed (ModelSpecError if not)."""
+    """``parse_spec`` plus the kind check: the spec a loader can be handed (ModelSpecError if not).
+
+    A ``:layers=N`` cut deeper than the model is refused here when the depth is known
+    without loading anything: packaged models, and local folders whose config.json names it.
+    A Hub model's depth is only known once it is loaded.
+    """
     spec = parse_spec(text)
-    if spec_kind(spec) == "tiny" and spec.layers is not None:
+    kind = spec_kind(spec)
+    if kind == "tiny" and spec.layers is not None:
         raise ModelSpecError(
             f"'{text}': tiny models are built with tiny_layers blocks; a ':layers=' cut does not apply."
         )
+    depth = known_depth(spec.base, kind)
+    if spec.layers is not None and depth is not None and spec.layers.count > depth:
+        raise ModelSpecError(
+            f"'{text}': {spec.base} has only {depth} blocks per stack, "
+            f"so ':layers=' can keep at most {depth}."
+        )
     return spec
+
+
+def known_depth(base: str, kind: SpecKind) -> int | None:
+    """Blocks per stack (the shallowest stack) of a packaged model or a local folder, or
+    None where that is unknown without loading the model."""
+    if kind == "packaged":
+        return PACKAGED[base].layers
+    if kind != "local":
+        return None
+    try:
+        config = json.loads((Path(base).expanduser() / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # the loader names what is wrong with the folder
+    if not isinstance(config, dict):
+        return None
+    sections = [config, *(config.get(part) for part in ("encoder", "decoder"))]
+    depths = [
+        value
+        for section in sections
+        if isinstance(section, dict)
+        for key, value in section.items()
+        if key in _DEPTH_KEYS and isinstance(value, int) and value > 0
+    ]
+    return min(depths) if depths else None
 
 
 def check_hub_name(base: str) -> str:

@@ -7,11 +7,15 @@ the same settings.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["SelectionConfig"]
+__all__ = ["RATIONALE_K_MAX", "RationaleSize", "SelectionConfig"]
+
+RATIONALE_K_MAX = 64
+# A rationale size: selection.k, a student's k, every sweep value.
+RationaleSize = Annotated[int, Field(ge=1, le=RATIONALE_K_MAX)]
 
 
 class SelectionConfig(BaseModel):
@@ -29,7 +33,7 @@ class SelectionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    k: int = Field(5, ge=1, le=64)
+    k: RationaleSize = 5
     unit: Literal["token", "word"] = "word"
     word_agg: Literal["sum", "max"] = "sum"
     filters: list[Literal["stopwords", "punctuation"]] = Field(default_factory=lambda: ["punctuation"])

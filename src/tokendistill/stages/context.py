@@ -4,12 +4,21 @@ Every artifact is a directory ``<run_dir>/<stage>/<name>-<key>`` that appears at
 with a ``DONE.json`` inside. The key is a hash of everything that determines the artifact
 (its config slice, upstream keys, the artifact format version), so an unchanged stage is
 skipped and a changed one is recomputed next to the old one. Work that must survive a kill
-mid-stage (attribution parts, training checkpoints) lives in a sibling ``.work`` folder.
+mid-stage (attribution parts, training checkpoints) lives in a sibling ``.work`` folder,
+removed again when a failed stage leaves it empty.
+
+The run directory is a sandbox: stage and artifact names are plain names, and every
+artifact path must resolve inside ``run_dir`` (no ``..``, no symlink out). ``DONE.json``
+records every file's size and checksum (``integrity.py``) and the content digests of the
+artifacts this one was built from; a reused artifact whose files differ from the record,
+or whose upstream was recomputed with different content since, is recomputed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable, Collection
@@ -21,11 +30,20 @@ from rich.console import Console
 
 from tokendistill import __version__
 from tokendistill.artifacts import atomic_dir, atomic_write_json, stable_hash
+from tokendistill.errors import InputError
+from tokendistill.stages import integrity
+from tokendistill.stages.integrity import DONE
 
-DONE = "DONE.json"
 # Bump when an artifact's on-disk layout changes, so old caches are not misread.
-# 3: teachers and students keep their model folder (with a card and tokendistill.json).
+# 3: teachers and students keep their model folder (with a card and tokendistill.json);
+# DONE.json lists every file's size and checksum.
 FORMAT_VERSION = 3
+# One path component: no slash, and no dot first (never "..", never hidden).
+_PLAIN_NAME = re.compile(r"^(?!\.)[A-Za-z0-9_.@=+-]{1,200}$")
+
+
+class UnsafePath(InputError):
+    """An artifact name or path that would leave the run directory."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +52,20 @@ class Artifact:
     name: str
     key: str
     path: Path
+    # key -> content digest of the artifacts among this one's determinants, when it was keyed
+    upstream: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def work_dir(self) -> Path:
         return self.path.with_name(self.path.name + ".work")
+
+
+def inside(root: Path, path: Path) -> Path:
+    """``path`` if it resolves (symlinks followed) to a place inside ``root``; else UnsafePath."""
+    resolved, base = path.resolve(), root.resolve()
+    if resolved != base and base not in resolved.parents:
+        raise UnsafePath(f"{path} resolves to {resolved}, outside the run directory {root}")
+    return path
 
 
 @dataclass
@@ -47,10 +75,22 @@ class RunContext:
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     computed: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    _digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (label, digest)
+    _verified: set[Path] = field(default_factory=set)
 
     def artifact(self, stage: str, name: str, determinants: Any) -> Artifact:
+        for part in (stage, name):
+            if not _PLAIN_NAME.match(part):
+                raise UnsafePath(
+                    f"artifact name {part!r} is not a plain name (letters, digits and _.@=+-, not "
+                    f"starting with a dot): it must be one folder inside {self.run_dir}"
+                )
         key = stable_hash({"determinants": determinants, "format": FORMAT_VERSION, "version": __version__})
-        return Artifact(stage, name, key, self.run_dir / stage / f"{name}-{key}")
+        path = inside(self.run_dir, self.run_dir / stage / f"{name}-{key}")
+        mentioned = _strings(determinants)
+        upstream = {k: digest for k, (_, digest) in self._digests.items() if k in mentioned}
+        return Artifact(stage, name, key, path, upstream)
 
     def build(
         self,
@@ -59,55 +99,123 @@ class RunContext:
         *,
         require: Collection[str] = (),
     ) -> Path:
-        """Produce ``artifact`` unless it is already complete.
+        """Produce ``artifact`` unless it is already complete and intact.
 
         ``produce(out_dir, work_dir)`` writes into a temporary ``out_dir`` (renamed into place
         when it returns) and may keep resumable state in ``work_dir``, which is deleted once
-        the artifact is complete. It may return a small JSON summary kept in ``DONE.json``.
-        ``require`` names entries the caller needs: a complete artifact from which one of
-        them was pruned (see ``prune``) is produced again.
+        the artifact is complete (or, when ``produce`` fails, if it is empty). It may return
+        a small JSON summary kept in ``DONE.json``. ``require`` names entries the caller
+        needs: a complete artifact from which one of them was pruned (see ``prune``) is
+        produced again.
         """
         label = f"{artifact.stage}/{artifact.name}"
-        if (artifact.path / DONE).is_file() and not set(require) & set(self.pruned(artifact)):
+        done = self._reusable(artifact, label)
+        if done is not None and set(require) & set(done.get("pruned", [])):
+            done = None
+        if done is not None:
+            self._digests[artifact.key] = (label, done["digest"])
             self.skipped.append(label)
-            self.timings[label] = float(self.done_info(artifact).get("seconds", 0.0))
+            self.timings[label] = float(done.get("seconds", 0.0))
             self.console.print(f"[dim]✓ {label} (cached)[/dim]")
             return artifact.path
         self.console.print(f"[bold]▶ {label}[/bold]")
         start = time.perf_counter()
         artifact.work_dir.mkdir(parents=True, exist_ok=True)
-        if artifact.path.exists():  # incomplete, or lacking a required entry: stale
+        if artifact.path.exists():  # incomplete, damaged, or lacking a required entry: stale
             shutil.rmtree(artifact.path)
-        with atomic_dir(artifact.path) as out:
-            summary = produce(out, artifact.work_dir) or {}
-            seconds = time.perf_counter() - start
-            atomic_write_json(out / DONE, {"seconds": seconds, "key": artifact.key, "summary": summary})
+        try:
+            with atomic_dir(artifact.path) as out:
+                summary = produce(out, artifact.work_dir) or {}
+                seconds = time.perf_counter() - start
+                files = integrity.file_list(out)
+                digest = integrity.content_digest(files)
+                record = {"seconds": seconds, "key": artifact.key, "summary": summary, "files": files}
+                atomic_write_json(out / DONE, {**record, "digest": digest, "upstream": artifact.upstream})
+        except BaseException:
+            _remove_if_empty(artifact.work_dir)
+            _remove_if_empty(artifact.path.parent)
+            raise
         shutil.rmtree(artifact.work_dir, ignore_errors=True)
+        self._digests[artifact.key] = (label, digest)
+        self._verified.add(artifact.path)
         self.timings[label] = seconds
         self.computed.append(label)
         self.console.print(f"[green]✓ {label}[/green] [dim]{seconds:.1f}s[/dim]")
         return artifact.path
 
+    def _reusable(self, artifact: Artifact, label: str) -> dict | None:
+        """The artifact's DONE record if it is complete and intact (checksums checked the
+        first time in this run); None, after saying why, if it must be (re)computed."""
+        done_path = artifact.path / DONE
+        if not done_path.is_file():
+            return None
+        try:
+            done = json.loads(done_path.read_text(encoding="utf-8"))
+            checksum = artifact.path not in self._verified
+            why = integrity.problem(artifact.path, done, checksum=checksum) or self._stale(done)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            why = f"{done_path} is unreadable"
+        if why is None:
+            self._verified.add(artifact.path)
+            return done
+        self.console.print(f"[yellow]! {label}: {why}; recomputing it[/yellow]")
+        self.repaired.append(label)
+        return None
+
+    def _stale(self, done: dict) -> str | None:
+        for key, digest in done["upstream"].items():
+            label, current = self._digests.get(key, ("", digest))
+            if current != digest:
+                return f"it was built from an earlier {label}, recomputed since"
+        return None
+
     def done_info(self, artifact: Artifact) -> dict:
-        return json.loads((artifact.path / DONE).read_text())
+        return json.loads((artifact.path / DONE).read_text(encoding="utf-8"))
+
+    def rewrite_done(self, artifact: Artifact, change: Callable[[dict], dict]) -> None:
+        """Replace a finished artifact's DONE.json with ``change(record)``, atomically: how a
+        deliberate change to a finished artifact keeps its record true (see ``prune``)."""
+        atomic_write_json(artifact.path / DONE, change(self.done_info(artifact)))
 
     def pruned(self, artifact: Artifact) -> dict[str, str]:
         """Entries ``prune`` removed from the complete ``artifact`` (name -> reason)."""
-        return dict(self.done_info(artifact).get("pruned", {}))
+        done = self.done_info(artifact)
+        reasons = done.get("pruned_reasons", {})
+        return {entry: reasons.get(entry, "") for entry in done.get("pruned", [])}
 
     def prune(self, artifact: Artifact, entry: str, reason: str) -> None:
         """Remove ``entry`` (a file or folder directly inside the complete ``artifact``) and
-        record it, with ``reason``, under ``pruned`` in DONE.json.
+        record it, with ``reason``, in DONE.json: its files leave the integrity record, the
+        artifact's digest stays (nothing built from it goes stale).
 
         DONE.json is rewritten (atomically) before anything is deleted, so a kill in between
         leaves an artifact that says the entry is gone, never one that silently lacks it;
         ``build(..., require=...)`` then recomputes the artifact for a caller that needs it.
         """
-        info = self.done_info(artifact)
-        info["pruned"] = {**info.get("pruned", {}), entry: reason}
-        atomic_write_json(artifact.path / DONE, info)
+
+        def record(done: dict) -> dict:
+            reasons = {**done.get("pruned_reasons", {}), entry: reason}
+            return {**integrity.without(done, entry), "pruned_reasons": reasons}
+
+        self.rewrite_done(artifact, record)
         target = artifact.path / entry
         if target.is_dir():
             shutil.rmtree(target)
         else:
             target.unlink(missing_ok=True)
+
+
+def _strings(obj: Any) -> set[str]:
+    """Every string value inside ``obj`` (nested mappings and sequences)."""
+    if isinstance(obj, str):
+        return {obj}
+    if isinstance(obj, dict):
+        return {s for value in obj.values() for s in _strings(value)}
+    if isinstance(obj, (list, tuple)):
+        return {s for value in obj for s in _strings(value)}
+    return set()
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only succeeds when empty

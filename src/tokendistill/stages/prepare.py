@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from tokendistill.artifacts import atomic_path, atomic_write_json
 from tokendistill.stages.context import Artifact, RunContext
-from tokendistill.tasks import Example, Task, TaskConfig, TaskData, resolve_task
+from tokendistill.tasks import Example, Task, TaskConfig, TaskData
 
 SPLITS = ("train", "valid", "test")
 TEACHER_SPLITS = ("teacher_train", "teacher_valid")  # stored only when the task has them
@@ -60,13 +60,14 @@ def prepare_artifact(ctx: RunContext, task_config: TaskConfig) -> Artifact:
     return ctx.artifact("prepare", task_config.name, task_config.model_dump(mode="json"))
 
 
-def run_prepare(ctx: RunContext, task_config: TaskConfig) -> tuple[Task, TaskData, Artifact]:
-    """Load and format the task once; later runs read the stored splits."""
-    task = resolve_task(task_config)
+def run_prepare(
+    ctx: RunContext, task_config: TaskConfig, task: Task, data: TaskData
+) -> tuple[TaskData, Artifact]:
+    """Store ``task``'s formatted splits (``data``, loaded and checked by the preflight) once;
+    every run reads the stored splits, so all stages see the same examples."""
     artifact = prepare_artifact(ctx, task_config)
 
     def produce(out: Path, _work: Path) -> dict:
-        data = task.load(task_config)
         for split in SPLITS + TEACHER_SPLITS:
             examples = getattr(data, split)
             if split in SPLITS or examples:
@@ -79,7 +80,7 @@ def run_prepare(ctx: RunContext, task_config: TaskConfig) -> tuple[Task, TaskDat
         return data.sizes()
 
     ctx.build(artifact, produce)
-    return task, load_prepared(artifact), artifact
+    return load_prepared(artifact), artifact
 
 
 def load_prepared(artifact: Artifact) -> TaskData:

@@ -149,4 +149,5 @@ def _save_if_built(adapter: ModelAdapter, name: str, out: Path) -> bool:
 
 
 def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[-60:]
+    """A model spec as a folder name (the run context refuses a leading dot)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[-60:].lstrip(".") or "model"

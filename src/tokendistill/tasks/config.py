@@ -8,6 +8,7 @@ fails with the key's name instead of silently falling back to a default.
 from __future__ import annotations
 
 import os
+import re
 import string
 from pathlib import Path
 from typing import Literal
@@ -41,6 +42,8 @@ BUILTIN_FILES: dict[str, dict[str, str | None]] = {
 BUILTIN_TRAIN_FROM: dict[str, Split] = {"anli1": "valid"}
 NLI_TASKS = ("anli1", "esnli")
 FILE_FIELDS = ("train_file", "valid_file", "test_file")
+# A task name becomes a folder name in the run directory: one plain path component.
+TASK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 class _Strict(BaseModel):
@@ -166,6 +169,16 @@ class TaskConfig(_Strict):
     nli_separator: str = "</s>"
     custom: CustomTaskConfig | None = None
     synthetic: SyntheticConfig | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        if not TASK_NAME.match(name):
+            raise ValueError(
+                f"task name {name!r} must be a plain name of at most 64 letters, digits, '_', '.' or '-', "
+                "starting with a letter or digit: it names folders of the run directory"
+            )
+        return name
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> TaskConfig:

@@ -16,9 +16,9 @@ from tokendistill.tasks.base import Task, TaskData
 from tokendistill.tasks.config import SPLITS, CustomTaskConfig, Split, TaskConfig, template_fields
 from tokendistill.tasks.example import Example, TemplateBuilder
 from tokendistill.tasks.llm_rationales import LABEL_KEY, RATIONALE_KEY
-from tokendistill.tasks.metrics import get_metric
+from tokendistill.tasks.metrics import get_metric, label_problem
 from tokendistill.tasks.readers import Record, read_records
-from tokendistill.tasks.splits import holdout, take_first
+from tokendistill.tasks.splits import holdout_or_fail, take_first
 
 LIST_JOINER = ", "
 
@@ -55,7 +55,8 @@ class CustomTask(Task):
         notes = ["source: " + ", ".join(f"{role} = {self._file(role)}" for role in loaded)]
         train, valid = loaded.get("train", []), loaded.get("valid", [])
         if "valid" not in loaded and train:
-            train, valid = holdout(train, config.valid_fraction, config.split_seed)
+            origin = str(config.resolved_data_dir() / str(self._file("train")))
+            train, valid = holdout_or_fail(train, config.valid_fraction, config.split_seed, origin)
             notes.append(
                 f"valid = {len(valid):,} rows held out from {self._file('train')} "
                 f"(valid_fraction {config.valid_fraction:g}, seed {config.split_seed})"
@@ -101,7 +102,7 @@ class CustomTask(Task):
             if field is not None:
                 _add_value(builder, record, field)
         text, spans = builder.build()
-        if not spans:
+        if not any(text[start:end].strip() for start, end in spans):
             raise record.error("empty input: every template field is empty", ", ".join(self.fields))
         return text, spans
 
@@ -137,6 +138,9 @@ class CustomTask(Task):
             )
         if self.spec.metric == "choice" and choices is not None and label not in choices:
             raise record.error(f"label {label!r} is not one of the choices {list(choices)}", field)
+        problem = label_problem(self.spec.metric, label)
+        if problem is not None:
+            raise record.error(problem, field)
         return label
 
     def _id(self, record: Record, role: Split) -> str:

@@ -18,8 +18,8 @@ from tokendistill.tasks.errors import DataError
 from tokendistill.tasks.example import Example
 from tokendistill.tasks.llm_rationales import attach_llm_outputs, load_llm_outputs
 from tokendistill.tasks.metrics import get_metric
-from tokendistill.tasks.readers import Record, read_jsonl, require_dir, require_file
-from tokendistill.tasks.splits import holdout, take_first
+from tokendistill.tasks.readers import Record, is_missing, read_jsonl, require_dir, require_file, require_rows
+from tokendistill.tasks.splits import holdout_or_fail, take_first
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ class DSSTask(Task):
                 if role == "train" and config.valid_file
                 else ""
             )
-            out[role] = read_jsonl(require_file(task_dir / str(getattr(config, f"{role}_file")), hint))
+            path = require_file(task_dir / str(getattr(config, f"{role}_file")), hint)
+            out[role] = require_rows(read_jsonl(path), path)
         return out
 
     def read_hub(self, config: TaskConfig, roles: list[Split]) -> dict[Split, list[Record]]:
@@ -134,7 +135,11 @@ class DSSTask(Task):
 
     def example_id(self, record: Record, role: Split, id_field: str | None = None) -> str:
         """The row's own id when it has one, else ``<task>/<split file>/<row>``."""
-        if id_field is not None and record.fields.get(id_field) not in (None, ""):
+        if (
+            id_field is not None
+            and not is_missing(record.fields.get(id_field))
+            and record.fields[id_field] != ""
+        ):
             return str(record.fields[id_field])
         return f"{self.name}/{role}/{record.row}"
 
@@ -159,7 +164,7 @@ class DSSTask(Task):
         origin = self.origin(config, config.train_from)
         if config.valid_fraction == 0:
             return pool, [], [f"no valid split: valid_fraction is 0, train = all of {origin}"]
-        train, valid = holdout(pool, config.valid_fraction, config.split_seed)
+        train, valid = holdout_or_fail(pool, config.valid_fraction, config.split_seed, origin)
         note = (
             f"valid = {len(valid):,} rows held out from {origin} with datasets train_test_split("
             f"test_size={config.valid_fraction:g}, seed={config.split_seed}) as in DSS run.py; "

@@ -3,16 +3,18 @@
 A wrong dataset usually fails far away from its cause (a KeyError in a collator, a label
 the metric never matches). Loaders check every row as they read it and raise
 ``DataError`` naming the file, the 1-based line (or row) and the field, so the message
-alone says what to open and where. It subclasses ``ValueError`` because bad data is a bad
-argument value, like ``ModelSpecError`` in ``tokendistill.models``.
+alone says what to open and where. It is an ``InputError`` (a ``ValueError``): bad data
+is a bad argument value, like ``ModelSpecError`` in ``tokendistill.models``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from tokendistill.errors import InputError
 
-class DataError(ValueError):
+
+class DataError(InputError):
     """Bad or missing task data: a folder, file, line or field that cannot be used."""
 
     def __init__(

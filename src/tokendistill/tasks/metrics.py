@@ -69,6 +69,14 @@ METRICS: dict[str, Scorer] = {
 METRIC_ALIASES = {"equation": "numeric"}
 
 
+def label_problem(metric: str, label: str) -> str | None:
+    """Why ``label`` could never be matched under ``metric`` (None when it can): a numeric
+    metric compares values, so its labels must evaluate to a number."""
+    if METRIC_ALIASES.get(metric, metric) == "numeric" and try_evaluate(label) is None:
+        return f"label {label!r} is not a number or arithmetic expression, which metric {metric!r} needs"
+    return None
+
+
 def get_metric(name: str) -> Scorer:
     """The scorer called ``name`` (``exact_match``, ``choice``, ``numeric`` / ``equation``)."""
     key = METRIC_ALIASES.get(name, name)

@@ -3,12 +3,18 @@
 Every row keeps its file and 1-based line (or row) number so that any later check can
 raise a ``DataError`` pointing at it. JSON Lines is the DSS layout (``Dataset.to_json``);
 CSV and Parquet serve config-defined tasks.
+
+Nothing is guessed: a CSV row with more or fewer fields than the header (an unquoted comma
+in a question) is an error naming its line, never a row with shifted fields; null and NaN
+values (JSON ``null``/``NaN``, Parquet nulls, pandas' NaN) are missing fields; a file with
+no rows is an error.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +47,8 @@ class Record:
         return DataError(problem, file=self.source, line=self.line, field=field, line_kind=self.line_kind)
 
     def value(self, field: str) -> Any:
-        """The raw value of ``field``; a missing or null field is an error."""
-        if self.fields.get(field) is None:
+        """The raw value of ``field``; a missing, null or NaN field is an error."""
+        if is_missing(self.fields.get(field)):
             raise self.error(f"missing field (present: {sorted(self.fields)})", field)
         return self.fields[field]
 
@@ -54,6 +60,11 @@ class Record:
         if not value.strip():
             raise self.error("empty text: the input would have no content", field)
         return value
+
+
+def is_missing(value: Any) -> bool:
+    """Whether a raw value stands for "no value": None, or a float NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def require_dir(path: Path, what: str) -> Path:
@@ -78,10 +89,18 @@ def infer_format(path: Path) -> FileFormat:
 
 
 def read_records(path: Path, fmt: FileFormat | None = None) -> list[Record]:
-    """All rows of a JSON Lines, CSV or Parquet file (format inferred when not given)."""
+    """All rows of a JSON Lines, CSV or Parquet file (format inferred when not given);
+    a file without rows is an error."""
     require_file(path)
     readers = {"jsonl": read_jsonl, "csv": read_csv, "parquet": read_parquet}
-    return readers[fmt or infer_format(path)](path)
+    return require_rows(readers[fmt or infer_format(path)](path), path)
+
+
+def require_rows(records: list[Record], path: Path) -> list[Record]:
+    """``records`` unless there are none (an empty split cannot be trained or scored on)."""
+    if not records:
+        raise DataError("the file has no rows", file=path)
+    return records
 
 
 def read_jsonl(path: Path) -> list[Record]:
@@ -111,21 +130,50 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def read_csv(path: Path) -> list[Record]:
-    """A CSV file with a header row; line numbers are those of each row's first line."""
+    """A CSV file with a header row; line numbers are those of each row's first line.
+
+    Every row must have exactly the header's fields: a comma inside an unquoted field would
+    otherwise shift the label into another column without a word.
+    """
     records = []
     try:
         with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames:
+            reader = csv.reader(handle, strict=True)
+            header = next(reader, None)
+            if not header:
                 raise DataError("empty CSV file: no header row", file=path, line=1)
+            _check_header(header, path)
             start = reader.line_num + 1
             for row in reader:
-                fields = {key: value for key, value in row.items() if key is not None}
-                records.append(Record(str(path), start, len(records), fields))
+                if row:  # a blank line is no row
+                    _check_width(row, header, path, start)
+                    records.append(
+                        Record(str(path), start, len(records), dict(zip(header, row, strict=True)))
+                    )
                 start = reader.line_num + 1
-    except (csv.Error, UnicodeDecodeError) as err:
-        raise DataError(f"malformed CSV ({err})", file=path) from err
+    except csv.Error as err:
+        raise DataError(f"malformed CSV ({err})", file=path, line=reader.line_num) from err
+    except UnicodeDecodeError as err:
+        raise DataError(f"not UTF-8 text ({err.reason})", file=path) from err
     return records
+
+
+def _check_header(header: list[str], path: Path) -> None:
+    names = [name.strip() for name in header]
+    if not all(names) or len(set(names)) != len(names):
+        raise DataError(
+            f"the header row needs distinct, non-empty column names, got {header}", file=path, line=1
+        )
+
+
+def _check_width(row: list[str], header: list[str], path: Path, line: int) -> None:
+    if len(row) != len(header):
+        raise DataError(
+            f"{len(row)} fields, but the header has {len(header)} ({', '.join(header)}); "
+            "quote a field that contains a comma",
+            file=path,
+            line=line,
+        )
 
 
 def read_parquet(path: Path) -> list[Record]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+from tokendistill.tasks.errors import DataError
+
 T = TypeVar("T")
 
 
@@ -36,6 +38,16 @@ def holdout(items: Sequence[T], test_size: float, seed: int) -> tuple[list[T], l
     """``items`` split into (train, held-out) with ``holdout_indices``."""
     train_idx, test_idx = holdout_indices(len(items), test_size, seed)
     return [items[i] for i in train_idx], [items[i] for i in test_idx]
+
+
+def holdout_or_fail(items: Sequence[T], test_size: float, seed: int, origin: str) -> tuple[list[T], list[T]]:
+    """``holdout``, with a ``DataError`` naming ``origin`` (the file held out from) when the
+    file has too few rows to leave both sides non-empty."""
+    try:
+        return holdout(items, test_size, seed)
+    except ValueError as err:
+        problem = " ".join(str(err).split()).rstrip(".")
+        raise DataError(f"{problem}; add rows or set task.valid_fraction", file=origin) from err
 
 
 def take_first(items: list[T], limit: int | None) -> list[T]:

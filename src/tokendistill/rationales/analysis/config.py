@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tokendistill.rationales.config import RationaleSize
 
 __all__ = ["AnalysisConfig"]
 
@@ -18,7 +20,14 @@ class AnalysisConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    k_sweep: list[int] = Field(default_factory=lambda: list(range(1, 11)))
+    k_sweep: list[RationaleSize] = Field(default_factory=lambda: list(range(1, 11)), min_length=1)
     faithfulness_examples: int = Field(100, ge=0)
     heatmaps: int = Field(6, ge=0)
     seed: int = 0
+
+    @field_validator("k_sweep")
+    @classmethod
+    def _each_k_once(cls, ks: list[int]) -> list[int]:
+        if len(set(ks)) != len(ks):
+            raise ValueError(f"k_sweep lists a value twice: {ks}")
+        return ks
