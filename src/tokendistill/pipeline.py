@@ -10,6 +10,7 @@ stages produced, and nothing here branches on a student mode or a rationale sour
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -20,6 +21,7 @@ from rich.console import Console
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, StudentConfig
 from tokendistill.deploy.manifest import Provenance
+from tokendistill.distributed import default_state
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.preflight import check_inputs, check_run_dir
 from tokendistill.rationales.analysis.evidence import evidence_spans
@@ -112,7 +114,8 @@ def _students(run: Run) -> None:
     for student in config.expanded_students():
         train = partial(_train_student, run, student)
         run.students.extend(keep_seeds(run.ctx, config.seeds, train, config.keep_models))
-    write_model_index(run.ctx.run_dir, run.teacher, run.students, config.keep_models)
+    if run.ctx.is_main:
+        write_model_index(run.ctx.run_dir, run.teacher, run.students, config.keep_models)
 
 
 def _train_student(run: Run, student: StudentConfig, seed: int, need_model: bool) -> StudentOutputs:
@@ -169,10 +172,12 @@ def run_pipeline(config: Config, *, until: str = "report", console: Console | No
     """Run every stage up to and including ``until``; finished stages are read from disk."""
     if until not in STAGE_NAMES:
         raise ValueError(f"unknown stage {until!r}; stages: {STAGE_NAMES}")
-    console = console or Console()
+    state = default_state()
+    # Under several processes the main one shows progress, holds the lock and writes.
+    console = (console or Console()) if state.is_main_process else Console(quiet=True)
     check_run_dir(config)
-    run = Run(config, RunContext(Path(config.run_dir), console))
-    with run_lock(run.ctx.run_dir):
+    run = Run(config, RunContext(Path(config.run_dir), console, state=state))
+    with run_lock(run.ctx.run_dir) if state.is_main_process else contextlib.nullcontext():
         checked = check_inputs(config, console)
         run.task, run.data = checked.task, checked.data
         for name, stage in STAGES:

@@ -70,7 +70,7 @@ def run(model_dir: Path, out: Path, state=None) -> None:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    from tokendistill.attribution.sharding import default_state
+    from tokendistill.distributed import default_state
 
     state = default_state()
     print(f"rank {state.process_index} of {state.num_processes} ({state.distributed_type})", flush=True)

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,28 @@ def run_and_kill(config_path: Path, run_dir: Path, pattern: str, count: int, tim
 def assert_same_metrics_as(baseline: Path, resumed: Path) -> None:
     """The resumed run's metrics equal the uninterrupted run's, bit for bit (timings aside)."""
     assert comparable_metrics(resumed) == comparable_metrics(baseline)
+
+
+def launch(args: list[str], run_dir: Path, processes: int = 2, timeout: float = 300.0) -> int:
+    """``accelerate launch`` of ``python ARGS...`` on ``processes`` CPU processes; returns the
+    exit status, the output in ``<run_dir>.launch.log``.
+
+    ``accelerate launch --cpu --num_processes N`` starts one process unless an MPI hostfile is
+    given; N CPU processes come from the torchrun-based launcher (``--multi_gpu``) with
+    ``ACCELERATE_USE_CPU=1`` (gloo), as documented in the README.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch",
+        "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1",
+        "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(port),
+        *args,
+    ]  # fmt: skip
+    env = {**subprocess_env(), "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    log = run_dir.parent / f"{run_dir.name}.launch.log"
+    with log.open("w") as out:
+        return subprocess.run(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=timeout
+        ).returncode

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tokendistill.pipeline import PipelineResult
-from tokendistill.training import run as training_run
+from tokendistill.training import checkpoints as training_checkpoints
 
 from .helpers import (
     CHUNK,
@@ -116,8 +116,8 @@ def test_resume_after_kill_during_student_training(
         resumed_from.append(point := resume_point(resume, checkpoint_dir))
         return point
 
-    resume_point = training_run._resume_point
-    monkeypatch.setattr(training_run, "_resume_point", spy)
+    resume_point = training_checkpoints.resume_point
+    monkeypatch.setattr(training_checkpoints, "resume_point", spy)
     result, _ = run_in_process(config)
 
     assert result.computed == ["students/ours-saliency-seed0", "analyze/rationales", "report/report"]

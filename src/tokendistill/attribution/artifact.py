@@ -17,10 +17,10 @@ from pathlib import Path
 from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.run import attribute, resolve_method, run_metadata
-from tokendistill.attribution.sharding import ProcessState
 from tokendistill.attribution.store import PathLike
 from tokendistill.attribution.targets import ScoreFn, exact_match
 from tokendistill.attribution.writer import AttributionWriter
+from tokendistill.distributed import ProcessState
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
 

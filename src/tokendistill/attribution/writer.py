@@ -33,7 +33,6 @@ import pyarrow.parquet as pq
 
 from tokendistill.artifacts import atomic_write_json, clean_stale_temporaries, stable_hash
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.attribution.sharding import ProcessState, default_state, shard_range
 from tokendistill.attribution.store import (
     PathLike,
     read_table,
@@ -42,6 +41,7 @@ from tokendistill.attribution.store import (
     write_attributions,
     write_table,
 )
+from tokendistill.distributed import ProcessState, default_state, shard_range
 
 __all__ = ["MANIFEST", "AttributionWriter"]
 

@@ -15,11 +15,14 @@ from tokendistill.commands.terminal import ConfigArg, SetOpt, console, fail, loa
 
 
 def run_until(config_path: Path, overrides: list[str] | None, until: str) -> None:
+    from tokendistill.distributed import default_state
     from tokendistill.pipeline import run_pipeline
 
     config = load_config(config_path, overrides)
     quiet_libraries()
     result = run_pipeline(config, until=until, console=console)
+    if not default_state().is_main_process:
+        return  # under `accelerate launch`, the main process reports
     done = f"{len(result.computed)} stage(s) computed, {len(result.skipped)} cached"
     if result.repaired:
         done += f", {len(result.repaired)} recomputed because their files were damaged"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tokendistill.attribution.sharding import default_state
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.manifest import Evaluation, ModelManifest, read_manifest
+from tokendistill.distributed import default_state
 from tokendistill.evaluation.predict import EvalMode
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter

@@ -52,10 +52,11 @@ def run_attribution(
             chunk_size=attribution.chunk_size,
             score_fn=task.score,
             teacher_answers=None if known is None else [known[e.id] for e in examples],
+            state=ctx.state,
             on_progress=lambda done, todo: ctx.console.print(f"  [dim]{method}/{split}: {done}/{todo}[/dim]"),
         )
         return {"examples": len(examples)}
 
-    ctx.build(artifact, produce)
+    ctx.build(artifact, produce, collective=True)
     records, _ = read_attributions(artifact.path / ATTRIBUTIONS)
     return records

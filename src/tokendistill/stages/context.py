@@ -30,6 +30,7 @@ from rich.console import Console
 
 from tokendistill import __version__
 from tokendistill.artifacts import atomic_dir, atomic_write_json, stable_hash
+from tokendistill.distributed import ProcessState, broadcast, default_state
 from tokendistill.errors import InputError
 from tokendistill.stages import integrity
 from tokendistill.stages.integrity import DONE
@@ -76,6 +77,7 @@ class RunContext:
     skipped: list[str] = field(default_factory=list)
     computed: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    state: ProcessState = field(default_factory=default_state)
     _digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (label, digest)
     _verified: set[Path] = field(default_factory=set)
 
@@ -92,12 +94,18 @@ class RunContext:
         upstream = {k: digest for k, (_, digest) in self._digests.items() if k in mentioned}
         return Artifact(stage, name, key, path, upstream)
 
+    @property
+    def is_main(self) -> bool:
+        """Whether this is the process that writes (the only one, unless launched with several)."""
+        return self.state.is_main_process
+
     def build(
         self,
         artifact: Artifact,
         produce: Callable[[Path, Path], dict | None],
         *,
         require: Collection[str] = (),
+        collective: bool = False,
     ) -> Path:
         """Produce ``artifact`` unless it is already complete and intact.
 
@@ -107,11 +115,15 @@ class RunContext:
         a small JSON summary kept in ``DONE.json``. ``require`` names entries the caller
         needs: a complete artifact from which one of them was pruned (see ``prune``) is
         produced again.
+
+        Under several processes the main one decides whether the artifact is reusable and
+        tells the others; ``collective`` stages (training, attribution) run ``produce`` on
+        every process, which must then write only where ``is_main`` (or through
+        rank-aware writers); other stages run it on the main process while the rest wait.
+        Only the main process writes DONE.json and renames the artifact into place.
         """
         label = f"{artifact.stage}/{artifact.name}"
-        done = self._reusable(artifact, label)
-        if done is not None and set(require) & set(done.get("pruned", [])):
-            done = None
+        done = broadcast(self._decide(artifact, label, require), self.state)
         if done is not None:
             self._digests[artifact.key] = (label, done["digest"])
             self.skipped.append(label)
@@ -120,28 +132,59 @@ class RunContext:
             return artifact.path
         self.console.print(f"[bold]▶ {label}[/bold]")
         start = time.perf_counter()
-        artifact.work_dir.mkdir(parents=True, exist_ok=True)
-        if artifact.path.exists():  # incomplete, damaged, or lacking a required entry: stale
-            shutil.rmtree(artifact.path)
-        try:
-            with atomic_dir(artifact.path) as out:
-                summary = produce(out, artifact.work_dir) or {}
-                seconds = time.perf_counter() - start
-                files = integrity.file_list(out)
-                digest = integrity.content_digest(files)
-                record = {"seconds": seconds, "key": artifact.key, "summary": summary, "files": files}
-                atomic_write_json(out / DONE, {**record, "digest": digest, "upstream": artifact.upstream})
-        except BaseException:
-            _remove_if_empty(artifact.work_dir)
-            _remove_if_empty(artifact.path.parent)
-            raise
-        shutil.rmtree(artifact.work_dir, ignore_errors=True)
+        if self.is_main:
+            artifact.work_dir.mkdir(parents=True, exist_ok=True)
+            if artifact.path.exists():  # incomplete, damaged, or lacking a required entry: stale
+                shutil.rmtree(artifact.path)
+        self.state.wait_for_everyone()
+        digest = self._produce(artifact, produce, collective, start)
         self._digests[artifact.key] = (label, digest)
         self._verified.add(artifact.path)
-        self.timings[label] = seconds
+        self.timings[label] = time.perf_counter() - start
         self.computed.append(label)
-        self.console.print(f"[green]✓ {label}[/green] [dim]{seconds:.1f}s[/dim]")
+        self.console.print(f"[green]✓ {label}[/green] [dim]{self.timings[label]:.1f}s[/dim]")
         return artifact.path
+
+    def _decide(self, artifact: Artifact, label: str, require: Collection[str]) -> dict | None:
+        """The main process's verdict: the DONE record to reuse, or None to produce."""
+        if not self.is_main:
+            return None
+        done = self._reusable(artifact, label)
+        if done is not None and set(require) & set(done.get("pruned", [])):
+            return None
+        return done
+
+    def _produce(
+        self, artifact: Artifact, produce: Callable[[Path, Path], dict | None], collective: bool, start: float
+    ) -> str:
+        """Run ``produce`` where it runs, publish the artifact from the main process, and
+        return its content digest (the same on every process)."""
+        digest = ""
+        try:
+            if self.is_main:
+                with atomic_dir(artifact.path) as out:
+                    broadcast(out, self.state)
+                    summary = produce(out, artifact.work_dir) or {}
+                    self.state.wait_for_everyone()
+                    files = integrity.file_list(out)
+                    digest = integrity.content_digest(files)
+                    record = {"seconds": time.perf_counter() - start, "key": artifact.key, "summary": summary}
+                    done = {**record, "files": files, "digest": digest, "upstream": artifact.upstream}
+                    atomic_write_json(out / DONE, done)
+            else:
+                out = broadcast(None, self.state)
+                if collective:
+                    produce(out, artifact.work_dir)
+                self.state.wait_for_everyone()
+        except BaseException:
+            if self.is_main:
+                _remove_if_empty(artifact.work_dir)
+                _remove_if_empty(artifact.path.parent)
+            raise
+        self.state.wait_for_everyone()  # the artifact is in place for everyone
+        if self.is_main:
+            shutil.rmtree(artifact.work_dir, ignore_errors=True)
+        return broadcast(digest, self.state)
 
     def _reusable(self, artifact: Artifact, label: str) -> dict | None:
         """The artifact's DONE record if it is complete and intact (checksums checked the
@@ -197,12 +240,14 @@ class RunContext:
             reasons = {**done.get("pruned_reasons", {}), entry: reason}
             return {**integrity.without(done, entry), "pruned_reasons": reasons}
 
-        self.rewrite_done(artifact, record)
-        target = artifact.path / entry
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
+        if self.is_main:
+            self.rewrite_done(artifact, record)
+            target = artifact.path / entry
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+        self.state.wait_for_everyone()
 
 
 def _strings(obj: Any) -> set[str]:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import torch
 
-from tokendistill.attribution.sharding import default_state
+from tokendistill.distributed import default_state
 from tokendistill.tasks import TaskData
 from tokendistill.training.modes import template_texts
 
 
 def inference_device() -> torch.device:
     """This process's accelerator (its own GPU under ``accelerate launch``), else the CPU;
-    the same process state as attribution sharding, so the first caller cannot set it up
+    the same process state as the run context and attribution sharding, so the first caller cannot set it up
     differently from the other."""
     return default_state().device
 

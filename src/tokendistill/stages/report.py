@@ -152,8 +152,9 @@ def run_report(
         return {}
 
     ctx.build(artifact, produce)
-    for name in ("report.html", "metrics.json"):
-        shutil.copy(artifact.path / "report" / name, ctx.run_dir / name)
+    if ctx.is_main:
+        for name in ("report.html", "metrics.json"):
+            shutil.copy(artifact.path / "report" / name, ctx.run_dir / name)
     return ctx.run_dir / "report.html"
 
 

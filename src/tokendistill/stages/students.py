@@ -68,39 +68,37 @@ def run_student(
     *,
     need_model: bool = True,
 ) -> StudentOutputs:
-    """Train one student of architecture ``model`` with ``training`` on what ``inputs`` hold.
-    ``need_model``: retrain when the cached artifact's model was pruned."""
+    """Train one student of ``model`` with ``training`` on ``inputs``; ``need_model``: retrain
+    when the cached artifact's model was pruned."""
+    slices = {"student": student, "model": model, "training": training}
     determinants = {
-        "student": student.model_dump(mode="json"),
-        "model": model.model_dump(mode="json"),
-        "training": training.model_dump(mode="json"),
-        "seed": seed,
-        "prepare": upstream.key,
-        "inputs": inputs.fingerprint(),
+        **{name: value.model_dump(mode="json") for name, value in slices.items()},
+        **{"seed": seed, "prepare": upstream.key, "inputs": inputs.fingerprint()},
     }
     artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants)
 
     def produce(out: Path, work: Path) -> dict:
-        texts = corpus(data) + list((inputs.rationales or {}).values())
-        adapter = load_adapter(model, corpus=texts, seed=seed)
+        adapter = load_adapter(
+            model, corpus=corpus(data) + list((inputs.rationales or {}).values()), seed=seed
+        )
         rows = build_rows(
-            data.train,
-            student.mode,
-            rationales=inputs.rationales,
-            teacher_labels=inputs.teacher_labels,
+            data.train, student.mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
             alpha=student.alpha,
-        )
-        hints = inputs.eval_rationales
+        )  # fmt: skip
         result = fit(
-            ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed, hints=hints
-        )
-        _write_outputs(out, result, inputs)
-        metrics = json.loads(result.metrics_path.read_text())
-        manifest = _manifest(student, seed, model, training, adapter.architecture, data, metrics, provenance)
-        write_kept_model(out / MODEL, manifest)
+            ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed,
+            label_warmup_steps=student.label_warmup_steps, hints=inputs.eval_rationales,
+        )  # fmt: skip
+        if ctx.is_main:  # every process trained; one writes
+            _write_outputs(out, result, inputs)
+            metrics = json.loads(result.metrics_path.read_text())
+            manifest = _manifest(
+                student, seed, model, training, adapter.architecture, data, metrics, provenance
+            )
+            write_kept_model(out / MODEL, manifest)
         return {"test": result.test_metrics.get("accuracy"), "valid": result.best_valid_accuracy}
 
-    ctx.build(artifact, produce, require=(MODEL,) if need_model else ())
+    ctx.build(artifact, produce, require=(MODEL,) if need_model else (), collective=True)
     metrics = json.loads((artifact.path / "metrics.json").read_text())
     kept = None if MODEL in ctx.pruned(artifact) else artifact.path / MODEL
     return StudentOutputs(student, seed, artifact, metrics, kept)

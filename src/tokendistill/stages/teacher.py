@@ -57,32 +57,38 @@ def run_teacher(
     artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants)
 
     def produce(out: Path, work: Path) -> dict:
+        # Every process trains and predicts (sharded, gathered); the main one writes.
         own = data.for_teacher()
         adapter = load_adapter(teacher.model, corpus=corpus(data), seed=teacher.seed)
         training = teacher.training
+        saved = teacher.finetune or spec_kind(parse_spec(teacher.model.name)) == "tiny"
         if teacher.finetune:
             rows = build_rows(own.train, "standard")
             result = fit(ctx, adapter, rows, task, own, training, work, mode="standard", seed=teacher.seed)
-            shutil.move(result.model_dir, out / "model")
             metrics = json.loads(result.metrics_path.read_text())
-            shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
-            saved = True
+            if ctx.is_main:
+                shutil.move(result.model_dir, out / "model")
+                shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
         else:
             adapter.model.to(inference_device())
             metrics = {
                 "valid": {"best_accuracy": _accuracy(adapter, task, own.valid, training)},
                 "test": {"accuracy": _accuracy(adapter, task, data.test, training)},
             }
-            saved = _save_if_built(adapter, teacher.model.name, out)
-        if saved:
-            manifest = _manifest(teacher, adapter.architecture, own, metrics, task_config)
-            write_kept_model(out / "model", manifest)
+            if saved and ctx.is_main:  # a tiny model exists only in memory
+                adapter.model.save_pretrained(out / "model")
+                adapter.tokenizer.save_pretrained(out / "model")
         answers = _answers(adapter, task, data.train, training)
-        write_jsonl(out / "train_answers.jsonl", ({"id": k, "answer": v} for k, v in answers.items()))
-        atomic_write_json(out / "teacher.json", {"saved": saved, "metrics": metrics})
+        if ctx.is_main:
+            if saved:
+                write_kept_model(
+                    out / "model", _manifest(teacher, adapter.architecture, own, metrics, task_config)
+                )
+            write_jsonl(out / "train_answers.jsonl", ({"id": k, "answer": v} for k, v in answers.items()))
+            atomic_write_json(out / "teacher.json", {"saved": saved, "metrics": metrics})
         return {"valid": metrics["valid"]["best_accuracy"], "test": metrics["test"]["accuracy"]}
 
-    ctx.build(artifact, produce)
+    ctx.build(artifact, produce, collective=True)
     info = json.loads((artifact.path / "teacher.json").read_text())
     folder = artifact.path / "model" if info["saved"] else None
     answers = {row["id"]: row["answer"] for row in read_jsonl(artifact.path / "train_answers.jsonl")}
@@ -137,15 +143,6 @@ def _manifest(
         accuracy=accuracy_of({**metrics, "test": {**metrics["test"], "n": len(data.test)}}),
         config=config,
     )
-
-
-def _save_if_built(adapter: ModelAdapter, name: str, out: Path) -> bool:
-    """Tiny models exist only in memory and are saved; others stay referenced by their spec."""
-    if spec_kind(parse_spec(name)) != "tiny":
-        return False
-    adapter.model.save_pretrained(out / "model")
-    adapter.tokenizer.save_pretrained(out / "model")
-    return True
 
 
 def _slug(name: str) -> str:

@@ -13,8 +13,10 @@ class TrainingConfig(BaseModel):
     """Everything that decides a training run besides the model, the data, the student mode
     (with its α) and the seed, which the pipeline takes from the student and ``seeds``.
 
-    ``batch_size`` counts *examples* per process and micro-batch: in 'multitask' mode each
-    example brings a predict and an explain row, so the forward pass sees twice as many rows.
+    ``batch_size`` counts *examples* per micro-batch over all processes: each of N processes
+    under ``accelerate launch`` takes ``batch_size / N`` of them (it must divide), so a run
+    trains the same way on any number of processes. In 'multitask' mode each example
+    brings a predict and an explain row, so the forward pass sees twice as many rows.
     ``max_steps`` (optimizer steps) overrides ``epochs`` when set. ``warmup`` below 1 is a
     fraction of the steps, otherwise a step count.
 

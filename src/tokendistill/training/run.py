@@ -13,24 +13,24 @@ Output folder::
 from __future__ import annotations
 
 import importlib.util
-import json
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from accelerate import PartialState
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
 from transformers.trainer import TRAINING_ARGS_NAME
 from transformers.trainer_callback import PrinterCallback
-from transformers.trainer_utils import get_last_checkpoint
 
 from tokendistill.artifacts import atomic_write_text
+from tokendistill.distributed import default_state
+from tokendistill.errors import InputError
 from tokendistill.evaluation.io import write_json, write_jsonl
 from tokendistill.evaluation.predict import EvalResult, Scorer
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.tasks.example import Example
+from tokendistill.training import checkpoints
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
@@ -42,6 +42,10 @@ MODEL_DIR = "model"
 TEST_PREDICTIONS = "test_predictions.jsonl"
 METRICS = "metrics.json"
 TRAINING_ARGS_JSON = "training_args.json"
+
+
+class TrainingSetupError(InputError):
+    """A training setting that does not fit how the run was launched."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def train_model(
     trainer = _trainer(adapter, args, rows_train, valid, scorer, config, callbacks, label_warmup_steps)
     if quiet:
         trainer.remove_callback(PrinterCallback)
-    trainer.train(resume_from_checkpoint=_resume_point(resume_from_checkpoint, args.output_dir))
+    trainer.train(resume_from_checkpoint=checkpoints.resume_point(resume_from_checkpoint, args.output_dir))
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
     record = {
@@ -145,7 +149,7 @@ def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int =
         warmup_steps=config.warmup,
         weight_decay=config.weight_decay,
         max_grad_norm=config.max_grad_norm,
-        per_device_train_batch_size=config.batch_size,
+        per_device_train_batch_size=per_process_batch(config.batch_size),
         per_device_eval_batch_size=config.eval_batch_size,
         gradient_accumulation_steps=config.grad_accumulation,
         eval_strategy="steps",
@@ -165,6 +169,17 @@ def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int =
         dataloader_pin_memory=torch.accelerator.is_available(),
         disable_tqdm=True,
     )
+
+
+def per_process_batch(batch_size: int) -> int:
+    """Each process's share of the ``batch_size`` examples of a micro-batch."""
+    processes = default_state().num_processes
+    if batch_size % processes:
+        raise TrainingSetupError(
+            f"training batch_size {batch_size} does not divide among {processes} processes: "
+            f"use a multiple of {processes}"
+        )
+    return batch_size // processes
 
 
 def check_rows(rows: Sequence[TrainingRow], mode: StudentMode) -> None:
@@ -243,32 +258,6 @@ def _save_model_atomic(trainer: DistillTrainer, model_dir: Path) -> None:
         if model_dir.exists():
             shutil.rmtree(model_dir)
         tmp.rename(model_dir)
-
-
-def _resume_point(resume: bool | str | None, checkpoint_dir: str) -> str | None:
-    if resume is True:
-        if not Path(checkpoint_dir).is_dir():
-            return None
-        state = PartialState()
-        if state.is_main_process:
-            drop_incomplete_checkpoints(Path(checkpoint_dir))
-        state.wait_for_everyone()
-        return get_last_checkpoint(checkpoint_dir)
-    return resume or None
-
-
-def drop_incomplete_checkpoints(checkpoint_dir: Path) -> None:
-    """Delete Trainer checkpoints that a kill left half-written, before resuming.
-
-    The Trainer writes ``checkpoint-N/`` in place, ``trainer_state.json`` last. Resuming picks
-    the highest N, and one without a readable state fails ("Can't find a valid checkpoint")
-    on every later run; without it, resuming starts from the last complete checkpoint.
-    """
-    for folder in checkpoint_dir.glob("checkpoint-*"):
-        try:
-            json.loads((folder / "trainer_state.json").read_text())
-        except (OSError, ValueError):
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _report_to(choice: str) -> str:

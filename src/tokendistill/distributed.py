@@ -1,20 +1,24 @@
-"""Process state of a (possibly multi-process) attribution run, and each rank's share.
+"""Process state of a (possibly multi-process) run: who this process is, its share, and
+how processes agree.
 
 Under ``accelerate launch`` every process runs the same code; ``default_state`` tells it
-its rank, and ``shard_range`` gives it a contiguous share of the work. Anything with the
-four members of ``ProcessState`` will do, so tests can simulate ranks inside one process.
+its rank, ``shard_range`` gives it a contiguous share of the work, and ``broadcast`` hands
+the main process's decision to the others. Anything with the four members of
+``ProcessState`` will do, so tests can simulate ranks inside one process.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import torch
 from accelerate import PartialState
 
+T = TypeVar("T")
+
 
 class ProcessState(Protocol):
-    """The part of accelerate's ``PartialState`` that attribution needs."""
+    """The part of accelerate's ``PartialState`` that a run needs."""
 
     @property
     def process_index(self) -> int: ...
@@ -45,3 +49,13 @@ def default_state() -> PartialState:
     ``cpu=True``); with an accelerator present the normal backend (e.g. NCCL) is used.
     """
     return PartialState(cpu=not torch.accelerator.is_available())
+
+
+def broadcast(value: T, state: ProcessState) -> T:
+    """The main process's ``value`` on every process (a picklable object sent in memory
+    over the process group, never written to disk); ``value`` itself with one process."""
+    if state.num_processes == 1:
+        return value
+    from accelerate.utils import broadcast_object_list
+
+    return broadcast_object_list([value], from_process=0)[0]

@@ -1,0 +1,110 @@
+"""The whole pipeline under ``accelerate launch`` on two CPU processes: the same artifacts as
+one process, written once, and a run killed with N processes resumes with M.
+
+Kills are deterministic (``killing_run.py``: a process SIGKILLs itself as it is about to
+publish its N-th attribution part); torchrun then stops the other process.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from .helpers import (
+    KILLING_RUN,
+    comparable_metrics,
+    launch,
+    run_and_kill,
+    run_in_process,
+    small_config,
+    write_config,
+)
+
+pytestmark = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("accelerate.commands.launch") is None,
+    reason="accelerate launch is not installed",
+)
+PARTS = "attribute/*.work/parts/part-*.parquet"
+
+
+def tiny_config(run_dir: Path) -> dict[str, Any]:
+    """The pipeline test config cut to what multi-process runs exercise: one attribution
+    method in two-example parts, one two-task student (training, generation, rank eval)."""
+    config = small_config(run_dir)
+    config["task"]["synthetic"].update({"n_train": 16, "n_valid": 8, "n_test": 16})
+    config["attribution"] = {"methods": ["saliency"], "chunk_size": 2}
+    config["students"] = config["students"][1:]
+    config["analysis"] = {"k_sweep": [1, 3], "faithfulness_examples": 4, "heatmaps": 1}
+    return config
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    config = tiny_config(tmp_path_factory.mktemp("one") / "run")
+    result, _ = run_in_process(config)
+    return result.run_dir
+
+
+def scores(run_dir: Path) -> list[list[float]]:
+    (path,) = run_dir.glob("attribute/saliency-train-*/attributions.parquet")
+    return pq.read_table(path).column("scores").to_pylist()
+
+
+def assert_same_run(run_dir: Path, reference: Path) -> None:
+    """Attribution scores to 1e-6 and every figure of metrics.json to float tolerance."""
+    got, want = scores(run_dir), scores(reference)
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(torch.tensor(a), torch.tensor(b), atol=1e-6, rtol=0)
+    assert _rounded(comparable_metrics(run_dir)) == _rounded(comparable_metrics(reference))
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def test_two_processes_write_what_one_writes_once(one_process: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    config = write_config(tiny_config(run_dir), tmp_path / "config.yaml")
+    assert launch(["-m", "tokendistill", "run", str(config)], run_dir) == 0, run_dir.with_suffix(
+        ".launch.log"
+    )
+    assert_same_run(run_dir, one_process)
+    log = (tmp_path / "run.launch.log").read_text()
+    assert log.count("▶ report/report") == 1 and log.count("done: ") == 1  # shown once, by the main process
+    assert len(list(run_dir.glob("report/report-*/report/report.html"))) == 1
+    assert not list(run_dir.glob("**/.*.tmp-*")) and not list(run_dir.glob("*/*.work"))
+
+
+def test_killed_with_two_processes_resumes_with_one(one_process: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    config = write_config(tiny_config(run_dir), tmp_path / "config.yaml")
+    # A process dies as it publishes its third part: two of its parts are complete.
+    code = launch([str(KILLING_RUN), str(run_dir / PARTS), "3", "run", str(config)], run_dir)
+    assert code != 0
+    assert not list(run_dir.glob("attribute/*/DONE.json")) and 2 <= len(list(run_dir.glob(PARTS))) < 8
+    result, _ = run_in_process(tiny_config(run_dir))
+    assert "attribute/saliency-train" in result.computed
+    assert_same_run(run_dir, one_process)
+
+
+def test_killed_with_one_process_resumes_with_two(one_process: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    config = write_config(tiny_config(run_dir), tmp_path / "config.yaml")
+    run_and_kill(config, run_dir, PARTS, count=3)
+    assert len(list(run_dir.glob(PARTS))) == 2
+    assert launch(["-m", "tokendistill", "run", str(config)], run_dir) == 0
+    assert "▶ attribute/saliency-train" in (tmp_path / "run.launch.log").read_text()
+    assert_same_run(run_dir, one_process)
+    assert json.loads((run_dir / "metrics.json").read_text())["students"][0]["name"] == "ours-saliency"
