@@ -39,6 +39,9 @@ def run_attribution(
     artifact = attribution_artifact(ctx, attribution, method, split, teacher)
     examples = data.split(split)
 
+    processes = ctx.state.num_processes
+    share = f" (the main process's share; {processes} processes share the rest)" if processes > 1 else ""
+
     def produce(out: Path, work: Path) -> dict:
         known = teacher.train_answers if split == "train" else None
         attribute_to_artifact(
@@ -53,7 +56,9 @@ def run_attribution(
             score_fn=task.score,
             teacher_answers=None if known is None else [known[e.id] for e in examples],
             state=ctx.state,
-            on_progress=lambda done, todo: ctx.console.print(f"  [dim]{method}/{split}: {done}/{todo}[/dim]"),
+            on_progress=lambda done, todo: ctx.console.print(
+                f"  [dim]{method}/{split}: {done}/{todo}{share}[/dim]"
+            ),
         )
         return {"examples": len(examples)}
 
