@@ -25,7 +25,8 @@ TASKS = ("anli1", "cqa", "esnli", "svamp")
 STUDENTS = ["standard", "distill", "dss-palm", "ours-saliency", "ours-ig", "random-5"]
 # Run configs; sweep configs (a base run config plus axes) are checked by planning them.
 SWEEPS = sorted(CONFIGS.rglob("sweep*.yaml"))
-PRESETS = sorted(set(CONFIGS.rglob("*.yaml")) - set(SWEEPS))
+LAUNCHERS = sorted((CONFIGS / "accelerate").glob("*.yaml"))  # accelerate launch configs
+PRESETS = sorted(set(CONFIGS.rglob("*.yaml")) - set(SWEEPS) - set(LAUNCHERS))
 OFFLINE_ERROR = (
     "could not reach the Hugging Face Hub to download google/flan-t5-xl; "
     "check the network or pass a local folder."
@@ -45,6 +46,15 @@ def test_the_preset_families_are_complete() -> None:
 def test_preset_validates(path: Path) -> None:
     config = load_yaml_config(path, Config)
     assert config.title
+
+
+@pytest.mark.parametrize("path", LAUNCHERS, ids=preset_id)
+def test_launch_configs_are_accelerate_configs(path: Path) -> None:
+    from accelerate.commands.config.config_args import ClusterConfig
+
+    config = ClusterConfig.from_yaml_file(str(path))
+    assert config.distributed_type.value == "FSDP"
+    assert config.fsdp_config["fsdp_state_dict_type"] == "FULL_STATE_DICT"  # kept models: plain folders
 
 
 @pytest.mark.parametrize("path", SWEEPS, ids=preset_id)
