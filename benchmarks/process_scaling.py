@@ -6,8 +6,8 @@ directories: once as `tokendistill run`, once under `accelerate launch` with 2 C
 processes (`--multi_gpu` + ACCELERATE_USE_CPU=1, gloo), each process with 1 torch thread.
 The stage timings come from each run's metrics.json; the table prints their ratio.
 
-    python benchmarks/multiprocess.py                 # the e-SNLI subset (~30 min on 2 cores)
-    python benchmarks/multiprocess.py --config X.yaml --set KEY=VALUE ...
+    python benchmarks/process_scaling.py                 # the e-SNLI subset (~30 min on 2 cores)
+    python benchmarks/process_scaling.py --config X.yaml --set KEY=VALUE ...
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "offline" / "esnli.yaml")
     parser.add_argument("--set", dest="overrides", action="append", default=list(SUBSET))
-    parser.add_argument("--run-root", type=Path, default=ROOT / "runs" / "multiprocess")
+    parser.add_argument("--run-root", type=Path, default=ROOT / "runs" / "process_scaling")
     return parser.parse_args(argv)
 
 
