@@ -164,6 +164,11 @@ class TaskConfig(_Strict):
     valid_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     split_seed: int = 0
     max_examples: MaxExamples = Field(default_factory=MaxExamples)
+    teacher_max_train: int | None = Field(
+        None,
+        ge=1,
+        description="the teacher trains on the first N train rows; max_examples.train trims the students'",
+    )
     llm_rationales: bool = False
     nli_input: Literal["template", "join"] = "template"
     nli_separator: str = "</s>"
@@ -189,6 +194,11 @@ class TaskConfig(_Strict):
         nli_keys = [key for key in ("nli_input", "nli_separator") if getattr(self, key) != _default(key)]
         if nli_keys and self.name not in NLI_TASKS:
             raise ValueError(f"{sorted(nli_keys)} only apply to the NLI tasks {list(NLI_TASKS)}")
+        if self.teacher_max_train is not None and self.name not in BUILTIN_FILES:
+            raise ValueError(
+                f"teacher_max_train applies to the built-in tasks {sorted(BUILTIN_FILES)}"
+                " (the synthetic task has synthetic.teacher_train)"
+            )
         if self.train_from == "test":
             raise ValueError("train_from 'test' would train on the test set; use 'train' or 'valid'")
         if self.train_from == "valid" and self.valid_file is None:

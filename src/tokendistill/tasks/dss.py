@@ -67,6 +67,7 @@ class DSSTask(Task):
         train, valid, split_notes = self._split(config, examples)
         splits = {"train": train, "valid": valid, "test": examples["test"]}
         notes += split_notes + self.extra_notes(config)
+        teacher_train = train[: config.teacher_max_train] if config.teacher_max_train else []
         for split in SPLITS:
             limit = getattr(config.max_examples, split)
             if limit is not None and limit < len(splits[split]):
@@ -74,7 +75,10 @@ class DSSTask(Task):
                     f"max_examples: {split} trimmed from {len(splits[split]):,} to the first {limit:,}"
                 )
             splits[split] = take_first(splits[split], limit)
-        return TaskData(**splits, notes=notes, label_set=self.label_set, task=self.name)
+        teacher = {"teacher_train": teacher_train, "teacher_valid": splits["valid"] if teacher_train else []}
+        if teacher_train:
+            notes.append(f"the teacher trains on the first {len(teacher_train):,} train rows")
+        return TaskData(**splits, **teacher, notes=notes, label_set=self.label_set, task=self.name)
 
     def roles(self, config: TaskConfig) -> list[Split]:
         """The split files to read: the one that plays train, the valid file if separate, test."""
