@@ -135,11 +135,7 @@ def load_tokenizer(spec: str, *, trust_remote_code: bool = False) -> tuple[PreTr
         if folder is None:
             raise ModelSpecError(f"the packaged model {parsed.base} is not built yet.")
         where = f"the folder '{_check_folder(folder)}'"
-        try:
-            config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
-            tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
-        except (OSError, ValueError, KeyError) as err:
-            raise ModelSpecError(_describe_local_error(where, err, trust_remote_code)) from err
+        config, tokenizer = _folder_config_and_tokenizer(folder, where, trust_remote_code)
     _check_fast(tokenizer, where)
     return tokenizer, bool(config.is_encoder_decoder)
 
@@ -166,15 +162,23 @@ def _check_folder(folder: Path) -> Path:
     return folder
 
 
-def _load_folder(
-    folder: Path, *, dtype: DType, trust_remote_code: bool
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    where = f"the folder '{folder}'"
+def _folder_config_and_tokenizer(
+    folder: Path, where: str, trust_remote_code: bool
+) -> tuple[PretrainedConfig, PreTrainedTokenizerBase]:
+    """A saved folder's config and tokenizer; a one-sentence ModelSpecError when unreadable."""
     try:
         config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code)
     except (OSError, ValueError, KeyError) as err:
         raise ModelSpecError(_describe_local_error(where, err, trust_remote_code)) from err
+    return config, tokenizer
+
+
+def _load_folder(
+    folder: Path, *, dtype: DType, trust_remote_code: bool
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    where = f"the folder '{folder}'"
+    config, tokenizer = _folder_config_and_tokenizer(folder, where, trust_remote_code)
     _check_fast(tokenizer, where)
     has_safetensors = any(folder.glob("*.safetensors"))
     try:
