@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 from rich.console import Console
+from typer.testing import CliRunner
 
+from tokendistill.cli import app
 from tokendistill.config_io import ConfigError
 from tokendistill.sweep import load_sweep, markdown_table, plan, run_sweep, write_outputs
 from tokendistill.sweep.config import SweepConfig, cells
@@ -67,9 +69,11 @@ def test_a_two_cell_two_seed_sweep_runs_end_to_end_and_reruns_from_the_cache(tmp
     for log in (tmp_path / "sweep").glob("*.log"):
         assert "▶ teacher/" in log.read_text()  # each cell's process computed its own teacher
 
-    again, printed_again = _run(path)
-    assert again == table
-    assert "▶" not in printed_again  # every stage of every cell came from the cache
+    # Again through the command line, in this process: nothing computed, the same table.
+    done = CliRunner().invoke(app, ["sweep", str(path)])
+    assert done.exit_code == 0, done.output
+    assert "▶" not in done.stdout and "done: " in done.stdout  # every stage came from the cache
+    assert (tmp_path / "sweep" / "SWEEP.md").read_text().endswith(table + "\n")
 
 
 def test_every_cell_is_validated_before_anything_runs(tmp_path: Path) -> None:

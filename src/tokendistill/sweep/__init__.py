@@ -13,13 +13,17 @@ from tokendistill.sweep.run import CellResult, load_sweep, plan, run_sweep
 
 
 def sweep(
-    path: str | Path, overrides: list[str] | tuple[str, ...] = (), console: Console | None = None
+    path: str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    console: Console | None = None,
+    jobs: int = 1,
 ) -> Path:
-    """Run the sweep at ``path`` (every cell validated before any runs) and write its
-    table and page; returns the page's path. Finished cells are read from the cache."""
+    """Run the sweep at ``path`` (every cell validated before any runs; ``jobs`` cells at a
+    time, each its own process) and write its table and page; returns the page's path.
+    Finished cells are read from the cache."""
     config, base = load_sweep(Path(path), overrides)
     planned = plan(config, base)
-    results = run_sweep(planned, console)
+    results = run_sweep(planned, console, jobs)
     sets = "".join(f" --set '{o}'" for o in overrides)
     return write_outputs(config, results, f"tokendistill sweep {path}{sets}")
 
