@@ -49,6 +49,8 @@ def k_sweep(sweep: Mapping[str, Sweep], ylabel: str, chance: Sweep | None = None
     for label, points, style in lines:
         ks = sorted(k for k, v in points.items() if v is not None)
         ax.plot(ks, [100 * points[k] for k in ks], label=label, **style)
+    every_k = sorted({k for _, points, _ in lines for k in points})
+    ax.set_xticks(every_k)
     ax.set_xlabel("k (selected words)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 105)
