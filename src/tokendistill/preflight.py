@@ -73,6 +73,7 @@ def check_inputs(config: Config, console: Console) -> Checked:
     """The task's data and invariants, evaluation modes, rationale sizes, and input lengths."""
     task, data = load_checked(config)
     _check_rank_candidates(config, task, data)
+    _check_contrast(config, data)
     _check_data_sources(config, data)
     _check_rationale_sizes(config, data, console)
     texts = corpus(data)
@@ -122,6 +123,20 @@ def _check_rank_candidates(config: Config, task: Task, data: TaskData) -> None:
                 "none (no choices, no label set); use 'generate'",
                 loc,
             )
+
+
+def _check_contrast(config: Config, data: TaskData) -> None:
+    """Contrastive attribution picks a foil among each training example's other choices."""
+    if not config.attribution.contrastive:
+        return
+    bare = next((ex for ex in data.train if len(ex.choices or ()) < 2), None)
+    if bare is not None:
+        raise ConfigError(
+            f"contrastive attribution needs answer choices to contrast with, but training example "
+            f"{bare.id!r} of task {data.task!r} has {len(bare.choices or ())} (give the task a choices "
+            "field or a label set, or set it to false)",
+            ("attribution", "contrastive"),
+        )
 
 
 def _check_data_sources(config: Config, data: TaskData) -> None:

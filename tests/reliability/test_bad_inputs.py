@@ -367,6 +367,20 @@ MODEL_CASES = [
         set={"task.custom.label_set": DELETE, "teacher.training.eval_mode": "generate"},
     ),
     Case(
+        "contrastive-without-choices",
+        "invalid config: {config}, line {line[attribution.contrastive]}: attribution.contrastive: "
+        "contrastive attribution needs answer choices to contrast with, but training example 'r6' of task "
+        "'mine' has 0 "
+        "(give the task a choices field or a label set, or set it to false)",
+        set={"task.custom.label_set": DELETE, "attribution.contrastive": True, **GENERATE},
+    ),
+    Case(
+        "contrastive-per-step",
+        "invalid config: {config}, line {line[attribution.contrastive]}: attribution.contrastive: "
+        "contrastive attribution differentiates a sequence-level margin: set aggregation: sequence",
+        set={"attribution.aggregation": "per_step", "attribution.contrastive": True},
+    ),
+    Case(
         "input-too-long-under-error-policy",
         "invalid config: {config}, line {line[teacher.model.truncation]}: teacher.model.truncation: 1 of 26 "
         "inputs have more tokens than teacher.model.max_prompt_tokens (512); the longest, example 'long', "
