@@ -33,6 +33,7 @@ from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.stages.models import corpus
 from tokendistill.tasks import DataError, Example, Task, TaskData, resolve_task
 from tokendistill.training.modes import label_prompts
+from tokendistill.training.soft_targets import describe_tokenizer, vocabulary_fingerprint
 
 SPLITS = ("train", "valid", "test")
 
@@ -82,6 +83,7 @@ def check_inputs(config: Config, console: Console) -> Checked:
         (("student_model",), config.student_model),
     ):
         _check_lengths(loc, model, texts, data, console)
+    _check_soft_labels(config, data, texts)
     return Checked(task, data)
 
 
@@ -150,6 +152,38 @@ def _check_data_sources(config: Config, data: TaskData) -> None:
             source.rationales(SourceRequest(examples=data.train, split="train"))
         except ValueError as err:
             raise ConfigError(str(err), ("students", i, "rationale", "source")) from None
+
+
+def _check_soft_labels(config: Config, data: TaskData, texts: Sequence[str]) -> None:
+    """A soft-label student compares distributions the teacher and it can both give: answer
+    choices for every training example, or one vocabulary (told by the tokenizers, unloaded
+    models; a tiny student's own tokenizer is checked again when it is built)."""
+    for i, student in enumerate(config.students):
+        soft = student.soft_labels
+        if soft is None:
+            continue
+        loc = ("students", i, "soft_labels", "over")
+        if soft.over == "choices":
+            bare = next((ex for ex in data.train if len(ex.choices or data.label_set or ()) < 2), None)
+            if bare is not None:
+                raise ConfigError(
+                    f"soft labels over 'choices' compare distributions over the answer choices, but training "
+                    f"example {bare.id!r} has none; use over: vocabulary, or a task with choices",
+                    loc,
+                )
+            continue
+        cutters = [prompt_cutter(m, texts) for m in (config.teacher.model, config.student_model)]
+        if any(cutter is None for cutter in cutters):
+            continue  # a packaged model not built yet: the student stage checks
+        teacher, mine = (c.tokenizer for c in cutters if c is not None)
+        if vocabulary_fingerprint(teacher) != vocabulary_fingerprint(mine):
+            raise ConfigError(
+                "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
+                f"({describe_tokenizer(config.teacher.model.name, teacher)}) and the student's "
+                f"({describe_tokenizer(config.student_model.name, mine)}) have different vocabularies; "
+                "use over: choices (the task's answer choices need no shared vocabulary)",
+                loc,
+            )
 
 
 def _requested_sizes(config: Config) -> list[tuple[Loc, int]]:

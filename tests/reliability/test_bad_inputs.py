@@ -381,6 +381,34 @@ MODEL_CASES = [
         set={"attribution.aggregation": "per_step", "attribution.contrastive": True},
     ),
     Case(
+        "soft-labels-across-vocabularies",
+        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: soft "
+        "labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer (tiny-causal: "
+        "TokenizersBackend, 184 tokens) and the student's (tiny-causal: TokenizersBackend, 140 tokens) have "
+        "different vocabularies; use over: choices (the task's answer choices need no shared vocabulary)",
+        set={
+            "student_model.tiny_vocab": 100,
+            "students": [{"name": "kd", "mode": "kd", "soft_labels": {"over": "vocabulary"}}],
+        },
+    ),
+    Case(
+        "soft-labels-over-choices-without-choices",
+        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: soft "
+        "labels over 'choices' compare distributions over the answer choices, but training example 'r6' has "
+        "none; use over: vocabulary, or a task with choices",
+        set={
+            "task.custom.label_set": DELETE,
+            **GENERATE,
+            "students": [{"name": "kd", "mode": "kd", "soft_labels": {"over": "choices"}}],
+        },
+    ),
+    Case(
+        "soft-labels-for-a-mode-without-them",
+        "invalid config: {config}, line {line[students.0]}: students.0: `soft_labels` does not apply to mode "
+        "'standard': it learns no teacher distribution",
+        set={"students": [{"name": "s", "mode": "standard", "soft_labels": {"weight": 0.5}}]},
+    ),
+    Case(
         "input-too-long-under-error-policy",
         "invalid config: {config}, line {line[teacher.model.truncation]}: teacher.model.truncation: 1 of 26 "
         "inputs have more tokens than teacher.model.max_prompt_tokens (512); the longest, example 'long', "

@@ -7,7 +7,7 @@ call; config validation, the CLI and the tests read ``list_sources()``.
 from __future__ import annotations
 
 from tokendistill.rationales.sources.attribution import AttributionSource
-from tokendistill.rationales.sources.base import RationaleSource, RecordsFn, SourceRequest
+from tokendistill.rationales.sources.base import CacheFn, RationaleSource, RecordsFn, SourceRequest
 from tokendistill.rationales.sources.gold import GoldSource
 from tokendistill.rationales.sources.llm import LLMSource
 from tokendistill.rationales.sources.oracle import OracleSource
@@ -24,6 +24,7 @@ for _source in (AttributionSource(), RandomSource(), LLMSource(), GoldSource(), 
     register_source(_source)
 
 __all__ = [
+    "CacheFn",
     "RationaleSource",
     "RecordsFn",
     "SourceRequest",
