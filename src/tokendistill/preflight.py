@@ -142,11 +142,11 @@ def _check_contrast(config: Config, data: TaskData) -> None:
 
 
 def _check_data_sources(config: Config, data: TaskData) -> None:
-    """Rationale sources that draw on the data alone (no attribution method, no k) write
-    their training rationales here once, so a task that cannot feed them fails now."""
+    """Rationale sources that draw on the data alone (no attribution method, no k, no model)
+    write their training rationales here once, so a task that cannot feed them fails now."""
     for i, student in enumerate(config.students):
         source = None if student.rationale is None else get_source(student.rationale.source)
-        if source is None or source.needs_method or source.selects_k:
+        if source is None or source.needs_method or source.selects_k or source.uses_model:
             continue
         try:
             source.rationales(SourceRequest(examples=data.train, split="train"))

@@ -382,10 +382,11 @@ MODEL_CASES = [
     ),
     Case(
         "soft-labels-across-vocabularies",
-        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: soft "
-        "labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer (tiny-causal: "
-        "TokenizersBackend, 184 tokens) and the student's (tiny-causal: TokenizersBackend, 140 tokens) have "
-        "different vocabularies; use over: choices (the task's answer choices need no shared vocabulary)",
+        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: "
+        "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
+        "(tiny-causal: TokenizersBackend, 184 tokens) and the student's (tiny-causal: TokenizersBackend, 140 "
+        "tokens) have different vocabularies; use over: choices (the task's answer choices need no shared "
+        "vocabulary)",
         set={
             "student_model.tiny_vocab": 100,
             "students": [{"name": "kd", "mode": "kd", "soft_labels": {"over": "vocabulary"}}],
@@ -393,9 +394,9 @@ MODEL_CASES = [
     ),
     Case(
         "soft-labels-over-choices-without-choices",
-        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: soft "
-        "labels over 'choices' compare distributions over the answer choices, but training example 'r6' has "
-        "none; use over: vocabulary, or a task with choices",
+        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: "
+        "soft labels over 'choices' compare distributions over the answer choices, but training example 'r6' "
+        "has none; use over: vocabulary, or a task with choices",
         set={
             "task.custom.label_set": DELETE,
             **GENERATE,
@@ -407,6 +408,13 @@ MODEL_CASES = [
         "invalid config: {config}, line {line[students.0]}: students.0: `soft_labels` does not apply to mode "
         "'standard': it learns no teacher distribution",
         set={"students": [{"name": "s", "mode": "standard", "soft_labels": {"weight": 0.5}}]},
+    ),
+    Case(
+        "generate-source-unknown-option",
+        "invalid config: {config}, line {line[students.1.rationale.temperature]}: "
+        "students.1.rationale.temperature: unknown key (check the spelling; see `tokendistill validate "
+        "--help`)",
+        set={"students.1.rationale": {"source": "generate", "model": "tiny-causal", "temperature": 0.7}},
     ),
     Case(
         "input-too-long-under-error-policy",

@@ -77,6 +77,7 @@ def student_inputs(
         request = SourceRequest(
             examples=data.split(split),
             split=split,
+            train_examples=data.train,
             k=student.rationale.k or selection.k,
             seed=seed,
             selection=Selection(selection),

@@ -37,10 +37,13 @@ CacheFn = Callable[[str, Any, Produce], Path]
 @dataclass(frozen=True)
 class SourceRequest:
     """Everything a source may use to write the rationales of one split. Sources that select
-    words need ``k`` and ``selection``; those that read attributions need ``records``."""
+    words need ``k`` and ``selection``; those that read attributions need ``records``; the
+    training split (``train_examples``) is what a source may learn from (demonstrations),
+    whichever split it writes."""
 
     examples: Sequence[Example]
     split: str
+    train_examples: Sequence[Example] = ()
     k: int = 0
     seed: int = 0
     selection: Selection | None = None
