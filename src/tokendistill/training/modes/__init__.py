@@ -34,8 +34,9 @@ def get_mode(mode: str | StudentMode) -> StudentMode:
 
 
 def template_texts() -> list[str]:
-    """Every template string any registered mode adds to prompts."""
-    return [text for name in list_modes() for text in _MODES.get(name).template_texts]
+    """Every template string any registered mode adds to prompts, each once (modes that share
+    their parent's prompts add nothing to a tokenizer's corpus)."""
+    return list(dict.fromkeys(text for name in list_modes() for text in _MODES.get(name).template_texts))
 
 
 def build_rows(
