@@ -117,10 +117,16 @@ def build_report(
         test_accuracy=teacher.metrics["test"]["accuracy"],
     )
     sizes = ", ".join(f"{k} {v:,}" for k, v in {**data.sizes(), **data.teacher_sizes()}.items())
+    notes = list(data.notes)
+    if config.attribution.contrastive:
+        notes.append(
+            "attribution is contrastive: every method scores the margin of the teacher's answer over the "
+            "best other answer choice"
+        )
     return ReportData(
         title=config.title,
         task=f"{data.task} ({sizes})",
-        task_notes=list(data.notes),
+        task_notes=notes,
         teacher=teacher_row,
         students=student_summaries(students),
         analysis=analysis,
