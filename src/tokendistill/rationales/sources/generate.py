@@ -178,9 +178,13 @@ class _Writer:
     def write(self, out: Path, work: Path, examples: Sequence[Example], shots: list[Shot]) -> dict:
         opts = self.options
         adapter = self.adapter()
-        prompts = self.prompts(
-            [few_shot_prompt(opts.prompt, shots, e, opts.model.answer_prefix) for e in examples]
-        )
+        # A demonstration drawn from the training split stays out of its own prompt (its answer is in it).
+        prefix = opts.model.answer_prefix
+        texts = [
+            few_shot_prompt(opts.prompt, [s for s in shots if s.input != question(e)], e, prefix)
+            for e in examples
+        ]
+        prompts = self.prompts(texts)
         records = generate_resumably(
             adapter,
             examples,
