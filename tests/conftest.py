@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,3 +123,59 @@ def dead_pid() -> int:
         except PermissionError:
             continue
     raise RuntimeError("no free pid")
+
+
+# A local model that writes few-shot rationales (the `generate` source's tests).
+@dataclass(frozen=True)
+class RationaleWriter:
+    """``folder``: a local model; ``instruction``: the prompt it learnt; ``examples``: 32
+    synthetic training examples, each with a template rationale ("the word cat names a kind
+    of animal.") in ``meta``."""
+
+    folder: str
+    instruction: str
+    examples: list
+
+
+@pytest.fixture(scope="session")
+def rationale_writer(tmp_path_factory: pytest.TempPathFactory) -> RationaleWriter:
+    """A tiny causal model trained for a few seconds to complete few-shot prompts of the
+    examples with "<rationale> So the answer is <label>.", saved as a local folder (a random
+    tiny model never writes the marker, so nothing would parse)."""
+    import random
+
+    from tokendistill.models.build import load_adapter
+    from tokendistill.models.config import ModelConfig
+    from tokendistill.rationales.generation import MARKER, Shot, few_shot_prompt, question
+    from tokendistill.tasks.config import SyntheticConfig
+    from tokendistill.tasks.llm_rationales import RATIONALE_KEY
+    from tokendistill.tasks.synthetic import generate
+
+    instruction, rng = "Answer.", random.Random(0)
+    examples = generate("train", 32, SyntheticConfig(n_train=32), with_rationale=True)
+    torch.manual_seed(0)
+    texts = [
+        instruction,
+        MARKER,
+        *(question(e) for e in examples),
+        *(e.meta[RATIONALE_KEY] for e in examples),
+    ]
+    adapter = load_adapter(ModelConfig(name="tiny-causal", tiny_size=32, tiny_layers=1), corpus=texts)
+    optimizer = torch.optim.AdamW(adapter.model.parameters(), lr=3e-3)
+    adapter.model.train()
+    for _ in range(200):
+        rows = []
+        for example in rng.sample(examples, 8):
+            demos = rng.sample(examples, rng.randint(0, 2))
+            shots = [Shot(question(d), d.meta[RATIONALE_KEY], d.label) for d in demos]
+            target = f"{example.meta[RATIONALE_KEY]} {MARKER} {example.label}."
+            rows.append((few_shot_prompt(instruction, shots, example, "\nAnswer:"), target))
+        batch = adapter.encode([p for p, _ in rows], [t for _, t in rows])
+        loss = -adapter.target_logprobs(batch).sum() / batch.target_mask.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    folder = tmp_path_factory.mktemp("writer") / "model"
+    adapter.model.save_pretrained(folder)
+    adapter.tokenizer.save_pretrained(folder)
+    return RationaleWriter(str(folder), instruction, examples)

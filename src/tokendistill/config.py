@@ -20,6 +20,7 @@ from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.modes import get_mode, list_modes
+from tokendistill.training.soft_labels import SoftLabelConfig
 
 Split = Literal["train", "valid", "test"]
 # Which students keep their trained model: every seed, the best seed on validation, or none.
@@ -40,13 +41,25 @@ class TeacherConfig(_Strict):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
 
 
-class RationaleConfig(_Strict):
+class _NoOptions(_Strict):
+    """The options of a source that takes none: any key is refused, by name."""
+
+
+class RationaleConfig(BaseModel):
     """Where a student's rationales come from: a registered source (``list_sources()``), the
-    attribution method for sources that need one, and ``k`` (default: ``selection.k``)."""
+    attribution method for sources that need one, ``k`` (default: ``selection.k``), and any
+    other key as the source's own settings, validated by the source (``options_model``)."""
+
+    model_config = ConfigDict(extra="allow")
 
     source: str
     method: str | None = None
     k: RationaleSize | None = None
+
+    def source_options(self) -> BaseModel | None:
+        """The source's own settings, validated (defaults filled in); None for a source without."""
+        model = get_source(self.source).options_model
+        return None if model is None else model.model_validate(self.model_extra or {})
 
     @field_validator("source")
     @classmethod
@@ -64,6 +77,7 @@ class RationaleConfig(_Strict):
             raise ValueError(f"`method` does not apply to source {self.source!r}")
         if not impl.selects_k and self.k is not None:
             raise ValueError(f"`k` does not apply to source {self.source!r}: it selects no words")
+        (impl.options_model or _NoOptions).model_validate(self.model_extra or {})  # errors name the key
         return self
 
 
@@ -71,7 +85,8 @@ class StudentConfig(_Strict):
     """One student: a registered mode (``list_modes()``), its labels, its rationale source
     and, for modes that weigh a label and a rationale task, ``alpha`` (the label task's weight)
     and ``label_warmup_steps`` (optimizer steps of the label task alone before both: 0, the
-    paper's setting, trains both from the start)."""
+    paper's setting, trains both from the start). A mode that learns from the teacher's
+    distributions (``kd``, ``kd-multitask``) takes ``soft_labels`` (defaults when omitted)."""
 
     # It names the student's folders in the run directory: one plain path component.
     name: str = Field(pattern=r"^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{0,99}$")
@@ -81,6 +96,7 @@ class StudentConfig(_Strict):
     alpha: float = Field(0.5, ge=0.0, le=1.0)
     label_warmup_steps: int = Field(0, ge=0)
     sweep_k: list[RationaleSize] = Field(default_factory=list, description="expand into one student per k")
+    soft_labels: SoftLabelConfig | None = None
 
     @field_validator("mode")
     @classmethod
@@ -103,6 +119,12 @@ class StudentConfig(_Strict):
             raise ValueError("sweep_k needs a rationale source that selects k words")
         if len(set(self.sweep_k)) != len(self.sweep_k):
             raise ValueError(f"sweep_k lists a value twice: {self.sweep_k}")
+        if self.soft_labels is not None and not mode.needs_teacher_distributions:
+            raise ValueError(
+                f"`soft_labels` does not apply to mode {self.mode!r}: it learns no teacher distribution"
+            )
+        if self.soft_labels is None and mode.needs_teacher_distributions:
+            self.soft_labels = SoftLabelConfig()
         return self
 
 

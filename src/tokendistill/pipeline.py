@@ -26,9 +26,11 @@ from tokendistill.models.adapter import ModelAdapter
 from tokendistill.preflight import check_inputs, check_run_dir
 from tokendistill.rationales.analysis.evidence import evidence_spans
 from tokendistill.rationales.analysis.result import AnalysisResult
+from tokendistill.rationales.sources.base import Produce
 from tokendistill.stages.analyze import run_analysis
 from tokendistill.stages.attribute import run_attribution
 from tokendistill.stages.context import Artifact, RunContext
+from tokendistill.stages.distributions import run_distributions
 from tokendistill.stages.lock import run_lock
 from tokendistill.stages.prepare import run_prepare
 from tokendistill.stages.rationales import student_inputs
@@ -42,6 +44,8 @@ from tokendistill.stages.students import (
 )
 from tokendistill.stages.teacher import TeacherOutputs, load_teacher, run_teacher
 from tokendistill.tasks import Task, TaskData
+from tokendistill.training.soft_labels import SoftLabelConfig
+from tokendistill.training.soft_targets import TeacherDistributions
 
 
 @dataclass
@@ -94,6 +98,25 @@ class Run:
     def train_attributions(self) -> dict[str, list[TokenAttribution]]:
         return {m: self.records(m, "train") for m in self.config.attribution.methods}
 
+    def cache(self, name: str, determinants: object, produce: Produce) -> Path:
+        """A keyed artifact a rationale source keeps its own work in (``SourceRequest.cached``)."""
+        return self.ctx.build(self.ctx.artifact("rationales", name, determinants), produce)
+
+    def distributions(self, student: StudentConfig) -> TeacherDistributions:
+        """The teacher's stored distributions a soft-label ``student`` learns (computed once)."""
+        teacher = self.config.teacher
+        answers = self.teacher.train_answers if student.labels == "teacher" else None
+        return run_distributions(
+            self.ctx,
+            student.soft_labels or SoftLabelConfig(),
+            self.data,
+            self.teacher,
+            answers,
+            lambda: self.teacher_adapter,
+            teacher.model.name,
+            teacher.training.eval_batch_size,
+        )
+
 
 def _prepare(run: Run) -> None:
     run.data, run.prepared = run_prepare(run.ctx, run.config.task, run.task, run.data)
@@ -120,7 +143,10 @@ def _students(run: Run) -> None:
 
 def _train_student(run: Run, student: StudentConfig, seed: int, need_model: bool) -> StudentOutputs:
     config = run.config
-    inputs = student_inputs(student, seed, config.selection, run.data, run.teacher.train_answers, run.records)
+    answers = run.teacher.train_answers
+    inputs = student_inputs(
+        student, seed, config.selection, run.data, answers, run.records, run.cache, run.distributions
+    )
     provenance = Provenance(config.task, config.teacher.model.name, rationale_k(student, config.selection))
     return run_student(
         run.ctx,

@@ -33,6 +33,7 @@ from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.stages.models import corpus
 from tokendistill.tasks import DataError, Example, Task, TaskData, resolve_task
 from tokendistill.training.modes import label_prompts
+from tokendistill.training.soft_targets import describe_tokenizer, vocabulary_fingerprint
 
 SPLITS = ("train", "valid", "test")
 
@@ -73,6 +74,7 @@ def check_inputs(config: Config, console: Console) -> Checked:
     """The task's data and invariants, evaluation modes, rationale sizes, and input lengths."""
     task, data = load_checked(config)
     _check_rank_candidates(config, task, data)
+    _check_contrast(config, data)
     _check_data_sources(config, data)
     _check_rationale_sizes(config, data, console)
     texts = corpus(data)
@@ -81,6 +83,7 @@ def check_inputs(config: Config, console: Console) -> Checked:
         (("student_model",), config.student_model),
     ):
         _check_lengths(loc, model, texts, data, console)
+    _check_soft_labels(config, data, texts)
     return Checked(task, data)
 
 
@@ -124,17 +127,63 @@ def _check_rank_candidates(config: Config, task: Task, data: TaskData) -> None:
             )
 
 
+def _check_contrast(config: Config, data: TaskData) -> None:
+    """Contrastive attribution picks a foil among each training example's other choices."""
+    if not config.attribution.contrastive:
+        return
+    bare = next((ex for ex in data.train if len(ex.choices or ()) < 2), None)
+    if bare is not None:
+        raise ConfigError(
+            f"contrastive attribution needs answer choices to contrast with, but training example "
+            f"{bare.id!r} of task {data.task!r} has {len(bare.choices or ())} (give the task a choices "
+            "field or a label set, or set it to false)",
+            ("attribution", "contrastive"),
+        )
+
+
 def _check_data_sources(config: Config, data: TaskData) -> None:
-    """Rationale sources that draw on the data alone (no attribution method, no k) write
-    their training rationales here once, so a task that cannot feed them fails now."""
+    """Rationale sources that draw on the data alone (no attribution method, no k, no model)
+    write their training rationales here once, so a task that cannot feed them fails now."""
     for i, student in enumerate(config.students):
         source = None if student.rationale is None else get_source(student.rationale.source)
-        if source is None or source.needs_method or source.selects_k:
+        if source is None or source.needs_method or source.selects_k or source.uses_model:
             continue
         try:
             source.rationales(SourceRequest(examples=data.train, split="train"))
         except ValueError as err:
             raise ConfigError(str(err), ("students", i, "rationale", "source")) from None
+
+
+def _check_soft_labels(config: Config, data: TaskData, texts: Sequence[str]) -> None:
+    """A soft-label student compares distributions the teacher and it can both give: answer
+    choices for every training example, or one vocabulary (told by the tokenizers, unloaded
+    models; a tiny student's own tokenizer is checked again when it is built)."""
+    for i, student in enumerate(config.students):
+        soft = student.soft_labels
+        if soft is None:
+            continue
+        loc = ("students", i, "soft_labels", "over")
+        if soft.over == "choices":
+            bare = next((ex for ex in data.train if len(ex.choices or data.label_set or ()) < 2), None)
+            if bare is not None:
+                raise ConfigError(
+                    f"soft labels over 'choices' compare distributions over the answer choices, but training "
+                    f"example {bare.id!r} has none; use over: vocabulary, or a task with choices",
+                    loc,
+                )
+            continue
+        cutters = [prompt_cutter(m, texts) for m in (config.teacher.model, config.student_model)]
+        if any(cutter is None for cutter in cutters):
+            continue  # a packaged model not built yet: the student stage checks
+        teacher, mine = (c.tokenizer for c in cutters if c is not None)
+        if vocabulary_fingerprint(teacher) != vocabulary_fingerprint(mine):
+            raise ConfigError(
+                "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
+                f"({describe_tokenizer(config.teacher.model.name, teacher)}) and the student's "
+                f"({describe_tokenizer(config.student_model.name, mine)}) have different vocabularies; "
+                "use over: choices (the task's answer choices need no shared vocabulary)",
+                loc,
+            )
 
 
 def _requested_sizes(config: Config) -> list[tuple[Loc, int]]:

@@ -46,6 +46,7 @@ def test_the_run_config_uses_the_one_class_and_its_defaults() -> None:
         "aggregation": "sequence",
         "batch_size": 16,
         "max_new_tokens": None,
+        "contrastive": False,
     }
 
 

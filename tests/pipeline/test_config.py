@@ -203,10 +203,15 @@ def test_every_registered_mode_validates_with_what_it_needs(tmp_path: Path, mode
             assert f"`{key}` does not apply" in error(tmp_path, overrides=(f"students=[{weighed}]",))
 
 
+# The settings of sources that have required ones of their own (options_model).
+SOURCE_OPTIONS = {"generate": ", model: tiny-causal"}
+
+
 @pytest.mark.parametrize("source", list_sources())
 def test_every_registered_source_validates_with_what_it_needs(tmp_path: Path, source: str) -> None:
     impl = get_source(source)
-    rationale = f"{{source: {source}" + (", method: saliency" if impl.needs_method else "") + "}"
+    own = SOURCE_OPTIONS.get(source, "")
+    rationale = f"{{source: {source}{own}" + (", method: saliency" if impl.needs_method else "") + "}"
     student = f"{{name: s, mode: multitask, rationale: {rationale}, sweep_k: [1, 2]}}"
     if impl.selects_k:
         config = load(tmp_path, overrides=(f"students=[{student}]",))
@@ -219,5 +224,5 @@ def test_every_registered_source_validates_with_what_it_needs(tmp_path: Path, so
         bare = f"{{name: s, mode: multitask, rationale: {{source: {source}}}}}"
         assert "needs `method`" in error(tmp_path, overrides=(f"students=[{bare}]",))
     else:
-        extra = f"{{name: s, mode: multitask, rationale: {{source: {source}, method: saliency}}}}"
+        extra = f"{{name: s, mode: multitask, rationale: {{source: {source}{own}, method: saliency}}}}"
         assert "`method` does not apply" in error(tmp_path, overrides=(f"students=[{extra}]",))

@@ -27,6 +27,7 @@ METRICS_KEYS = [
     "evidence_sweep",
     "gold_in_input",
     "faithfulness",
+    "aopc",
     "agreement",
     "heatmaps",
     "curves",

@@ -10,12 +10,14 @@ import pytest
 from tokendistill.rationales.analysis import (
     AgreementRow,
     AnalysisResult,
+    AopcRow,
     FaithfulnessRow,
     OverlapRow,
 )
 from tokendistill.report.data import AccuracySummary, ReportData, TeacherSummary
 from tokendistill.report.markdown import (
     agreement_lines,
+    aopc_table,
     faithfulness_table,
     k_sweep_lines,
     overlap_table,
@@ -45,6 +47,14 @@ def _analysis(gold_in_input: float | None = 0.4) -> AnalysisResult:
         faithfulness=(
             FaithfulnessRow("saliency", 2, 10, 0.204, 0.035, -0.003, 0.208),
             FaithfulnessRow("random", 2, 10, 0.048, 0.035, None, 0.208),
+        ),
+        aopc=(
+            AopcRow("saliency", "AOPC", 10, 0.31, 0.12, 0.05, 0.25),
+            AopcRow("saliency", "10 %", 10, 0.2, 0.1, 0.1, 0.3),
+            AopcRow("saliency", "50 %", 10, 0.42, 0.14, 0.0, 0.2),
+            AopcRow("random", "AOPC", 10, 0.11, 0.12, None, 0.25),
+            AopcRow("random", "10 %", 10, 0.1, 0.1, 0.3, 0.3),
+            AopcRow("random", "50 %", 10, 0.12, 0.14, 0.2, 0.2),
         ),
     )
 
@@ -121,6 +131,19 @@ def test_faithfulness_table_shows_every_method_and_dashes_for_undefined() -> Non
     }
 
 
+def test_aopc_table_shows_each_methods_area_and_names_the_bins() -> None:
+    lines = aopc_table(_data())
+    assert "10 training examples" in lines[0] and "10 %, 50 %" in lines[0]
+    rows = {_cells(line)[0]: _cells(line)[1:] for line in lines[4:]}
+    assert rows == {
+        "saliency": ["0.310", "0.120", "0.050", "0.250"],
+        "random": ["0.110", "0.120", "–", "0.250"],
+    }
+    data = _data()
+    data.analysis = AnalysisResult(**{**data.analysis.__dict__, "aopc": ()})
+    assert aopc_table(data) == []
+
+
 def test_agreement_leaves_out_pairs_with_a_control_method() -> None:
     (line,) = agreement_lines(_data())
     assert "integrated_gradients vs saliency" in line and "0.41" in line and "0.08" in line
@@ -145,7 +168,7 @@ def test_stage_times_sum_students_and_keep_attribution_per_method() -> None:
 def test_task_section_puts_the_parts_in_order() -> None:
     text = task_section(_data(), "tokendistill run x.yaml", 2)
     order = ["### a run", "Task: synthetic (train 10).", "Note: a note", "tokendistill run x.yaml"]
-    order += ["| teacher (tiny-causal)", "Gold answer among the top-2", "Faithfulness", "Agreement"]
+    order += ["| teacher (tiny-causal)", "Gold answer among the top-2", "Faithfulness", "AOPC", "Agreement"]
     order += ["Student k-sweep", "Gold-answer overlap against k (saliency", "Wall time per stage"]
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)

@@ -11,6 +11,7 @@ import pytest
 from tokendistill.rationales.analysis import (
     AgreementRow,
     AnalysisResult,
+    AopcRow,
     EvidenceRow,
     FaithfulnessRow,
     OverlapRow,
@@ -39,6 +40,10 @@ def _result() -> AnalysisResult:
         agreement=(AgreementRow("random", "saliency", 2, 0.1, math.nan, 4),),
         evidence=(EvidenceRow("saliency", 2, 4, 1.0, 0.4),),
         faithfulness=(FaithfulnessRow("saliency", 2, 4, 0.3, 0.1, -0.05, 0.2),),
+        aopc=(
+            AopcRow("saliency", "AOPC", 4, 0.2, 0.05, 0.1, math.nan),
+            AopcRow("saliency", "5 %", 4, 0.1, 0.1, 0.1, 0.1),
+        ),
     )
 
 
@@ -52,7 +57,17 @@ def test_json_keeps_todays_keys_and_spells_undefined_as_null() -> None:
         "agreement",
         "evidence",
         "faithfulness",
+        "aopc",
     ]
+    assert doc["aopc"][0] == {
+        "method": "saliency",
+        "bin": "AOPC",
+        "examples": 4,
+        "comprehensiveness": 0.2,
+        "comp. random": 0.05,
+        "sufficiency": 0.1,
+        "suff. random": None,
+    }
     assert doc["overlap"] == [
         {
             "method": "saliency",
@@ -97,6 +112,7 @@ def test_from_json_reads_back_what_to_json_wrote() -> None:
     assert again.evidence_chance == {1: 0.2, 2: 0.4}
     assert again.agreement[0] == AgreementRow("random", "saliency", 2, 0.1, None, 4)
     assert again.overlap == result.overlap
+    assert again.aopc[1] == result.aopc[1]
 
 
 def test_rows_name_their_column_headers() -> None:

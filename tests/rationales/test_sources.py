@@ -8,6 +8,7 @@ from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source, list_sources
+from tokendistill.stages.context import RunContext
 from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.tasks.example import Example
 
@@ -53,11 +54,26 @@ def request_for(records: RecordsFn):
     return build
 
 
+# The settings of sources that have required ones of their own (options_model).
+SOURCE_OPTIONS = {
+    "generate": {"model": {"name": "tiny-causal", "tiny_size": 16, "tiny_layers": 1}, "shots": 1}
+}
+
+
 @pytest.mark.parametrize("name", list_sources())
-def test_every_source_writes_one_rationale_per_example(name: str, request_for) -> None:
+def test_every_source_writes_one_rationale_per_example(name: str, request_for, tmp_path) -> None:
     source = get_source(name)
     method = "saliency" if source.needs_method else None
-    written = source.rationales(request_for(method=method))
+    options = (
+        source.options_model.model_validate(SOURCE_OPTIONS.get(name, {})) if source.options_model else None
+    )
+    ctx = RunContext(tmp_path / "run")
+
+    def cache(name, determinants, produce):
+        return ctx.build(ctx.artifact("rationales", name, determinants), produce)
+
+    extra = {"options": options, "cache": cache, "train_examples": EXAMPLES}
+    written = source.rationales(request_for(method=method, **extra))
     assert sorted(written) == ["a", "b"]
     assert all(isinstance(text, str) for text in written.values())
 

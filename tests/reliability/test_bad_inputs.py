@@ -367,6 +367,56 @@ MODEL_CASES = [
         set={"task.custom.label_set": DELETE, "teacher.training.eval_mode": "generate"},
     ),
     Case(
+        "contrastive-without-choices",
+        "invalid config: {config}, line {line[attribution.contrastive]}: attribution.contrastive: "
+        "contrastive attribution needs answer choices to contrast with, but training example 'r6' of task "
+        "'mine' has 0 "
+        "(give the task a choices field or a label set, or set it to false)",
+        set={"task.custom.label_set": DELETE, "attribution.contrastive": True, **GENERATE},
+    ),
+    Case(
+        "contrastive-per-step",
+        "invalid config: {config}, line {line[attribution.contrastive]}: attribution.contrastive: "
+        "contrastive attribution differentiates a sequence-level margin: set aggregation: sequence",
+        set={"attribution.aggregation": "per_step", "attribution.contrastive": True},
+    ),
+    Case(
+        "soft-labels-across-vocabularies",
+        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: "
+        "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
+        "(tiny-causal: TokenizersBackend, 184 tokens) and the student's (tiny-causal: TokenizersBackend, 140 "
+        "tokens) have different vocabularies; use over: choices (the task's answer choices need no shared "
+        "vocabulary)",
+        set={
+            "student_model.tiny_vocab": 100,
+            "students": [{"name": "kd", "mode": "kd", "soft_labels": {"over": "vocabulary"}}],
+        },
+    ),
+    Case(
+        "soft-labels-over-choices-without-choices",
+        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: "
+        "soft labels over 'choices' compare distributions over the answer choices, but training example 'r6' "
+        "has none; use over: vocabulary, or a task with choices",
+        set={
+            "task.custom.label_set": DELETE,
+            **GENERATE,
+            "students": [{"name": "kd", "mode": "kd", "soft_labels": {"over": "choices"}}],
+        },
+    ),
+    Case(
+        "soft-labels-for-a-mode-without-them",
+        "invalid config: {config}, line {line[students.0]}: students.0: `soft_labels` does not apply to mode "
+        "'standard': it learns no teacher distribution",
+        set={"students": [{"name": "s", "mode": "standard", "soft_labels": {"weight": 0.5}}]},
+    ),
+    Case(
+        "generate-source-unknown-option",
+        "invalid config: {config}, line {line[students.1.rationale.temperature]}: "
+        "students.1.rationale.temperature: unknown key (check the spelling; see `tokendistill validate "
+        "--help`)",
+        set={"students.1.rationale": {"source": "generate", "model": "tiny-causal", "temperature": 0.7}},
+    ),
+    Case(
         "input-too-long-under-error-policy",
         "invalid config: {config}, line {line[teacher.model.truncation]}: teacher.model.truncation: 1 of 26 "
         "inputs have more tokens than teacher.model.max_prompt_tokens (512); the longest, example 'long', "

@@ -30,6 +30,12 @@ class AttributionSettings(BaseModel):
     * ``aggregation``: ``sequence`` differentiates the mean over target tokens once per
       batch (the paper; one backward); ``per_step`` attributes every target token
       separately and averages the per-token scores (Inseq's convention).
+    * ``contrastive``: attribute the margin ``F(target) − F(foil)`` of the forced target over
+      the best other answer choice (the example's ``choices``: CQA's answers, NLI labels, a
+      custom task's choices field or label set), i.e. why this answer rather than the
+      likeliest alternative. Every method that scores through the attributed function gets
+      it (saliency, input×gradient, integrated gradients, leave-one-out); attention and the
+      random control do not read it. Needs ``sequence`` aggregation.
     * ``batch_size``: examples per forward pass; methods that expand an example into many
       rows (integrated gradients, leave-one-out) bound rows with their own option.
     * ``max_new_tokens``: cap on the teacher's generated answer (None: the adapter's limit).
@@ -42,6 +48,16 @@ class AttributionSettings(BaseModel):
     aggregation: Aggregation = "sequence"
     batch_size: int = Field(16, ge=1)
     max_new_tokens: int | None = Field(None, ge=1)
+    contrastive: bool = False
+
+    @field_validator("contrastive")
+    @classmethod
+    def _contrast_needs_a_sequence_margin(cls, contrastive: bool, info: ValidationInfo) -> bool:
+        if contrastive and info.data.get("aggregation", "sequence") != "sequence":
+            raise ValueError(
+                "contrastive attribution differentiates a sequence-level margin: set aggregation: sequence"
+            )
+        return contrastive
 
     def settings_dict(self) -> dict[str, Any]:
         """The engine settings alone as plain JSON-able values (also on a subclass instance),

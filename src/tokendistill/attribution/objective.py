@@ -12,12 +12,17 @@ prompt and the target tokens before it). Gradient methods differentiate either
   teacher-forced forward give, at step ``t``, exactly the value Inseq gets by re-running the
   model on the prefix ``target_<t``.
 
+Contrastive attribution (``contrastive=True``) differentiates the margin of the answer
+over a *foil*, ``F(answer) − F(foil)`` (Yin & Neubig 2022), with the foil the best other
+answer choice: the answer's evidence *against* the alternative the model found likeliest.
+Batches then carry each row's foil (``ContrastiveBatch``); ``sequence`` aggregation only.
+
 Gradients flow only to the prompt-embedding leaf (parameters are frozen by the caller).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -48,14 +53,54 @@ class GradientStep:
     step: int
 
 
+@dataclass
+class ContrastiveBatch(EncodedBatch):
+    """An encoded batch whose row ``b`` also carries a foil target (``foil_ids``/``foil_mask``
+    [B, T']), kept aligned with its row by ``select`` and ``to``."""
+
+    foil_ids: torch.Tensor
+    foil_mask: torch.Tensor
+
+    def to(self, device: torch.device | str) -> ContrastiveBatch:
+        moved = EncodedBatch(self.prompt_ids, self.prompt_mask, self.target_ids, self.target_mask, [])
+        return _with_foil(moved.to(device), self.prompt_offsets, self.foil_ids.to(device), self.foil_mask)
+
+    def select(self, rows: Sequence[int]) -> ContrastiveBatch:
+        index = torch.as_tensor(list(rows), dtype=torch.long, device=self.foil_ids.device)
+        return _with_foil(super().select(rows), None, self.foil_ids[index], self.foil_mask[index])
+
+    def foil(self) -> EncodedBatch:
+        """The same prompts with the foils as targets."""
+        return EncodedBatch(
+            self.prompt_ids, self.prompt_mask, self.foil_ids, self.foil_mask, self.prompt_offsets
+        )
+
+
+def _with_foil(
+    batch: EncodedBatch, offsets: list | None, foil_ids: torch.Tensor, foil_mask: torch.Tensor
+) -> ContrastiveBatch:
+    return ContrastiveBatch(
+        batch.prompt_ids,
+        batch.prompt_mask,
+        batch.target_ids,
+        batch.target_mask,
+        batch.prompt_offsets if offsets is None else offsets,
+        foil_ids,
+        foil_mask.to(foil_ids.device),
+    )
+
+
 class Objective:
-    """The attributed function of a teacher-forced batch: ``adapter`` + choice of fn and aggregation."""
+    """The attributed function of a teacher-forced batch: ``adapter`` + choice of fn and
+    aggregation, and whether it is the margin over each row's foil (``contrastive``)."""
 
     def __init__(
         self,
         adapter: ModelAdapter,
         attributed_fn: AttributedFn = "logprob",
         aggregation: Aggregation = "sequence",
+        *,
+        contrastive: bool = False,
     ):
         if attributed_fn not in get_args(AttributedFn):
             raise ValueError(
@@ -63,9 +108,12 @@ class Objective:
             )
         if aggregation not in get_args(Aggregation):
             raise ValueError(f"aggregation must be one of {list(get_args(Aggregation))}, got {aggregation!r}")
+        if contrastive and aggregation != "sequence":
+            raise ValueError("contrastive attribution differentiates a sequence-level margin: use 'sequence'")
         self.adapter = adapter
         self.attributed_fn = attributed_fn
         self.aggregation = aggregation
+        self.contrastive = contrastive
 
     def embed(self, batch: EncodedBatch) -> torch.Tensor:
         """Prompt word embeddings, detached: [B, P, H]."""
@@ -89,8 +137,13 @@ class Objective:
         The per-step mean of ``f_t(x) - f_t(x')`` equals ``F(x) - F(x')``, so perturbation
         methods use this for both aggregations.
         """
-        scores = self.token_scores(batch, prompt_embeds)
-        return scores.sum(-1) / _n_target(batch)
+        value = self.token_scores(batch, prompt_embeds).sum(-1) / _n_target(batch)
+        if self.contrastive:
+            if not isinstance(batch, ContrastiveBatch):
+                raise TypeError("a contrastive objective needs batches with foils (ContrastiveBatch)")
+            foil = batch.foil()
+            value = value - self.token_scores(foil, prompt_embeds).sum(-1) / _n_target(foil)
+        return value
 
     def gradients(self, batch: EncodedBatch, prompt_embeds: torch.Tensor) -> Iterator[GradientStep]:
         """Gradients of the attributed function w.r.t. ``prompt_embeds`` ([N, P, H], any values).
@@ -99,15 +152,17 @@ class Objective:
         consume each before asking for the next: steps share one forward graph.
         """
         leaf = prompt_embeds.detach().requires_grad_(True)
+        n_target = _n_target(batch)  # [N]
         # Only the forward needs grad mode; backward passes run without it, so no grad-mode
         # context stays open across the yields below.
-        with torch.enable_grad():
-            scores = self.token_scores(batch, leaf)  # [N, T]
-        n_target = _n_target(batch)  # [N]
         if self.aggregation == "sequence":
-            (grad,) = torch.autograd.grad((scores.sum(-1) / n_target).sum(), leaf)
+            with torch.enable_grad():
+                value = self.values(batch, leaf).sum()
+            (grad,) = torch.autograd.grad(value, leaf)
             yield GradientStep(grad.float(), torch.ones_like(n_target), -1)
             return
+        with torch.enable_grad():
+            scores = self.token_scores(batch, leaf)  # [N, T]
         mask = batch.target_mask.to(scores.dtype)
         steps = [t for t in range(scores.shape[1]) if bool(mask[:, t].any())]
         for t in steps:

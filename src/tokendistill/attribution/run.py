@@ -9,6 +9,7 @@ import torch
 
 from tokendistill.attribution.batching import length_sorted_batches, sort_keys, token_lengths
 from tokendistill.attribution.config import AttributionSettings
+from tokendistill.attribution.contrast import best_foils, with_foils
 from tokendistill.attribution.freeze import frozen
 from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs
 from tokendistill.attribution.objective import Objective
@@ -57,11 +58,16 @@ def attribute(
     if teacher_answers is not None and len(teacher_answers) != len(examples):
         raise ValueError(f"{len(examples)} examples but {len(teacher_answers)} teacher answers")
     prompts = [ex.with_prefix(prefix).text for ex in examples]
-    objective = Objective(adapter, cfg.attributed_fn, cfg.aggregation)
+    objective = Objective(adapter, cfg.attributed_fn, cfg.aggregation, contrastive=cfg.contrastive)
     records: list[TokenAttribution | None] = [None] * len(examples)
     with frozen(adapter.model):
         outcomes = _outcomes(adapter, examples, prompts, cfg, score_fn, teacher_answers)
         targets = [o.target for o in outcomes]
+        foils = (
+            best_foils(objective, examples, prompts, targets, batch_size=cfg.batch_size)
+            if cfg.contrastive
+            else None
+        )
         per_step = cfg.aggregation == "per_step" and impl.depends_on_aggregation
         keys = sort_keys(
             token_lengths(adapter.tokenizer, prompts),
@@ -70,6 +76,8 @@ def attribute(
         )
         for rows in length_sorted_batches(keys, cfg.batch_size):
             batch = adapter.encode([prompts[i] for i in rows], [targets[i] for i in rows]).to(adapter.device)
+            if foils is not None:
+                batch = with_foils(objective, batch, [foils[i] for i in rows])
             chunk = [(examples[i], outcomes[i]) for i in rows]
             done = _attribute_encoded(impl, objective, batch, chunk, split, len(prefix))
             for i, record in zip(rows, done, strict=True):

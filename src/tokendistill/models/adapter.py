@@ -105,10 +105,7 @@ class ModelAdapter(ABC):
 
     def target_logprobs(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """log p(target_t | prompt, target_<t) per target token: [B, T], 0 at padding."""
-        logits = self.target_logits(batch, prompt_embeds).float()
-        logprobs = torch.log_softmax(logits, dim=-1)
-        picked = logprobs.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)
-        return picked * batch.target_mask.to(picked.dtype)
+        return picked_logprobs(self.target_logits(batch, prompt_embeds), batch)
 
     @abstractmethod
     def prompt_attention(self, batch: EncodedBatch) -> torch.Tensor:
@@ -260,6 +257,14 @@ class CausalAdapter(ModelAdapter):
 
     def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
         return output[:, batch.prompt_ids.shape[1] :]
+
+
+def picked_logprobs(logits: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
+    """The log-probability of each target token from ``target_logits``: [B, T], 0 at padding
+    (what ``target_logprobs`` returns, for a caller that needs the logits too)."""
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    picked = logprobs.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)
+    return picked * batch.target_mask.to(picked.dtype)
 
 
 def _mean_over_targets(weights: torch.Tensor, target_mask: torch.Tensor) -> torch.Tensor:

@@ -93,6 +93,7 @@ _ANALYSIS_KEYS = (
     "evidence_sweep",
     "gold_in_input",
     "faithfulness",
+    "aopc",
     "agreement",
 )
 

@@ -127,6 +127,8 @@ def _rationale_sections(data: ReportData) -> str:
             "higher is more faithful) or are all that is kept (sufficiency: lower is more faithful), "
             "against k random words from the same pool.</p>" + _rows_table(analysis.faithfulness)
         )
+    if analysis.aopc:
+        out.append(_aopc_section(analysis))
     if analysis.agreement:
         out.append("<h2>Method agreement</h2>" + _rows_table(analysis.agreement))
     if data.heatmaps:
@@ -137,6 +139,21 @@ def _rationale_sections(data: ReportData) -> str:
         )
         out.extend(render_heatmap(h) for h in data.heatmaps)
     return "".join(out)
+
+
+def _aopc_section(analysis: AnalysisResult) -> str:
+    """AOPC per method, then every bin's figures, each against random units from the same pool."""
+    areas = [r for r in analysis.aopc if r.bin == "AOPC"]
+    bins = [r for r in analysis.aopc if r.bin != "AOPC"]
+    return (
+        '<h2>Faithfulness over rationale sizes (AOPC)</h2><p class="muted">ERASER\'s area over the '
+        "perturbation curve: the same two figures averaged over rationale sizes given as shares of each "
+        "example's eligible words (the bins below: "
+        + html.escape(", ".join(r.bin for r in bins if r.method == areas[0].method))
+        + "), against as many random words.</p>"
+        + _rows_table(areas)
+        + (_rows_table(bins) if bins else "")
+    )
 
 
 def _fmt(value) -> str:

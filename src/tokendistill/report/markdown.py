@@ -14,6 +14,7 @@ from tokendistill.report.data import ReportData
 
 __all__ = [
     "agreement_lines",
+    "aopc_table",
     "faithfulness_table",
     "k_sweep_lines",
     "overlap_table",
@@ -101,6 +102,27 @@ def faithfulness_table(data: ReportData) -> list[str]:
     return lines
 
 
+def aopc_table(data: ReportData) -> list[str]:
+    """AOPC of every method (mean over the rationale-size bins), against random units."""
+    rows = [r for r in data.analysis.aopc if r.bin == "AOPC"]
+    if not rows:
+        return []
+    bins = ", ".join(r.bin for r in data.analysis.aopc if r.method == rows[0].method and r.bin != "AOPC")
+    lines = [
+        f"AOPC (ERASER; {rows[0].examples} training examples, the same drops averaged over rationales of "
+        f"{bins} of each example's eligible words):",
+        "",
+        "| method | AOPC comprehensiveness | same for random | AOPC sufficiency | same for random |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.method} | {_num(r.comprehensiveness)} | {_num(r.comprehensiveness_random)} | "
+            f"{_num(r.sufficiency)} | {_num(r.sufficiency_random)} |"
+        )
+    return lines
+
+
 def agreement_lines(data: ReportData) -> list[str]:
     """Top-k Jaccard and Spearman of every pair of non-control methods, on one line."""
     cells = [
@@ -154,6 +176,6 @@ def task_section(data: ReportData, command: str, k: int) -> str:
     lines += ["```bash", command, "```", ""]
     lines += student_table(data)
     lines += ["", *overlap_table(data, k), ""]
-    lines += [*faithfulness_table(data), "", *agreement_lines(data), ""]
+    lines += [*faithfulness_table(data), "", *aopc_table(data), "", *agreement_lines(data), ""]
     lines += [*k_sweep_lines(data, k), "", stage_times(data), ""]
     return "\n".join(lines)

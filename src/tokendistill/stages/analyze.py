@@ -1,5 +1,5 @@
 """Stage 6: rationale quality from stored scores: overlap, k-sweep, evidence, agreement,
-faithfulness, as a typed ``AnalysisResult`` written to analysis.json."""
+faithfulness at k and over bins (AOPC), as a typed ``AnalysisResult`` written to analysis.json."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tokendistill.attribution.result import TokenAttribution
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.analysis.result import AnalysisResult
-from tokendistill.rationales.analysis.summary import analyze_records, faithfulness_rows
+from tokendistill.rationales.analysis.summary import analyze_records, aopc_rows, faithfulness_rows
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.stages.context import RunContext
@@ -73,10 +73,11 @@ def run_analysis(
         result = analyze_records(attributions, chosen, selection.k, analysis.k_sweep, evidence, analysis.seed)
         if analysis.faithfulness_examples:
             score_fn = target_probability(teacher_factory())
-            rows = faithfulness_rows(
-                attributions, selection.k, score_fn, chosen, analysis.faithfulness_examples, analysis.seed
-            )
-            result = dataclasses.replace(result, faithfulness=rows)
+            n, seed = analysis.faithfulness_examples, analysis.seed
+            rows = faithfulness_rows(attributions, selection.k, score_fn, chosen, n, seed)
+            bins = analysis.aopc_bins
+            curves = aopc_rows(attributions, score_fn, chosen, n, seed, bins) if bins else ()
+            result = dataclasses.replace(result, faithfulness=rows, aopc=curves)
         atomic_write_json(out / ANALYSIS, result.to_json(), sort_keys=False)
         return {}
 

@@ -12,6 +12,7 @@ from tokendistill.training import TrainingConfig
 from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import TrainingRow
 from tokendistill.training.run import TrainResult, train_model
+from tokendistill.training.soft_targets import SoftTargets
 
 
 def fit(
@@ -27,10 +28,12 @@ def fit(
     seed: int,
     label_warmup_steps: int = 0,
     hints: Mapping[str, str] | None = None,
+    soft_targets: SoftTargets | None = None,
 ) -> TrainResult:
     """Train on ``rows`` (built for ``mode``) with ``seed``, select on ``data.valid``, test once
     on ``data.test``; checkpoints live in ``work`` so a killed stage resumes from the last
-    complete one. ``hints``: valid/test rationales of a mode that reads one at inference."""
+    complete one. ``hints``: valid/test rationales of a mode that reads one at inference;
+    ``soft_targets``: the teacher's distributions of a soft-label student."""
     return train_model(
         adapter,
         None,
@@ -44,6 +47,7 @@ def fit(
         seed=seed,
         label_warmup_steps=label_warmup_steps,
         hints=hints,
+        soft_targets=soft_targets,
         resume_from_checkpoint=True,
         quiet=True,
         callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],

@@ -1,35 +1,41 @@
-"""What a student is trained on besides the task: its rationales and labels, from the registries.
+"""What a student is trained on besides the task: its rationales, labels and the teacher's
+distributions, from the registries.
 
 No branch here knows a mode or a source by name: the student's mode says whether it needs
-rationales for training and at inference, its source writes them, and the attribution
-records a source asks for are produced (or read from the cache) on demand.
+rationales for training and at inference and whether it learns the teacher's distributions,
+its source writes the rationales, and the attribution records a source asks for (or the
+artifacts it caches its own work in) are produced, or read from the cache, on demand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tokendistill.artifacts import stable_hash
 from tokendistill.config import StudentConfig
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source
+from tokendistill.rationales.sources import CacheFn, RecordsFn, SourceRequest, get_source
 from tokendistill.tasks import TaskData
 from tokendistill.training.modes import get_mode
+from tokendistill.training.soft_targets import TeacherDistributions
 
 
 @dataclass(frozen=True)
 class StudentInputs:
     """Example id -> text tables: ``rationales`` (train split), ``eval_rationales`` (valid and
-    test, for modes that read a rationale at inference) and ``teacher_labels``."""
+    test, for modes that read a rationale at inference) and ``teacher_labels``; and the
+    teacher's stored ``distributions`` for a soft-label student."""
 
     rationales: dict[str, str] | None = None
     eval_rationales: dict[str, str] | None = None
     teacher_labels: dict[str, str] | None = None
+    distributions: TeacherDistributions | None = None
 
     def fingerprint(self) -> dict[str, str | None]:
         """Content hashes, so a student is retrained exactly when what it learns from changes."""
-        return {
+        hashes = {
             name: stable_hash(table) if table is not None else None
             for name, table in (
                 ("rationales", self.rationales),
@@ -37,6 +43,9 @@ class StudentInputs:
                 ("teacher_labels", self.teacher_labels),
             )
         }
+        if self.distributions is not None:  # absent otherwise: other students keep their keys
+            hashes["distributions"] = self.distributions.key
+        return hashes
 
 
 def student_inputs(
@@ -46,27 +55,42 @@ def student_inputs(
     data: TaskData,
     teacher_answers: dict[str, str],
     records: RecordsFn,
+    cache: CacheFn | None = None,
+    distributions: Callable[[StudentConfig], TeacherDistributions] | None = None,
 ) -> StudentInputs:
     """The tables ``student`` trains on with ``seed``; ``records(method, split)`` gives the
-    attribution records a rationale source draws on."""
+    attribution records a rationale source draws on, ``cache`` the keyed artifacts a source
+    keeps its own work in, ``distributions(student)`` the teacher's stored distributions."""
     labels = teacher_answers if student.labels == "teacher" else None
+    soft = None
+    if get_mode(student.mode).needs_teacher_distributions:
+        if distributions is None:
+            raise ValueError(
+                f"mode {student.mode!r} learns the teacher's distributions: give `distributions`"
+            )
+        soft = distributions(student)
     if student.rationale is None:
-        return StudentInputs(teacher_labels=labels)
+        return StudentInputs(teacher_labels=labels, distributions=soft)
     source = get_source(student.rationale.source)
 
     def write(split: str) -> dict[str, str]:
         request = SourceRequest(
             examples=data.split(split),
             split=split,
+            train_examples=data.train,
             k=student.rationale.k or selection.k,
             seed=seed,
             selection=Selection(selection),
             method=student.rationale.method,
             records=records,
+            options=student.rationale.source_options(),
+            cache=cache,
         )
         return source.rationales(request)
 
     evals = None
     if get_mode(student.mode).rationale_at_inference:
         evals = {**write("valid"), **write("test")}
-    return StudentInputs(rationales=write("train"), eval_rationales=evals, teacher_labels=labels)
+    return StudentInputs(
+        rationales=write("train"), eval_rationales=evals, teacher_labels=labels, distributions=soft
+    )

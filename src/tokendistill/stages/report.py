@@ -14,6 +14,7 @@ from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config
 from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.select import Selection
+from tokendistill.rationales.sources import get_source
 from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData, TeacherSummary
 from tokendistill.report.html import write_report
 from tokendistill.stages.context import RunContext
@@ -30,6 +31,11 @@ def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
     for name, runs in grouped.items():
         student = runs[0].student
         detail = student.labels + " labels" if student.rationale is None else _rationale_detail(student)
+        if student.soft_labels is not None:
+            soft = student.soft_labels
+            detail += (
+                f"; soft labels over {soft.over} (w={soft.weight:g}, T={soft.temperature:g}, β={soft.beta:g})"
+            )
         summaries.append(
             AccuracySummary(
                 name=name,
@@ -46,7 +52,7 @@ def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
 
 def _rationale_detail(student) -> str:
     r = student.rationale
-    what = r.method or r.source
+    what = r.method or get_source(r.source).describe(r.source_options())
     k = f", k={r.k}" if r.k else ""
     warmup = f", {student.label_warmup_steps} label-only steps first" if student.label_warmup_steps else ""
     return f"{what}{k}, α={student.alpha}{warmup}"
@@ -111,10 +117,16 @@ def build_report(
         test_accuracy=teacher.metrics["test"]["accuracy"],
     )
     sizes = ", ".join(f"{k} {v:,}" for k, v in {**data.sizes(), **data.teacher_sizes()}.items())
+    notes = list(data.notes)
+    if config.attribution.contrastive:
+        notes.append(
+            "attribution is contrastive: every method scores the margin of the teacher's answer over the "
+            "best other answer choice"
+        )
     return ReportData(
         title=config.title,
         task=f"{data.task} ({sizes})",
-        task_notes=list(data.notes),
+        task_notes=notes,
         teacher=teacher_row,
         students=student_summaries(students),
         analysis=analysis,

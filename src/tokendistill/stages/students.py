@@ -28,6 +28,7 @@ from tokendistill.deploy.manifest import (
     adapter_settings,
     task_facts,
 )
+from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.config import SelectionConfig
@@ -40,7 +41,9 @@ from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training import TrainingConfig
 from tokendistill.training.modes import build_rows, get_mode
+from tokendistill.training.rows import TrainingRow
 from tokendistill.training.run import TrainResult
+from tokendistill.training.soft_targets import SoftTargets, describe_tokenizer
 
 MODEL = "model"
 
@@ -85,9 +88,11 @@ def run_student(
             data.train, student.mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
             alpha=student.alpha,
         )  # fmt: skip
+        soft = _soft_targets(student, inputs, adapter, rows, model)
         result = fit(
             ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed,
             label_warmup_steps=student.label_warmup_steps, hints=inputs.eval_rationales,
+            soft_targets=soft,
         )  # fmt: skip
         if ctx.is_main:  # every process trained; one writes
             _write_outputs(out, result, inputs)
@@ -102,6 +107,21 @@ def run_student(
     metrics = json.loads((artifact.path / "metrics.json").read_text())
     kept = None if MODEL in ctx.pruned(artifact) else artifact.path / MODEL
     return StudentOutputs(student, seed, artifact, metrics, kept)
+
+
+def _soft_targets(
+    student: StudentConfig,
+    inputs: StudentInputs,
+    adapter: ModelAdapter,
+    rows: Sequence[TrainingRow],
+    model: ModelConfig,
+) -> SoftTargets | None:
+    """The soft-label term of a student that learns the teacher's distributions (checked
+    against the student's tokenizer and answers before any training)."""
+    if inputs.distributions is None or student.soft_labels is None:
+        return None
+    described = describe_tokenizer(model.name, adapter.tokenizer)
+    return SoftTargets(student.soft_labels, inputs.distributions, adapter, rows, described)
 
 
 def _write_outputs(out: Path, result: TrainResult, inputs: StudentInputs) -> None:
@@ -157,11 +177,14 @@ def _manifest(
 
 
 def _learns_from_teacher(student: StudentConfig) -> bool:
-    """Whether the teacher's answers or its attributions (a source that needs a method) are
-    what the student learns from; gold, LLM and random rationales are not the teacher's."""
+    """Whether the teacher's answers, distributions or attributions (a source that needs a
+    method) are what the student learns from; gold, LLM and random rationales are not the
+    teacher's."""
     rationale = student.rationale
-    return student.labels == "teacher" or (
-        rationale is not None and get_source(rationale.source).needs_method
+    return (
+        student.labels == "teacher"
+        or get_mode(student.mode).needs_teacher_distributions
+        or (rationale is not None and get_source(rationale.source).needs_method)
     )
 
 

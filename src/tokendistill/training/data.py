@@ -10,6 +10,7 @@ from torch.utils.data import Dataset
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch
 from tokendistill.training.rows import TrainingRow
+from tokendistill.training.soft_targets import SoftTargets
 
 BATCH_KEYS = ("prompt_ids", "prompt_mask", "target_ids", "target_mask")
 
@@ -38,10 +39,12 @@ class ExampleRowsDataset(Dataset):
 class RowCollator:
     """Flattens a list of items into one padded batch (``adapter.encode``) plus per-row
     ``row_weight`` [B] (float) and ``row_task`` [B] (long). Character offsets are dropped:
-    training never needs them."""
+    training never needs them. ``soft`` (a soft-label student's ``SoftTargets``) adds the
+    teacher's distributions of the batch's label rows."""
 
-    def __init__(self, adapter: ModelAdapter) -> None:
+    def __init__(self, adapter: ModelAdapter, soft: SoftTargets | None = None) -> None:
         self.adapter = adapter
+        self.soft = soft
 
     def __call__(self, items: Sequence[tuple[TrainingRow, ...]]) -> dict[str, torch.Tensor]:
         rows = [row for item in items for row in item]
@@ -49,6 +52,8 @@ class RowCollator:
         out = {key: getattr(batch, key) for key in BATCH_KEYS}
         out["row_weight"] = torch.tensor([r.weight for r in rows], dtype=torch.float32)
         out["row_task"] = torch.tensor([r.task for r in rows], dtype=torch.long)
+        if self.soft is not None:
+            self.soft.collate(rows, out, self.adapter)
         return out
 
 

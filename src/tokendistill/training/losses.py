@@ -14,9 +14,14 @@ one optimizer step on every process (``DistillTrainer.get_batch_samples``). Each
 then contributes its share of the token-mean over the whole effective batch, so the summed
 gradient equals that of the two-pass loss on the effective batch as one batch, whatever the
 padding or the split into micro-batches (not the mean of per-micro-batch means).
+
+Soft-label distillation adds a divergence between the teacher's and the student's
+distributions (``generalized_jsd``), normalised the same way (``soft_targets.py``).
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -77,3 +82,42 @@ def packed_task_loss(
     nll = row_nll(token_logprobs, target_mask)  # [B]
     denominators = task_tokens.to(nll).clamp(min=1.0)[row_task.to(nll.device)]  # [B]
     return (row_weight.to(nll) * nll / denominators).sum()
+
+
+def generalized_jsd(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    *,
+    beta: float = 0.0,
+    temperature: float = 1.0,
+    support: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The generalised Jensen-Shannon divergence of GKD (Agarwal et al. 2024; TRL's
+    ``generalized_jsd_loss``) between the tempered distributions ``softmax(logits / T)`` over
+    the last dimension, one value per leading position.
+
+    ``beta = 0`` is the forward KL(teacher || student) of classical distillation, ``beta = 1``
+    the reverse KL(student || teacher); in between,
+    ``beta * KL(teacher || M) + (1 - beta) * KL(student || M)`` with ``M = beta * teacher +
+    (1 - beta) * student``. ``support`` (bool, same shape) restricts both distributions to its
+    True entries (padded candidates, a top-k subset); each position needs one True entry.
+    """
+    if not 0.0 <= beta <= 1.0:
+        raise ValueError(f"beta must lie in [0, 1], got {beta}")
+    student, teacher = student_logits.float() / temperature, teacher_logits.float() / temperature
+    if support is not None:
+        # A large finite negative instead of -inf: probability 0 without 0 * inf = nan in backward.
+        student = student.masked_fill(~support, -1e9)
+        teacher = teacher.masked_fill(~support, -1e9)
+    log_s, log_t = torch.log_softmax(student, dim=-1), torch.log_softmax(teacher, dim=-1)
+    if beta == 0.0:
+        return _kl(log_t, log_s)
+    if beta == 1.0:
+        return _kl(log_s, log_t)
+    log_mix = torch.logsumexp(torch.stack([log_t + math.log(beta), log_s + math.log(1.0 - beta)]), dim=0)
+    return beta * _kl(log_t, log_mix) + (1.0 - beta) * _kl(log_s, log_mix)
+
+
+def _kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
+    """KL(p || q) over the last dimension, from log-probabilities."""
+    return (log_p.exp() * (log_p - log_q)).sum(-1)

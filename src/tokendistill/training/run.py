@@ -35,6 +35,7 @@ from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
+from tokendistill.training.soft_targets import SoftTargets
 from tokendistill.training.trainer import DistillTrainer
 
 CHECKPOINTS = "checkpoints"
@@ -79,13 +80,15 @@ def train_model(
     resume_from_checkpoint: bool | str | None = None,
     callbacks: Sequence[TrainerCallback] = (),
     quiet: bool = False,
+    soft_targets: SoftTargets | None = None,
 ) -> TrainResult:
     """Train on ``rows_train`` (built for ``mode``), keep the checkpoint with the best validation
     accuracy, then predict the test examples once with it. ``seed`` seeds the Trainer;
     ``label_warmup_steps`` train the label task alone first; ``hints`` (id -> rationale) feed
     the valid/test inputs of a mode that reads one at inference; ``resume_from_checkpoint``
     is a checkpoint folder, or True for the latest in ``output_dir`` (none: a fresh start);
-    ``quiet`` drops the Trainer's printed logs. Call on every process under ``accelerate launch``.
+    ``quiet`` drops the Trainer's printed logs; ``soft_targets`` adds a soft-label student's
+    term (the teacher's distributions). Call on every process under ``accelerate launch``.
     """
     adapter = model if isinstance(model, ModelAdapter) else make_adapter(model, _required(tokenizer))
     mode = get_mode(mode)
@@ -93,7 +96,9 @@ def train_model(
     output_dir = Path(output_dir)
     args = training_arguments(config, output_dir / CHECKPOINTS, seed)
     valid = (valid_examples, label_prompts(valid_examples, mode, hints))
-    trainer = _trainer(adapter, args, rows_train, valid, scorer, config, callbacks, label_warmup_steps)
+    trainer = _trainer(
+        adapter, args, rows_train, valid, scorer, config, callbacks, label_warmup_steps, soft_targets
+    )
     if quiet:
         trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=checkpoints.resume_point(resume_from_checkpoint, args.output_dir))
@@ -117,6 +122,7 @@ def _trainer(
     config: TrainingConfig,
     callbacks: Sequence[TrainerCallback],
     label_warmup_steps: int,
+    soft_targets: SoftTargets | None = None,
 ) -> DistillTrainer:
     """The Trainer of one run; ``valid`` holds the validation examples and their prompts."""
     valid_examples, valid_prompts = valid
@@ -124,7 +130,7 @@ def _trainer(
         model=adapter.model,
         args=args,
         train_dataset=ExampleRowsDataset(rows),
-        data_collator=RowCollator(adapter),
+        data_collator=RowCollator(adapter, soft_targets),
         processing_class=adapter.tokenizer,
         callbacks=list(callbacks),
         adapter=adapter,
@@ -134,6 +140,7 @@ def _trainer(
         eval_mode=config.eval_mode,
         max_new_tokens=config.max_new_tokens,
         label_warmup_steps=label_warmup_steps,
+        soft_targets=soft_targets,
     )
 
 

@@ -3,7 +3,8 @@ validation. Only what differs from the stock Trainer is overridden:
 
 * ``get_batch_samples`` also counts target tokens per task over the micro-batches of one
   optimizer step, on all processes (the loss normaliser, see losses.py);
-* ``compute_loss`` runs the adapter's ``target_logprobs`` (no architecture branch);
+* ``compute_loss`` runs the adapter's ``target_logits`` (no architecture branch), plus the
+  soft-label term of a ``soft_targets`` student (``soft_targets.py``);
 * ``log`` adds each task's token-mean loss since the last log (``loss_label``,
   ``loss_rationale``), so a user sees which task a two-task student is (not) learning;
 * ``evaluate`` predicts the validation examples (generation or rank classification) and
@@ -21,11 +22,12 @@ from torch import nn
 from transformers import Trainer
 
 from tokendistill.evaluation.predict import EvalMode, EvalResult, Scorer, evaluate_examples
-from tokendistill.models.adapter import ModelAdapter
+from tokendistill.models.adapter import ModelAdapter, picked_logprobs
 from tokendistill.tasks.example import Example
 from tokendistill.training.data import as_encoded_batch
 from tokendistill.training.losses import packed_task_loss, task_nll_sums, task_token_counts
 from tokendistill.training.rows import TASK_LABEL, TASK_NAMES
+from tokendistill.training.soft_targets import SoftTargets
 
 
 class DistillTrainer(Trainer):
@@ -43,6 +45,7 @@ class DistillTrainer(Trainer):
         eval_mode: EvalMode = "generate",
         max_new_tokens: int = 32,
         label_warmup_steps: int = 0,
+        soft_targets: SoftTargets | None = None,
         **kwargs: Any,
     ) -> None:
         if len(valid_prompts) != len(valid_examples):
@@ -55,6 +58,7 @@ class DistillTrainer(Trainer):
         self.eval_mode: EvalMode = eval_mode
         self.max_new_tokens = max_new_tokens
         self.label_warmup_steps = label_warmup_steps
+        self.soft_targets = soft_targets
         # Per-task summed NLL and token counts since the last log (training steps only).
         self._task_nll = torch.zeros(len(TASK_NAMES))
         self._task_tokens = torch.zeros(len(TASK_NAMES))
@@ -79,12 +83,16 @@ class DistillTrainer(Trainer):
         num_items_in_batch: torch.Tensor | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         batch = as_encoded_batch(inputs)
-        logprobs = self._adapter_for(model).target_logprobs(batch)  # [B, T]
+        adapter = self._adapter_for(model)
+        logits = adapter.target_logits(batch)  # [B, T, V]
+        logprobs = picked_logprobs(logits, batch)  # [B, T]
         counts = num_items_in_batch
         if counts is None:  # called outside the training loop: normalise by this batch alone
             counts = task_token_counts(batch.target_mask, inputs["row_task"], len(TASK_NAMES))
         weights = self._row_weights(inputs["row_weight"], inputs["row_task"], model.training)
         loss = packed_task_loss(logprobs, batch.target_mask, weights, inputs["row_task"], counts)
+        if self.soft_targets is not None:
+            loss = loss + self.soft_targets.loss(adapter, inputs, logits, counts)
         if model.training:
             self._track_task_losses(logprobs, batch.target_mask, inputs["row_task"])
         if num_items_in_batch is not None:

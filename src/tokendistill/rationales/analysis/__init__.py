@@ -8,6 +8,7 @@ from tokendistill.rationales.analysis.agreement import (
     rankdata,
     spearman,
 )
+from tokendistill.rationales.analysis.aopc import AopcResult, aopc
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.analysis.evidence import EvidenceResult, evidence_hits, evidence_spans
 from tokendistill.rationales.analysis.faithfulness import (
@@ -30,11 +31,12 @@ from tokendistill.rationales.analysis.overlap import (
 from tokendistill.rationales.analysis.result import (
     AgreementRow,
     AnalysisResult,
+    AopcRow,
     EvidenceRow,
     FaithfulnessRow,
     OverlapRow,
 )
-from tokendistill.rationales.analysis.summary import analyze_records, faithfulness_rows
+from tokendistill.rationales.analysis.summary import analyze_records, aopc_rows, faithfulness_rows
 from tokendistill.rationales.analysis.table import (
     agreement_table,
     analysis_table,
@@ -47,6 +49,8 @@ __all__ = [
     "AgreementRow",
     "AnalysisConfig",
     "AnalysisResult",
+    "AopcResult",
+    "AopcRow",
     "EvidenceResult",
     "EvidenceRow",
     "FaithfulnessResult",
@@ -57,6 +61,8 @@ __all__ = [
     "agreement_table",
     "analysis_table",
     "analyze_records",
+    "aopc",
+    "aopc_rows",
     "comprehensiveness",
     "content_regions",
     "evidence_hits",

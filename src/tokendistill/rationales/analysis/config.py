@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tokendistill.rationales.config import RationaleSize
 
 __all__ = ["AnalysisConfig"]
+
+# A rationale-size bin of AOPC: a share of an example's rankable units.
+BinShare = Annotated[float, Field(gt=0.0, le=1.0)]
 
 
 class AnalysisConfig(BaseModel):
@@ -14,6 +19,9 @@ class AnalysisConfig(BaseModel):
 
     * ``k_sweep``: the k values of the gold-overlap and evidence sweeps.
     * ``faithfulness_examples``: training examples scored on the teacher (0 skips it).
+    * ``aopc_bins``: the rationale-size bins of AOPC, as shares of each example's rankable
+      units (ERASER's 1, 5, 10, 20 and 50 %); empty skips AOPC. Scored on the same
+      ``faithfulness_examples``.
     * ``heatmaps``: examples shown as token heatmaps in the report.
     * ``seed``: the seed of the random-k baselines (evidence chance line, faithfulness).
     """
@@ -22,6 +30,7 @@ class AnalysisConfig(BaseModel):
 
     k_sweep: list[RationaleSize] = Field(default_factory=lambda: list(range(1, 11)), min_length=1)
     faithfulness_examples: int = Field(100, ge=0)
+    aopc_bins: list[BinShare] = Field(default_factory=lambda: [0.01, 0.05, 0.10, 0.20, 0.50])
     heatmaps: int = Field(6, ge=0)
     seed: int = 0
 
@@ -31,3 +40,10 @@ class AnalysisConfig(BaseModel):
         if len(set(ks)) != len(ks):
             raise ValueError(f"k_sweep lists a value twice: {ks}")
         return ks
+
+    @field_validator("aopc_bins")
+    @classmethod
+    def _each_bin_once(cls, bins: list[float]) -> list[float]:
+        if len(set(bins)) != len(bins):
+            raise ValueError(f"aopc_bins lists a value twice: {bins}")
+        return bins

@@ -19,6 +19,7 @@ __all__ = [
     "CHANCE",
     "AgreementRow",
     "AnalysisResult",
+    "AopcRow",
     "EvidenceRow",
     "FaithfulnessRow",
     "OverlapRow",
@@ -142,6 +143,30 @@ class FaithfulnessRow(Row):
     )
 
 
+@dataclass(frozen=True)
+class AopcRow(Row):
+    """AOPC comprehensiveness and sufficiency of one method (``bin`` "AOPC": the mean over
+    bins), or their value at one bin ("5 %"), with the random-unit baselines."""
+
+    method: str
+    bin: str
+    examples: int
+    comprehensiveness: float | None
+    comprehensiveness_random: float | None
+    sufficiency: float | None
+    sufficiency_random: float | None
+
+    COLUMNS: ClassVar = (
+        ("method", "method"),
+        ("bin", "bin"),
+        ("examples", "examples"),
+        ("comprehensiveness", "comprehensiveness"),
+        ("comp. random", "comprehensiveness_random"),
+        ("sufficiency", "sufficiency"),
+        ("suff. random", "sufficiency_random"),
+    )
+
+
 _JACCARD = re.compile(r"top-(\d+) Jaccard")
 
 
@@ -183,8 +208,9 @@ class AnalysisResult:
     ``k_sweep`` and ``evidence_sweep`` map method -> k -> share (gold-answer overlap,
     evidence hit rate); ``evidence_chance`` is the random-k hit rate per k (the same pool
     for every method). ``gold_in_input`` is the share of examples whose gold answer appears
-    in the input: the ceiling of gold overlap. ``faithfulness`` needs the teacher, so the
-    model-free analyses leave it empty.
+    in the input: the ceiling of gold overlap. ``faithfulness`` (at k) and ``aopc`` (over
+    rationale-size bins: one "AOPC" row per method, then its bins) need the teacher, so the
+    model-free analyses leave them empty.
     """
 
     gold_in_input: float | None
@@ -195,6 +221,7 @@ class AnalysisResult:
     agreement: tuple[AgreementRow, ...]
     evidence: tuple[EvidenceRow, ...]
     faithfulness: tuple[FaithfulnessRow, ...] = ()
+    aopc: tuple[AopcRow, ...] = ()
 
     def evidence_lines(self) -> dict[str, Sweep]:
         """The evidence sweep as plot lines: the first method, the chance line, the rest."""
@@ -213,6 +240,7 @@ class AnalysisResult:
             "agreement": [r.to_json() for r in self.agreement],
             "evidence": [r.to_json() for r in self.evidence],
             "faithfulness": [r.to_json() for r in self.faithfulness],
+            "aopc": [r.to_json() for r in self.aopc],
         }
 
     @classmethod
@@ -228,6 +256,7 @@ class AnalysisResult:
             agreement=tuple(AgreementRow.from_json(r) for r in data["agreement"]),
             evidence=tuple(EvidenceRow.from_json(r) for r in data.get("evidence", [])),
             faithfulness=tuple(FaithfulnessRow.from_json(r) for r in data["faithfulness"]),
+            aopc=tuple(AopcRow.from_json(r) for r in data.get("aopc", [])),
         )
 
 

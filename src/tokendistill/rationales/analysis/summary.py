@@ -12,12 +12,14 @@ from collections.abc import Mapping, Sequence
 
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.analysis.agreement import method_agreement
+from tokendistill.rationales.analysis.aopc import aopc, bin_label
 from tokendistill.rationales.analysis.evidence import Span, evidence_hits
 from tokendistill.rationales.analysis.faithfulness import ScoreFn, faithfulness
 from tokendistill.rationales.analysis.overlap import OverlapResult, gold_answer_words, gold_overlap, k_sweep
 from tokendistill.rationales.analysis.result import (
     AgreementRow,
     AnalysisResult,
+    AopcRow,
     EvidenceRow,
     FaithfulnessRow,
     OverlapRow,
@@ -26,7 +28,7 @@ from tokendistill.rationales.analysis.result import (
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.text import words_of
 
-__all__ = ["analyze_records", "faithfulness_rows", "gold_in_input_share"]
+__all__ = ["analyze_records", "aopc_rows", "faithfulness_rows", "gold_in_input_share"]
 
 Records = Mapping[str, Sequence[TokenAttribution]]
 
@@ -149,4 +151,27 @@ def faithfulness_rows(
                 sufficiency_random=suff.mean_random,
             )
         )
+    return tuple(rows)
+
+
+def aopc_rows(
+    attributions: Records,
+    score_fn: ScoreFn,
+    selection: Selection,
+    n_examples: int,
+    seed: int,
+    bins: Sequence[float],
+) -> tuple[AopcRow, ...]:
+    """Per method, its AOPC row (bin "AOPC", the mean over ``bins``) and then one row per bin,
+    on its first ``n_examples`` records, scored by ``score_fn`` (the teacher's target
+    probability)."""
+    rows = []
+    for method, records in attributions.items():
+        res = aopc(records[:n_examples], score_fn, selection, seed=seed, bins=bins)
+        n = len(res.example_ids)
+        names = ("comprehensiveness", "comprehensiveness_random", "sufficiency", "sufficiency_random")
+        rows.append(AopcRow(method, "AOPC", n, *(res.area(name) for name in names)))
+        for i, share in enumerate(res.bins):
+            per_bin = (res.values[name][i] if n else None for name in names)
+            rows.append(AopcRow(method, bin_label(share), n, *per_bin))
     return tuple(rows)

@@ -1,4 +1,5 @@
-"""Rationale sources behind one registry: ``attribution``, ``random``, ``llm``, ``gold``, ``oracle``.
+"""Rationale sources behind one registry: ``attribution``, ``random``, ``llm``, ``generate``,
+``gold``, ``oracle``.
 
 A new source is one module (a ``RationaleSource`` subclass) plus one ``register_source``
 call; config validation, the CLI and the tests read ``list_sources()``.
@@ -7,7 +8,8 @@ call; config validation, the CLI and the tests read ``list_sources()``.
 from __future__ import annotations
 
 from tokendistill.rationales.sources.attribution import AttributionSource
-from tokendistill.rationales.sources.base import RationaleSource, RecordsFn, SourceRequest
+from tokendistill.rationales.sources.base import CacheFn, RationaleSource, RecordsFn, SourceRequest
+from tokendistill.rationales.sources.generate import GenerateSource
 from tokendistill.rationales.sources.gold import GoldSource
 from tokendistill.rationales.sources.llm import LLMSource
 from tokendistill.rationales.sources.oracle import OracleSource
@@ -20,10 +22,18 @@ unregister_source = _SOURCES.unregister
 get_source = _SOURCES.get
 list_sources = _SOURCES.names
 
-for _source in (AttributionSource(), RandomSource(), LLMSource(), GoldSource(), OracleSource()):
+for _source in (
+    AttributionSource(),
+    RandomSource(),
+    LLMSource(),
+    GenerateSource(),
+    GoldSource(),
+    OracleSource(),
+):
     register_source(_source)
 
 __all__ = [
+    "CacheFn",
     "RationaleSource",
     "RecordsFn",
     "SourceRequest",

@@ -1,4 +1,5 @@
-"""Student modes behind one registry: ``standard``, ``multitask`` (DSS) and ``hints``.
+"""Student modes behind one registry: ``standard``, ``multitask`` (DSS), ``hints``, and the
+soft-label modes ``kd`` and ``kd-multitask``.
 
 A new mode is one module (a ``StudentMode`` subclass) plus one ``register_mode`` call; config
 validation, the CLI and the tests read ``list_modes()``. ``build_rows`` and ``label_prompts``
@@ -13,6 +14,7 @@ from tokendistill.registry import Registry
 from tokendistill.tasks.example import Example
 from tokendistill.training.modes.base import StudentMode
 from tokendistill.training.modes.hints import Hints
+from tokendistill.training.modes.kd import SoftLabels, SoftLabelsMultitask
 from tokendistill.training.modes.multitask import Multitask
 from tokendistill.training.modes.standard import Standard
 from tokendistill.training.rows import TrainingRow
@@ -22,7 +24,7 @@ register_mode = _MODES.register
 unregister_mode = _MODES.unregister
 list_modes = _MODES.names
 
-for _mode in (Standard(), Multitask(), Hints()):
+for _mode in (Standard(), Multitask(), Hints(), SoftLabels(), SoftLabelsMultitask()):
     register_mode(_mode)
 
 
@@ -32,8 +34,9 @@ def get_mode(mode: str | StudentMode) -> StudentMode:
 
 
 def template_texts() -> list[str]:
-    """Every template string any registered mode adds to prompts."""
-    return [text for name in list_modes() for text in _MODES.get(name).template_texts]
+    """Every template string any registered mode adds to prompts, each once (modes that share
+    their parent's prompts add nothing to a tokenizer's corpus)."""
+    return list(dict.fromkeys(text for name in list_modes() for text in _MODES.get(name).template_texts))
 
 
 def build_rows(

@@ -3,8 +3,9 @@
 A mode's traits tell the pipeline what it needs, so no stage branches on a mode's name:
 ``needs_rationale`` (the training split's rationales), ``rationale_at_inference`` (the
 rationale is part of the input, so valid/test examples need one too), ``weighs_tasks``
-(``alpha`` applies) and ``template_texts`` (template strings its prompts add, which a
-tokenizer trained from scratch must know).
+(``alpha`` applies), ``needs_teacher_distributions`` (the teacher's stored distributions
+over the answers, for a soft-label term: ``soft_labels`` applies) and ``template_texts``
+(template strings its prompts add, which a tokenizer trained from scratch must know).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class StudentMode(ABC):
     needs_rationale: ClassVar[bool] = False
     rationale_at_inference: ClassVar[bool] = False
     weighs_tasks: ClassVar[bool] = False
+    needs_teacher_distributions: ClassVar[bool] = False
     template_texts: ClassVar[tuple[str, ...]] = ()
     row_tasks: ClassVar[frozenset[int]] = frozenset({TASK_LABEL})
 

@@ -1,0 +1,173 @@
+"""The teacher's distributions over the training answers, stored once for every soft-label
+student (``kd``, ``kd-multitask``) and seed.
+
+One keyed artifact per (teacher, training split, forced answers, ``soft_labels.over`` and
+``top_k``), computed on demand by the students stage and read back afterwards: a Parquet
+file (``distributions.parquet``, no pickle) whose schema metadata names what it holds and
+the teacher's tokenizer (its description and vocabulary fingerprint). The teacher reads its
+own prompt (the ``standard`` one it was trained on):
+
+* ``vocabulary``: teacher-forced on the answer the students learn (gold, or the teacher's
+  own answer for ``labels: teacher``), the top-k log-probabilities at every answer token;
+* ``choices``: every answer choice's summed log-probability.
+
+Examples are scored in chunks written as part files under the artifact's work folder, so a
+killed run resumes without scoring again what is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+
+from tokendistill.artifacts import atomic_path, stable_hash
+from tokendistill.models.adapter import ModelAdapter
+from tokendistill.stages.context import RunContext
+from tokendistill.stages.teacher import TeacherOutputs
+from tokendistill.tasks import Example, TaskData
+from tokendistill.training.modes import label_prompts
+from tokendistill.training.soft_labels import SoftLabelConfig
+from tokendistill.training.soft_targets import (
+    ChoiceTarget,
+    TeacherDistributions,
+    VocabularyTarget,
+    describe_tokenizer,
+    vocabulary_fingerprint,
+)
+
+DISTRIBUTIONS = "distributions.parquet"
+CHUNK = 256  # examples per part file: a kill loses at most one chunk's scoring
+Target = VocabularyTarget | ChoiceTarget
+
+
+def run_distributions(
+    ctx: RunContext,
+    settings: SoftLabelConfig,
+    data: TaskData,
+    teacher: TeacherOutputs,
+    answers: Mapping[str, str] | None,
+    adapter_factory: Callable[[], ModelAdapter],
+    teacher_model: str,
+    batch_size: int,
+) -> TeacherDistributions:
+    """The teacher's distributions for ``data.train`` under ``settings`` (computed once, then
+    read from the cache). ``answers`` (example id -> text) are the forced answers of
+    ``vocabulary`` (None: the gold labels); ``teacher_model`` names its tokenizer in messages."""
+    examples = data.train
+    prompts = label_prompts(examples, "standard")
+    if settings.over == "vocabulary":
+        wanted: list[Sequence[str]] = [[answers[e.id] if answers else e.label] for e in examples]
+    else:
+        wanted = [list(e.choices or data.label_set or ()) for e in examples]
+    content = stable_hash([(e.id, p, w) for e, p, w in zip(examples, prompts, wanted, strict=True)])
+    determinants = {"teacher": teacher.artifact.key, "stored": settings.stored(), "examples": content}
+    artifact = ctx.artifact("distributions", f"{settings.over}-train", determinants)
+
+    def produce(out: Path, work: Path) -> dict:
+        adapter = adapter_factory()
+        parts = work / "parts"
+        for start in range(0, len(examples), CHUNK):
+            part = parts / f"part-{start // CHUNK:06d}.parquet"
+            if part.is_file():
+                continue
+            rows = range(start, min(start + CHUNK, len(examples)))
+            targets = teacher_targets(
+                adapter, settings, [prompts[i] for i in rows], [wanted[i] for i in rows], batch_size
+            )
+            with atomic_path(part) as tmp:
+                pq.write_table(_table(settings.over, [examples[i] for i in rows], targets), tmp)
+        meta = {
+            "over": settings.over,
+            "tokenizer": describe_tokenizer(teacher_model, adapter.tokenizer),
+            "vocabulary": vocabulary_fingerprint(adapter.tokenizer),
+        }
+        table = pa.concat_tables([pq.read_table(p) for p in sorted(parts.glob("part-*.parquet"))])
+        pq.write_table(
+            table.replace_schema_metadata({f"tokendistill.{k}": v for k, v in meta.items()}),
+            out / DISTRIBUTIONS,
+        )
+        return {"examples": len(examples), **meta}
+
+    ctx.build(artifact, produce)
+    return read_distributions(artifact.path / DISTRIBUTIONS, artifact.key)
+
+
+@torch.no_grad()
+def teacher_targets(
+    adapter: ModelAdapter,
+    settings: SoftLabelConfig,
+    prompts: Sequence[str],
+    wanted: Sequence[Sequence[str]],
+    batch_size: int,
+) -> list[Target]:
+    """The teacher's targets for ``prompts``: per prompt, ``wanted`` holds the forced answer
+    (``vocabulary``: its top-k next tokens at every answer token) or the answer choices
+    (``choices``: each one's summed log-probability)."""
+    if settings.over == "choices":
+        scores = adapter.score_choices(prompts, wanted, batch_size=batch_size)
+        return [ChoiceTarget(tuple(c), tuple(s)) for c, s in zip(wanted, scores, strict=True)]
+    out: list[Target] = []
+    for start in range(0, len(prompts), batch_size):
+        chunk = slice(start, start + batch_size)
+        batch = adapter.encode(prompts[chunk], [w[0] for w in wanted[chunk]]).to(adapter.device)
+        logprobs = torch.log_softmax(adapter.target_logits(batch).float(), dim=-1)
+        top = logprobs.topk(min(settings.top_k, logprobs.shape[-1]), dim=-1)
+        for row, n in enumerate(batch.target_mask.sum(-1).tolist()):
+            out.append(
+                VocabularyTarget(
+                    tuple(batch.target_ids[row, :n].tolist()),
+                    tuple(map(tuple, top.indices[row, :n].tolist())),
+                    tuple(map(tuple, top.values[row, :n].tolist())),
+                )
+            )
+    return out
+
+
+def _table(over: str, examples: Sequence[Example], targets: Sequence[Target]) -> pa.Table:
+    ids = [e.id for e in examples]
+    if over == "choices":
+        return pa.table(
+            {
+                "id": ids,
+                "choices": [list(t.choices) for t in targets],
+                "scores": pa.array([list(t.scores) for t in targets], pa.list_(pa.float64())),
+            }
+        )
+    return pa.table(
+        {
+            "id": ids,
+            "target_ids": pa.array([list(t.target_ids) for t in targets], pa.list_(pa.int32())),
+            "top_ids": pa.array(
+                [[list(r) for r in t.top_ids] for t in targets], pa.list_(pa.list_(pa.int32()))
+            ),
+            "top_logprobs": pa.array(
+                [[list(r) for r in t.top_logprobs] for t in targets], pa.list_(pa.list_(pa.float32()))
+            ),
+        }
+    )
+
+
+def read_distributions(path: Path, key: str) -> TeacherDistributions:
+    """A distributions artifact's file, typed (``key``: its artifact key)."""
+    table = pq.read_table(path)
+    meta = {
+        k.decode().removeprefix("tokendistill."): v.decode() for k, v in (table.schema.metadata or {}).items()
+    }
+    columns = table.to_pydict()
+    if meta["over"] == "choices":
+        entries: dict[str, Target] = {
+            i: ChoiceTarget(tuple(c), tuple(s))
+            for i, c, s in zip(columns["id"], columns["choices"], columns["scores"], strict=True)
+        }
+    else:
+        entries = {
+            i: VocabularyTarget(tuple(t), tuple(map(tuple, ids)), tuple(map(tuple, lp)))
+            for i, t, ids, lp in zip(
+                columns["id"], columns["target_ids"], columns["top_ids"], columns["top_logprobs"], strict=True
+            )
+        }
+    return TeacherDistributions(key, meta["over"], meta["tokenizer"], meta["vocabulary"], entries)

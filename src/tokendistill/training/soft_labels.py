@@ -1,0 +1,56 @@
+"""Soft-label (logit) distillation settings: the one home of their defaults.
+
+A student of a mode that ``needs_teacher_distributions`` (``kd``, ``kd-multitask``) learns
+its label task from the gold (or teacher) answer *and* from the teacher's distribution::
+
+    label task = (1 - weight) * CE(answer) + weight * T² * D_beta(teacher_T || student_T)
+
+and a two-task mode weighs that label task against the rationale task with ``alpha`` as
+before, so ``kd-multitask`` trains ``α·(1−w)·CE + α·w·KD + (1−α)·rationale``: the issue's
+``α'·label + β'·KD + (1−α'−β')·rationale`` with ``α' = α(1−w)`` and ``β' = αw``.
+``D_beta`` is GKD's generalised Jensen-Shannon divergence (``losses.generalized_jsd``):
+``beta = 0`` the forward KL of classical distillation (Hinton et al. 2015), ``1`` the reverse
+KL; both distributions are tempered by ``temperature`` and the term is scaled by T², so its
+gradients keep their size whatever T.
+
+``over`` says which distributions are compared:
+
+* ``vocabulary``: the next-token distributions at every token of the answer, teacher-forced;
+  the teacher's ``top_k`` tokens per position are stored once, and both distributions are
+  renormalised over them (exact KL when ``top_k`` covers the vocabulary). Teacher and
+  student must share one vocabulary and tokenise the answer alike: a clear error says when
+  they do not.
+* ``choices``: the distribution over the task's answer choices, ``softmax`` of each
+  candidate's summed log-probability, for teacher and student alike. No shared vocabulary
+  is needed (a cross-tokenizer mode); the task needs choices (CQA, NLI labels, a custom
+  task's choices field or label set). The example's divergence counts once per answer token,
+  as its cross-entropy does.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["SoftLabelConfig", "SoftOver"]
+
+SoftOver = Literal["vocabulary", "choices"]
+
+
+class SoftLabelConfig(BaseModel):
+    """``soft_labels`` of a student: which teacher distributions, how much, how soft."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    over: SoftOver = "vocabulary"
+    weight: float = Field(0.5, ge=0.0, le=1.0, description="share of the label task learnt from the teacher")
+    temperature: float = Field(2.0, gt=0.0)
+    beta: float = Field(0.0, ge=0.0, le=1.0, description="0: forward KL, 1: reverse KL, between: GKD's JSD")
+    top_k: int = Field(
+        20, ge=1, le=4096, description="teacher tokens stored per answer position (vocabulary)"
+    )
+
+    def stored(self) -> dict[str, object]:
+        """What determines the stored teacher distributions (the rest applies at training)."""
+        return {"over": self.over, "top_k": self.top_k if self.over == "vocabulary" else None}

@@ -1,0 +1,237 @@
+"""The teacher's stored distributions, batched next to the rows and turned into the soft term.
+
+``TeacherDistributions`` is what the distributions artifact holds (``stages/distributions.py``
+computes it once per teacher, training split and setting; every KD student and seed reads
+it). ``SoftTargets`` is what training needs of it: the collator adds each label row's
+teacher distribution to the batch and splits the row's weight between its cross-entropy and
+its soft term; the trainer adds ``loss(...)`` to the packed loss. See ``soft_labels.py`` for
+the weighting and the two kinds of distribution.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from tokendistill.artifacts import stable_hash
+from tokendistill.errors import InputError
+from tokendistill.models.adapter import ModelAdapter
+from tokendistill.models.batch import EncodedBatch, pad_rows
+from tokendistill.training.losses import generalized_jsd, packed_task_loss
+from tokendistill.training.rows import TASK_LABEL, TrainingRow
+from tokendistill.training.soft_labels import SoftLabelConfig, SoftOver
+
+__all__ = [
+    "ChoiceTarget",
+    "SoftLabelMismatch",
+    "SoftTargets",
+    "TeacherDistributions",
+    "VocabularyTarget",
+    "describe_tokenizer",
+    "vocabulary_fingerprint",
+]
+
+
+class SoftLabelMismatch(InputError):
+    """Teacher and student cannot compare next-token distributions (vocabularies differ)."""
+
+
+@dataclass(frozen=True)
+class VocabularyTarget:
+    """The teacher's top-k next tokens at every token of the forced answer (EOS included):
+    ``target_ids`` [T], ``top_ids`` and ``top_logprobs`` [T][K] (log-probabilities, T = 1)."""
+
+    target_ids: tuple[int, ...]
+    top_ids: tuple[tuple[int, ...], ...]
+    top_logprobs: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class ChoiceTarget:
+    """Each answer choice's summed log-probability under the teacher."""
+
+    choices: tuple[str, ...]
+    scores: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class TeacherDistributions:
+    """One distributions artifact: ``key`` (its artifact key, which students are keyed by),
+    what it holds (``over``), the teacher's tokenizer (described for messages, and the
+    fingerprint of its vocabulary) and one target per training example id."""
+
+    key: str
+    over: SoftOver
+    tokenizer: str
+    vocabulary: str
+    entries: Mapping[str, VocabularyTarget | ChoiceTarget]
+
+    def __getitem__(self, example_id: str) -> VocabularyTarget | ChoiceTarget:
+        try:
+            return self.entries[example_id]
+        except KeyError:
+            raise KeyError(f"the teacher's distributions hold no example {example_id!r}") from None
+
+
+class SoftTargets:
+    """``config``'s soft term over ``distributions``, checked against the student's ``adapter``
+    and label ``rows`` (``student``: how messages name the student's tokenizer)."""
+
+    def __init__(
+        self,
+        config: SoftLabelConfig,
+        distributions: TeacherDistributions,
+        adapter: ModelAdapter,
+        rows: Sequence[TrainingRow],
+        student: str,
+    ) -> None:
+        if config.over != distributions.over:
+            raise ValueError(
+                f"soft_labels over {config.over!r}, but the distributions hold {distributions.over!r}"
+            )
+        self.config = config
+        self.distributions = distributions
+        if config.over == "vocabulary":
+            self._check_vocabulary(adapter, rows, student)
+
+    def _check_vocabulary(self, adapter: ModelAdapter, rows: Sequence[TrainingRow], student: str) -> None:
+        """One vocabulary, and every answer tokenised alike by teacher and student."""
+        teacher = self.distributions
+        if vocabulary_fingerprint(adapter.tokenizer) != teacher.vocabulary:
+            raise SoftLabelMismatch(
+                f"soft_labels over 'vocabulary' compares next-token distributions, but the teacher's "
+                f"tokenizer ({teacher.tokenizer}) and the student's ({student}) have different vocabularies; "
+                "set soft_labels.over: choices (distributions over the task's answer choices need no shared "
+                "vocabulary), or give both models one tokenizer"
+            )
+        labels = [row for row in rows if row.task == TASK_LABEL]
+        encoded = adapter.encode([""] * len(labels), [row.target for row in labels])
+        for row, ids, mask in zip(
+            labels, encoded.target_ids.tolist(), encoded.target_mask.tolist(), strict=True
+        ):
+            mine = tuple(i for i, m in zip(ids, mask, strict=True) if m)
+            theirs = teacher[row.example_id]
+            if not isinstance(theirs, VocabularyTarget) or mine != theirs.target_ids:
+                raise SoftLabelMismatch(
+                    f"example {row.example_id!r}: the teacher ({teacher.tokenizer}) and the student "
+                    f"({student}) tokenise its answer {row.target!r} differently, so their next-token "
+                    "distributions do not line up; set soft_labels.over: choices"
+                )
+
+    # ------------------------------------------------------------------ batching
+    def collate(
+        self, rows: Sequence[TrainingRow], out: dict[str, torch.Tensor], adapter: ModelAdapter
+    ) -> None:
+        """Add the rows' teacher distributions to the collated batch ``out`` (in place) and
+        split each label row's weight: ``(1 − w)`` for its cross-entropy, ``w`` for the soft
+        term (``soft_weight``); other rows get no soft term."""
+        weight = self.config.weight
+        labels = torch.tensor([row.task == TASK_LABEL for row in rows])
+        out["soft_weight"] = torch.where(labels, out["row_weight"] * weight, 0.0)
+        out["row_weight"] = torch.where(labels, out["row_weight"] * (1.0 - weight), out["row_weight"])
+        mine = [self.distributions[row.example_id] if row.task == TASK_LABEL else None for row in rows]
+        if self.config.over == "vocabulary":
+            out.update(_vocabulary_tensors(mine, out["target_ids"].shape[1]))
+        else:
+            out.update(_choice_tensors(rows, mine, adapter))
+
+    # ---------------------------------------------------------------------- loss
+    def loss(
+        self,
+        adapter: ModelAdapter,
+        inputs: Mapping[str, torch.Tensor],
+        logits: torch.Tensor,
+        task_tokens: torch.Tensor,
+    ) -> torch.Tensor:
+        """The weighted soft term of one micro-batch, normalised like the label task's
+        cross-entropy (``task_tokens``: each task's target tokens over the whole optimizer
+        step, as the packed loss gets them; only label rows carry a soft term)."""
+        cfg = self.config
+        if cfg.over == "vocabulary":
+            student = logits.float().gather(-1, inputs["soft_ids"])  # [B, T, K]
+            per_token = generalized_jsd(
+                student, inputs["soft_logprobs"], beta=cfg.beta, temperature=cfg.temperature
+            )
+        else:
+            pairs = EncodedBatch(
+                inputs["soft_prompt_ids"],
+                inputs["soft_prompt_mask"],
+                inputs["soft_target_ids"],
+                inputs["soft_target_mask"],
+                [],
+            )
+            sequence = adapter.target_logprobs(pairs).sum(-1)  # [N] each candidate's log-probability
+            student = sequence[inputs["soft_index"]]  # [B, C]
+            per_row = generalized_jsd(
+                student,
+                inputs["soft_teacher"],
+                beta=cfg.beta,
+                temperature=cfg.temperature,
+                support=inputs["soft_support"],
+            )
+            per_token = per_row.unsqueeze(-1).expand(inputs["target_mask"].shape)
+        scaled = per_token * cfg.temperature**2
+        return packed_task_loss(
+            -scaled, inputs["target_mask"], inputs["soft_weight"], inputs["row_task"], task_tokens
+        )
+
+
+def vocabulary_fingerprint(tokenizer: PreTrainedTokenizerBase) -> str:
+    """A hash of the token -> id table: equal exactly when two tokenizers share a vocabulary."""
+    return stable_hash(sorted(tokenizer.get_vocab().items()))
+
+
+def describe_tokenizer(model: str, tokenizer: PreTrainedTokenizerBase) -> str:
+    """How messages name a model's tokenizer: its spec, class and size."""
+    return f"{model}: {type(tokenizer).__name__}, {len(tokenizer):,} tokens"
+
+
+def _vocabulary_tensors(targets: Sequence[object], width: int) -> dict[str, torch.Tensor]:
+    """``soft_ids`` / ``soft_logprobs`` [B, T, K]: the teacher's top-k per answer token (zeros
+    on rows without a soft term and past each answer's end, where the masks drop them)."""
+    k = max((len(t.top_ids[0]) for t in targets if isinstance(t, VocabularyTarget)), default=1)
+    ids = torch.zeros((len(targets), width, k), dtype=torch.long)
+    logprobs = torch.zeros((len(targets), width, k), dtype=torch.float32)
+    for b, target in enumerate(targets):
+        if isinstance(target, VocabularyTarget):
+            n = len(target.top_ids)
+            ids[b, :n] = torch.tensor(target.top_ids, dtype=torch.long)
+            logprobs[b, :n] = torch.tensor(target.top_logprobs, dtype=torch.float32)
+    return {"soft_ids": ids, "soft_logprobs": logprobs}
+
+
+def _choice_tensors(
+    rows: Sequence[TrainingRow], targets: Sequence[object], adapter: ModelAdapter
+) -> dict[str, torch.Tensor]:
+    """Every (label prompt, candidate) pair encoded by the student, and per row [B, C] the
+    index of its candidates' pairs, the teacher's scores and which entries are real."""
+    width = max((len(t.choices) for t in targets if isinstance(t, ChoiceTarget)), default=1)
+    index = torch.zeros((len(rows), width), dtype=torch.long)
+    teacher = torch.zeros((len(rows), width), dtype=torch.float32)
+    support = torch.zeros((len(rows), width), dtype=torch.bool)
+    prompts, candidates = [], []
+    for b, (row, target) in enumerate(zip(rows, targets, strict=True)):
+        if not isinstance(target, ChoiceTarget):
+            continue
+        for c, (choice, score) in enumerate(zip(target.choices, target.scores, strict=True)):
+            index[b, c], teacher[b, c], support[b, c] = len(prompts), score, True
+            prompts.append(row.prompt)
+            candidates.append(choice)
+    pairs = adapter.encode(prompts, candidates) if prompts else _no_pairs()
+    return {
+        "soft_prompt_ids": pairs.prompt_ids,
+        "soft_prompt_mask": pairs.prompt_mask,
+        "soft_target_ids": pairs.target_ids,
+        "soft_target_mask": pairs.target_mask,
+        "soft_index": index,
+        "soft_teacher": teacher,
+        "soft_support": support,
+    }
+
+
+def _no_pairs() -> EncodedBatch:
+    ids, mask = pad_rows([[0]], 0, left=False)
+    return EncodedBatch(ids, mask, ids.clone(), mask.clone(), [])

@@ -1,0 +1,66 @@
+"""Soft-label students through the pipeline: the teacher's distributions are one artifact,
+computed once and read by every soft-label student and seed, and the cross-tokenizer mode
+(distributions over the answer choices) trains a student whose vocabulary is not the
+teacher's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from .helpers import N_TRAIN, run_in_process, small_config
+
+KD = {"name": "kd", "mode": "kd"}
+KD_HARD = {"name": "kd-jsd", "mode": "kd", "soft_labels": {"weight": 1.0, "temperature": 1.0, "beta": 0.5}}
+
+
+def _config(run_dir: Path, students: list[dict]) -> dict:
+    config = small_config(run_dir)
+    config["attribution"]["methods"] = ["random"]
+    config["analysis"]["faithfulness_examples"] = 0
+    config["students"] = students
+    return config
+
+
+def test_the_teachers_distributions_are_computed_once_for_every_student_and_seed(tmp_path: Path) -> None:
+    config = _config(tmp_path / "run", [KD])
+    config["seeds"] = [0, 1]
+    result, _ = run_in_process(config)
+
+    assert [label for label in result.computed if label.startswith("distributions/")] == [
+        "distributions/vocabulary-train"
+    ]
+    assert "distributions/vocabulary-train" in result.skipped  # the second seed reads them back
+    (artifact,) = (result.run_dir / "distributions").glob("vocabulary-train-*")
+    table = pq.read_table(artifact / "distributions.parquet")
+    assert table.num_rows == N_TRAIN and len(table.column("top_ids")[0][0]) == 20
+    assert table.schema.metadata[b"tokendistill.over"] == b"vocabulary"
+
+    config["students"].append(KD_HARD)  # another soft-label student: the same distributions
+    again, _ = run_in_process(config)
+    assert "distributions/vocabulary-train" in again.skipped
+    assert not [label for label in again.computed if label.startswith("distributions/")]
+    assert [label for label in again.computed if label.startswith("students/")] == [
+        "students/kd-jsd-seed0",
+        "students/kd-jsd-seed1",
+    ]
+    metrics = json.loads((again.run_dir / "metrics.json").read_text())
+    details = {s["name"]: s["detail"] for s in metrics["students"]}
+    assert details["kd-jsd"] == "gold labels; soft labels over vocabulary (w=1, T=1, β=0.5)"
+
+
+def test_distributions_over_answer_choices_need_no_shared_vocabulary(tmp_path: Path) -> None:
+    soft = {"name": "kd-choices", "mode": "kd", "soft_labels": {"over": "choices", "temperature": 1.0}}
+    config = _config(tmp_path / "run", [soft])
+    config["student_model"]["tiny_vocab"] = 100  # another tokenizer than the teacher's
+    result, _ = run_in_process(config)
+
+    (artifact,) = (result.run_dir / "distributions").glob("choices-train-*")
+    rows = pq.read_table(artifact / "distributions.parquet").to_pylist()
+    assert len(rows) == N_TRAIN and all(len(r["choices"]) == len(r["scores"]) == 4 for r in rows)
+    (student,) = result.students
+    assert student.metrics["test"]["n"] == 32
+    card = (student.model / "README.md").read_text()
+    assert "distilled from the teacher `tiny-causal`" in card
