@@ -11,4 +11,5 @@ from __future__ import annotations
 
 
 class ModelSpecError(ValueError):
-    """A model spec (hub name, folder, packaged short name, layer-cut suffix) that cannot be loaded."""
+    """A model spec (hub name, folder, packaged short name, layer-cut suffix) that cannot be
+    loaded, or a model setting (precision, quantization, chat format) it cannot be run with."""

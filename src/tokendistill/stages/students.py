@@ -52,7 +52,7 @@ def run_student(
 
     def produce(out: Path, work: Path) -> dict:
         texts = corpus(data) + list((inputs.rationales or {}).values())
-        adapter = load_adapter(model, corpus=texts, seed=seed)
+        adapter = load_adapter(model, corpus=texts, seed=seed, train=True)
         rows = build_rows(
             data.train,
             student.mode,

@@ -37,7 +37,10 @@ def run_teacher(
     artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants)
 
     def produce(out: Path, work: Path) -> dict:
-        adapter = load_adapter(teacher.model, corpus=corpus(data), seed=teacher.seed)
+        device = None if teacher.finetune else inference_device()  # used as it is: inference only
+        adapter = load_adapter(
+            teacher.model, corpus=corpus(data), seed=teacher.seed, device=device, train=teacher.finetune
+        )
         training = teacher.training
         if teacher.finetune:
             rows = build_rows(data.train, "standard")
@@ -47,7 +50,6 @@ def run_teacher(
             shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
             saved = True
         else:
-            adapter.model.to(inference_device())
             metrics = {
                 "valid": {"best_accuracy": _accuracy(adapter, task, data.valid, training)},
                 "test": {"accuracy": _accuracy(adapter, task, data.test, training)},

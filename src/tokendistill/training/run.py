@@ -4,7 +4,8 @@ Output folder::
 
     checkpoints/checkpoint-<step>/   Trainer checkpoints (resume, best-model selection)
     checkpoints/runs/                TensorBoard logs (when tensorboard is installed)
-    model/                           the best-on-validation model + tokenizer (safetensors)
+    model/                           the best-on-validation model + tokenizer (safetensors); with
+                                     LoRA the merged model, and model/adapter/ the adapter alone
     test_predictions.jsonl           id, prediction, gold, correct, score per test example
     metrics.json                     validation history, best step, test metrics, config
 """
@@ -27,11 +28,13 @@ from transformers.trainer_utils import get_last_checkpoint
 from tokendistill.evaluation.io import write_json, write_jsonl
 from tokendistill.evaluation.predict import EvalResult, Scorer
 from tokendistill.models.adapter import ModelAdapter, make_adapter
+from tokendistill.models.config import AdapterSettings
 from tokendistill.tasks.example import Example
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
+from tokendistill.training.saving import save_model_atomic
 from tokendistill.training.trainer import DistillTrainer
 
 CHECKPOINTS = "checkpoints"
@@ -80,14 +83,17 @@ def train_model(
     ``resume_from_checkpoint``: a checkpoint folder, or True for the latest one in
     ``output_dir`` (a fresh start when there is none, so a pipeline can always pass True).
     ``quiet`` drops the Trainer's printed log dictionaries (pass a callback such as
-    ``progress.EvalLine`` to report progress instead).
+    ``progress.EvalLine`` to report progress instead). The adapter's model settings choose
+    mixed precision and gradient checkpointing; a model with LoRA adapters (``load_adapter``
+    with ``train=True``) trains and checkpoints only them, and afterwards ``adapter.model`` is
+    the merged model that was saved.
     Call on every process when launched with ``accelerate launch``.
     """
     adapter = model if isinstance(model, ModelAdapter) else make_adapter(model, _required(tokenizer))
     mode = get_mode(mode)
     check_rows(rows_train, mode)
     output_dir = Path(output_dir)
-    args = training_arguments(config, output_dir / CHECKPOINTS, seed)
+    args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings)
     valid_prompts = label_prompts(valid_examples, mode, hints)
     trainer = _trainer(adapter, args, rows_train, valid_examples, valid_prompts, scorer, config, callbacks)
     if quiet:
@@ -96,7 +102,7 @@ def train_model(
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
     run_record = {**config.model_dump(), "mode": mode.name, "seed": seed}
-    return _write_outputs(trainer, test, run_record, output_dir)
+    return _write_outputs(trainer, adapter, test, run_record, output_dir)
 
 
 def _trainer(
@@ -125,10 +131,24 @@ def _trainer(
     )
 
 
-def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int = 0) -> TrainingArguments:
+def training_arguments(
+    config: TrainingConfig, checkpoint_dir: Path, seed: int = 0, model: AdapterSettings | None = None
+) -> TrainingArguments:
     """The Trainer's arguments: evaluate and save every ``eval_steps``, keep the best on
-    validation accuracy, and leave device placement to Accelerate."""
+    validation accuracy, and leave device placement to Accelerate. ``model``'s settings pick
+    the mixed precision (autocast over float32 master weights) and gradient checkpointing
+    (non-reentrant: it needs no input that requires grad, so it works with frozen embeddings)."""
+    model = model or AdapterSettings()
+    # Named only when on: transformers 5 keeps `gradient_checkpointing` as a deprecated alias.
+    checkpointing = (
+        {"gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False}}
+        if model.gradient_checkpointing
+        else {}
+    )
     return TrainingArguments(
+        bf16=model.precision == "bf16",
+        fp16=model.precision == "fp16",
+        **checkpointing,
         output_dir=str(checkpoint_dir),
         num_train_epochs=config.epochs,
         max_steps=config.max_steps or -1,
@@ -155,6 +175,8 @@ def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int =
         remove_unused_columns=False,
         # Pinned memory only helps copies to an accelerator; on CPU it just warns.
         dataloader_pin_memory=torch.accelerator.is_available(),
+        # Without an accelerator the Trainer must be told it runs on the CPU, or it refuses bf16.
+        use_cpu=not torch.accelerator.is_available(),
         disable_tqdm=True,
     )
 
@@ -174,7 +196,9 @@ def check_rows(rows: Sequence[TrainingRow], mode: StudentMode) -> None:
         )
 
 
-def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, out: Path) -> TrainResult:
+def _write_outputs(
+    trainer: DistillTrainer, adapter: ModelAdapter, test: EvalResult, run_record: dict, out: Path
+) -> TrainResult:
     state = trainer.state
     history = [
         {"step": log["step"], "accuracy": log["eval_accuracy"]}
@@ -198,7 +222,7 @@ def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, 
         predictions_path=out / TEST_PREDICTIONS,
         metrics_path=out / METRICS,
     )
-    _save_model_atomic(trainer, result.model_dir)
+    save_model_atomic(trainer, adapter, result.model_dir)
     if trainer.is_world_process_zero():
         write_jsonl(result.predictions_path, (p.to_record() for p in test.predictions))
         metrics = {
@@ -216,19 +240,6 @@ def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, 
         write_json(result.metrics_path, metrics)
     trainer.accelerator.wait_for_everyone()
     return result
-
-
-def _save_model_atomic(trainer: DistillTrainer, model_dir: Path) -> None:
-    """Save into a temporary folder, then swap it in: a killed run never leaves half a model."""
-    tmp = model_dir.with_name(f".{model_dir.name}.tmp")
-    if trainer.is_world_process_zero() and tmp.exists():
-        shutil.rmtree(tmp)
-    trainer.accelerator.wait_for_everyone()
-    trainer.save_model(str(tmp))  # every process calls it; only the main one writes
-    if trainer.is_world_process_zero():
-        if model_dir.exists():
-            shutil.rmtree(model_dir)
-        tmp.rename(model_dir)
 
 
 def _resume_point(resume: bool | str | None, checkpoint_dir: str) -> str | None:
