@@ -46,6 +46,7 @@ from tokendistill.tasks import Example, TaskConfig, load_task
 from tokendistill.training.modes import build_rows
 
 MODEL = "smollm2-135m"
+WORKLOADS = ("attribution", "training")
 ATTRIBUTION = {
     "fp32": {},
     "bf16": {"precision": "bf16"},
@@ -57,6 +58,7 @@ TRAINING = {
     "full bf16 (mixed)": {"precision": "bf16"},
     "full fp32 + checkpointing": {"gradient_checkpointing": True},
     "LoRA fp32": {"peft": LoraSettings()},
+    "LoRA fp32, dropout 0.05": {"peft": LoraSettings(dropout=0.05)},
     "LoRA bf16": {"peft": LoraSettings(), "precision": "bf16"},
     "LoRA bf16 + checkpointing": {
         "peft": LoraSettings(),
@@ -225,46 +227,51 @@ def markdown(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch", type=int, default=32, help="e-SNLI rows attributed in one batch")
-    parser.add_argument("--train-batch", type=int, default=8, help="e-SNLI rows in the training step")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def run_all(args: argparse.Namespace) -> tuple[list[Row], dict[str, list[TokenAttribution]]]:
     _, data = load_task(TaskConfig(name="esnli", max_examples=max(args.batch, args.train_batch)))
     rows, scores = [], {}
-    for variant, settings in ATTRIBUTION.items():
-        out: list = []
-        rows.append(
-            measure(
-                "attribution", variant, args.batch, attribution_run(settings, data.train[: args.batch], out)
-            )
-        )
-        scores[variant] = out[0]
-    for variant, settings in TRAINING.items():
-        rows.append(
-            measure(
-                "training", variant, args.train_batch, training_run(settings, data.train[: args.train_batch])
-            )
-        )
+    if "attribution" in args.workloads:
+        for variant, settings in ATTRIBUTION.items():
+            out: list = []
+            examples = data.train[: args.batch]
+            rows.append(measure("attribution", variant, args.batch, attribution_run(settings, examples, out)))
+            scores[variant] = out[0]
+    if "training" in args.workloads:
+        for variant, settings in TRAINING.items():
+            examples = data.train[: args.train_batch]
+            rows.append(measure("training", variant, args.train_batch, training_run(settings, examples)))
+    return rows, scores
+
+
+def report(rows: Sequence[Row], scores: dict[str, list[TokenAttribution]], args: argparse.Namespace) -> None:
     setup = f"{device()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
     print(
         f"\n## Memory ({MODEL}, {setup}; attribution batch {args.batch}, training batch {args.train_batch})\n"
     )
     print(markdown(rows))
-    worst, top5 = score_agreement(scores["fp32"], scores["bf16"])
-    print(
-        f"\nbf16 vs fp32 saliency on {args.batch} rows: max |diff| / max |fp32| {worst:.3f}, top-5 {top5:.2f}"
-    )
-    ckpt, _ = score_agreement(scores["fp32"], scores["fp32 + checkpointing"])
-    print(f"checkpointed vs plain saliency (fp32): max |diff| / max |plain| {ckpt:.1e}")
     by = {(r.workload, r.variant): r.mib for r in rows}
-    ckpt_ratio = by["attribution", "fp32 + checkpointing"] / by["attribution", "fp32"]
-    lora_ratio = by["training", "LoRA fp32"] / by["training", "full fp32"]
-    print(f"checkpointed attribution: {ckpt_ratio:.2f}x plain's peak memory (goal <= 0.6)")
-    print(f"LoRA training step: {lora_ratio:.2f}x full fine-tuning's peak memory (goal <= 0.5)")
+    if scores:
+        worst, top5 = score_agreement(scores["fp32"], scores["bf16"])
+        print(f"\nbf16 vs fp32 saliency: max |diff| / max |fp32| {worst:.3f}, top-5 agreement {top5:.2f}")
+        ckpt, _ = score_agreement(scores["fp32"], scores["fp32 + checkpointing"])
+        print(f"checkpointed vs plain saliency (fp32): max |diff| / max |plain| {ckpt:.1e}")
+        ratio = by["attribution", "fp32 + checkpointing"] / by["attribution", "fp32"]
+        print(f"checkpointed attribution: {ratio:.2f}x plain's peak memory (goal <= 0.6)")
+    if ("training", "full fp32") in by:
+        ratio = by["training", "LoRA fp32"] / by["training", "full fp32"]
+        print(f"LoRA training step: {ratio:.2f}x full fine-tuning's peak memory (goal <= 0.5)")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=32, help="e-SNLI rows attributed in one batch")
+    parser.add_argument("--train-batch", type=int, default=8, help="e-SNLI rows in the training step")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    report(*run_all(args), args)
 
 
 if __name__ == "__main__":

@@ -93,13 +93,13 @@ class IntegratedGradients(GradientMethod):
         }
 
     def baseline_embeds(self, batch: EncodedBatch, objective: Objective) -> torch.Tensor:
-        """e' [B, P, H]: zeros, or the pad token's embedding at every prompt position."""
+        """e' [B, P, H] in float32: zeros, or the pad token's embedding at every prompt position."""
         embeds = objective.embed(batch)
         if self.baseline == "zero":
             return torch.zeros_like(embeds)
         pad = objective.adapter.tokenizer.pad_token_id
         with torch.no_grad():
-            return objective.adapter.embed(torch.full_like(batch.prompt_ids, pad)).detach()
+            return objective.adapter.embed(torch.full_like(batch.prompt_ids, pad)).detach().float()
 
     def raw_steps(self, inputs: MethodInputs, objective: Objective) -> Iterator[RawStep]:
         batch = inputs.batch
