@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/attribution_speed.py            # 64 CQA + 64 SVAMP inputs
     .venv/bin/python benchmarks/attribution_speed.py --n 8 --ig-n 2   # quick run
+    .venv/bin/python benchmarks/attribution_speed.py --skip inseq     # without Inseq (slow)
 
 Every tool gets the same prompts, the same forced targets (the gold answers: CQA answer text,
 SVAMP equation) and the same attributed function (the target tokens' log-probability), on the
@@ -292,15 +293,20 @@ def _saliency_rows(adapter, prompts, targets, singles, args) -> list[tuple]:
     t_ours, _ = timed(lambda: run_ours(adapter, prompts, targets, "saliency", "sequence", args), r)
     t_cap, cap = timed(lambda: run_captum(adapter, singles, "saliency", args), r)
     t_capb, _ = timed(lambda: run_captum(adapter, batches, "saliency", args), r)
-    t_ins, ins = timed(lambda: run_inseq(adapter, prompts, targets, "saliency", args), r)
     t_step, _ = timed(lambda: run_ours(adapter, prompts, targets, "saliency", "per_step", args), r)
     seq_diff = max_rel_diff(our_sequence_saliency(adapter, singles), cap)
-    step_diff = max_rel_diff(our_per_step_l2(adapter, singles), ins)
-    return [
+    rows = [
         (seq, "tokendistill", n, t_ours, seq_diff),
         (seq, "floor", n, t_floor),
         (seq, "captum", n, t_cap),
         (seq, "captum-batched", n, t_capb),
+    ]
+    if "inseq" in args.skip:
+        return [*rows, (step, "tokendistill", n, t_step)]
+    t_ins, ins = timed(lambda: run_inseq(adapter, prompts, targets, "saliency", args), r)
+    step_diff = max_rel_diff(our_per_step_l2(adapter, singles), ins)
+    return [
+        *rows,
         (seq, "inseq", n, t_ins),  # Inseq has only its per-step mode
         (step, "tokendistill", n, t_step, step_diff),
         (step, "inseq", n, t_ins),
@@ -311,10 +317,15 @@ def _ig_rows(adapter, prompts, targets, singles, args) -> list[tuple]:
     """(method, tool, n, seconds) for integrated gradients (ours: sequence mode, zero baseline)."""
     ig, k = f"integrated_gradients ({args.ig_steps})", len(prompts)
     r = args.repeats
+    run_ours(adapter, prompts[:1], targets[:1], "integrated_gradients", "sequence", args)  # warm-up
+    run_captum(adapter, singles[:1], "integrated_gradients", args)
     t_ig, _ = timed(lambda: run_ours(adapter, prompts, targets, "integrated_gradients", "sequence", args), r)
     t_cig, _ = timed(lambda: run_captum(adapter, singles, "integrated_gradients", args), r)
+    rows = [(ig, "tokendistill", k, t_ig), (ig, "captum", k, t_cig)]
+    if "inseq" in args.skip:
+        return rows
     t_iig, _ = timed(lambda: run_inseq(adapter, prompts, targets, "integrated_gradients", args), r)
-    return [(ig, "tokendistill", k, t_ig), (ig, "captum", k, t_cig), (ig, "inseq", k, t_iig)]
+    return [*rows, (ig, "inseq", k, t_iig)]
 
 
 def _sorted_batches(adapter, prompts, targets, args) -> list[EncodedBatch]:
@@ -333,7 +344,8 @@ def _warm_up(adapter, prompts, targets, singles, args) -> None:
     run_ours(adapter, prompts[first], targets[first], "saliency", "sequence", args)
     run_ours(adapter, prompts[:1], targets[:1], "saliency", "per_step", args)
     run_captum(adapter, singles[:1], "saliency", args)
-    run_inseq(adapter, prompts[:1], targets[:1], "saliency", args)
+    if "inseq" not in args.skip:
+        run_inseq(adapter, prompts[:1], targets[:1], "saliency", args)
 
 
 # ---------------------------------------------------------------------------- report
@@ -380,8 +392,8 @@ def _goal(task: str, method: str, tool: str) -> float | None:
         return {"inseq": 3.5 if task == "cqa" else 25.0, "captum": 3.0}.get(tool)
     if method == "saliency (per_step)" and tool == "inseq":
         return 2.0
-    if method.startswith("integrated_gradients") and tool == "inseq":
-        return 5.0
+    if method.startswith("integrated_gradients"):
+        return {"inseq": 5.0, "captum": 1.0}.get(tool)
     return None
 
 
@@ -395,7 +407,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--ig-steps", type=int, default=32)
-    parser.add_argument("--ig-internal-batch", type=int, default=64, help="rows per IG forward (ours)")
+    parser.add_argument(
+        "--ig-internal-batch", type=int, default=32, help="rows per IG forward (ours; Captum runs n_steps)"
+    )
+    parser.add_argument(
+        "--skip",
+        nargs="*",
+        default=[],
+        choices=["inseq"],
+        help="tools not to run (Inseq takes minutes per input)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=1, help="timed runs per tool; the fastest counts")
     args = parser.parse_args(argv)

@@ -31,7 +31,7 @@ def test_model_is_frozen_during_and_restored_after_an_error(adapter, examples, m
     model.train()
     seen = {}
 
-    def failing(batch, prompt_embeds=None):
+    def failing(batch, prompt_embeds=None, **_):
         seen["any_trainable"] = any(p.requires_grad for p in params)
         seen["training"] = model.training
         raise RuntimeError("boom")
@@ -59,7 +59,9 @@ def test_non_finite_scores_are_flagged_not_hidden(adapter, examples, monkeypatch
     clean = attribute(adapter, examples, "saliency", split="t", teacher_answers=ANSWERS)
     assert all(r.finite for r in clean)
     real = adapter.target_logits
-    monkeypatch.setattr(adapter, "target_logits", lambda batch, e=None: real(batch, e) * float("nan"))
+    monkeypatch.setattr(
+        adapter, "target_logits", lambda batch, e=None, **kw: real(batch, e, **kw) * float("nan")
+    )
     broken = attribute(adapter, examples, "saliency", split="t", teacher_answers=ANSWERS)
     for r in broken:
         assert r.finite is False

@@ -73,6 +73,9 @@ def test_paper_preset_is_the_papers_setup(task: str) -> None:
     config = load_yaml_config(CONFIGS / "paper" / f"{task}.yaml", Config)
     assert config.task.name == task and config.task.llm_rationales
     assert config.teacher.model.name == "google/flan-t5-xl" and config.teacher.finetune
+    # Sized for real GPUs: bf16 compute, recomputed activations, the batch that fits.
+    assert config.teacher.model.precision == config.student_model.precision == "bf16"
+    assert config.teacher.model.gradient_checkpointing and config.attribution.batch_size == "auto"
     assert config.student_model.name == "google-t5/t5-small"
     assert config.seeds == [0, 1, 2]
     # The paper's rationale: raw top-5 tokens by score.
@@ -160,7 +163,7 @@ def empty_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def offline_error(path: Path) -> str:
     """The one line a paper preset fails with offline: the teacher's config line, then why."""
     lines = path.read_text().splitlines()
-    line = 1 + next(i for i, text in enumerate(lines) if text.startswith("  model: {name: google/flan-t5-xl"))
+    line = 1 + next(i for i, text in enumerate(lines) if text.strip() == "name: google/flan-t5-xl")
     return f"error: invalid config: {path}, line {line}: teacher.model.name: {OFFLINE_ERROR}"
 
 
@@ -175,6 +178,25 @@ def test_paper_preset_stops_before_anything_runs_for_lack_of_network(
     assert str(err.value) == OFFLINE_ERROR and err.value.loc == ("teacher", "model", "name")
     # The data were read and checked, and nothing was written: the run directory is gone again.
     assert not (tmp_path / "run").exists()
+
+
+MODERN = CONFIGS / "modern" / "esnli-qwen2.5.yaml"
+
+
+def test_modern_preset_tunes_an_instruct_llm_with_lora(tmp_path: Path, empty_hub_cache: Path) -> None:
+    config = load_yaml_config(MODERN, Config)
+    teacher, student = config.teacher.model, config.student_model
+    assert teacher.name == "Qwen/Qwen2.5-7B-Instruct" and teacher.prompt_format == "chat"
+    assert teacher.peft is not None and teacher.precision == "bf16" and teacher.gradient_checkpointing
+    assert student.name == "Qwen/Qwen2.5-0.5B-Instruct" and student.prompt_format == "chat"
+    assert [s.name for s in config.students] == STUDENTS
+    if not (default_data_dir() / "esnli").is_dir():
+        pytest.skip(f"no esnli data in {default_data_dir()}")
+    overrides = [f"run_dir={tmp_path / 'run'}", "task.max_examples=8"]
+    with pytest.raises(ConfigError) as err:
+        run_pipeline(load_yaml_config(MODERN, Config, overrides), until="teacher")
+    assert str(err.value) == OFFLINE_ERROR.replace("google/flan-t5-xl", "Qwen/Qwen2.5-7B-Instruct")
+    assert err.value.loc == ("teacher", "model", "name")
 
 
 def test_cli_run_prints_the_hub_error_in_one_line(tmp_path: Path, empty_hub_cache: Path) -> None:

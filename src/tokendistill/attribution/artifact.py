@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from tokendistill.attribution.config import AttributionSettings
+from tokendistill.attribution.memory import AUTO_START, BatchSizer
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.run import attribute, resolve_method, run_metadata
 from tokendistill.attribution.store import PathLike
@@ -59,7 +60,10 @@ def attribute_to_artifact(
     writer = AttributionWriter(work_dir, [ex.id for ex in examples], metadata, chunk_size, state=state)
     row = {ex.id: i for i, ex in enumerate(examples)}
     todo = [row[ex_id] for ex_id in writer.pending()]
-    run_chunk = partial(attribute, adapter, method=impl, split=split, settings=cfg, score_fn=score_fn)
+    sizer = BatchSizer(cfg.batch_size, AUTO_START)  # one per run: an `auto` size is searched once
+    run_chunk = partial(
+        attribute, adapter, method=impl, split=split, settings=cfg, score_fn=score_fn, sizer=sizer
+    )
     with writer:
         for start in range(0, len(todo), chunk_size):
             rows = todo[start : start + chunk_size]

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from tokendistill.attribution.memory import AUTO
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.objective import Aggregation, AttributedFn
 from tokendistill.attribution.registry import get_method, list_methods
@@ -36,8 +37,10 @@ class AttributionSettings(BaseModel):
       likeliest alternative. Every method that scores through the attributed function gets
       it (saliency, input×gradient, integrated gradients, leave-one-out); attention and the
       random control do not read it. Needs ``sequence`` aggregation.
-    * ``batch_size``: examples per forward pass; methods that expand an example into many
-      rows (integrated gradients, leave-one-out) bound rows with their own option.
+    * ``batch_size``: examples per forward pass, or ``auto``: the largest that fits in memory,
+      found by halving from 64 on out-of-memory errors (no example is dropped or repeated, and
+      scores do not depend on it); methods that expand an example into many rows (integrated
+      gradients, leave-one-out) bound rows with their own option.
     * ``max_new_tokens``: cap on the teacher's generated answer (None: the adapter's limit).
     """
 
@@ -46,7 +49,7 @@ class AttributionSettings(BaseModel):
     target: TargetSource = "teacher"
     attributed_fn: AttributedFn = "logprob"
     aggregation: Aggregation = "sequence"
-    batch_size: int = Field(16, ge=1)
+    batch_size: int | Literal["auto"] = 16
     max_new_tokens: int | None = Field(None, ge=1)
     contrastive: bool = False
 
@@ -58,6 +61,15 @@ class AttributionSettings(BaseModel):
                 "contrastive attribution differentiates a sequence-level margin: set aggregation: sequence"
             )
         return contrastive
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _whole_or_auto(cls, value: Any) -> Any:
+        if value == AUTO:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"must be a whole number greater than or equal to 1, or {AUTO!r}; got {value!r}")
+        return value
 
     def settings_dict(self) -> dict[str, Any]:
         """The engine settings alone as plain JSON-able values (also on a subclass instance),

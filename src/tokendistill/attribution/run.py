@@ -7,10 +7,11 @@ from typing import Any
 
 import torch
 
-from tokendistill.attribution.batching import length_sorted_batches, sort_keys, token_lengths
+from tokendistill.attribution.batching import sort_keys, token_lengths
 from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.contrast import best_foils, with_foils
 from tokendistill.attribution.freeze import frozen
+from tokendistill.attribution.memory import AUTO_START, BatchSizer, checkpointed, map_batches
 from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs
 from tokendistill.attribution.objective import Objective
 from tokendistill.attribution.registry import get_method
@@ -29,8 +30,10 @@ def resolve_method(method: str | AttributionMethod) -> AttributionMethod:
 
 
 def score_batch(method: AttributionMethod, objective: Objective, inputs: MethodInputs) -> torch.Tensor:
-    """Scores [B, P] (float32, CPU) of one encoded batch, with the model frozen meanwhile."""
-    with frozen(objective.adapter.model):
+    """Scores [B, P] (float32, CPU) of one encoded batch, with the model frozen meanwhile and
+    its blocks checkpointed when the model's settings ask for gradient checkpointing."""
+    adapter = objective.adapter
+    with frozen(adapter.model), checkpointed(adapter.model, adapter.settings.gradient_checkpointing):
         return method.attribute(inputs, objective).float().cpu()
 
 
@@ -44,14 +47,16 @@ def attribute(
     score_fn: ScoreFn = exact_match,
     prefix: str = "",
     teacher_answers: Sequence[str] | None = None,
+    sizer: BatchSizer | None = None,
 ) -> list[TokenAttribution]:
     """Attribute every example's forced target to its prompt tokens.
 
     The prompt is ``example.with_prefix(prefix).text``. ``teacher_answers`` (aligned with
     ``examples``) skips generation when the teacher's greedy answers are already known.
-    Examples are processed in length-sorted batches of ``settings.batch_size``; results come
-    back in input order. Parameters are frozen and the model is in eval mode throughout;
-    both are restored afterwards, also on error.
+    Examples are processed in length-sorted batches of ``settings.batch_size`` (``sizer``
+    carries an ``auto`` size found earlier into this call); results come back in input order.
+    Parameters are frozen and the model is in eval mode throughout; both are restored
+    afterwards, also on error.
     """
     cfg = settings or AttributionSettings()
     impl = resolve_method(method)
@@ -59,30 +64,25 @@ def attribute(
         raise ValueError(f"{len(examples)} examples but {len(teacher_answers)} teacher answers")
     prompts = [ex.with_prefix(prefix).text for ex in examples]
     objective = Objective(adapter, cfg.attributed_fn, cfg.aggregation, contrastive=cfg.contrastive)
-    records: list[TokenAttribution | None] = [None] * len(examples)
+    sizer = sizer or BatchSizer(cfg.batch_size, AUTO_START)
     with frozen(adapter.model):
         outcomes = _outcomes(adapter, examples, prompts, cfg, score_fn, teacher_answers)
         targets = [o.target for o in outcomes]
-        foils = (
-            best_foils(objective, examples, prompts, targets, batch_size=cfg.batch_size)
-            if cfg.contrastive
-            else None
-        )
+        foils = None
+        if cfg.contrastive:
+            foils = best_foils(objective, examples, prompts, targets, batch_size=sizer.size)
         per_step = cfg.aggregation == "per_step" and impl.depends_on_aggregation
-        keys = sort_keys(
-            token_lengths(adapter.tokenizer, prompts),
-            token_lengths(adapter.tokenizer, targets),
-            per_step=per_step,
-        )
-        for rows in length_sorted_batches(keys, cfg.batch_size):
+        lengths = [token_lengths(adapter.tokenizer, texts) for texts in (prompts, targets)]
+        keys = sort_keys(*lengths, per_step=per_step)
+
+        def score(rows: list[int]) -> list[TokenAttribution]:
             batch = adapter.encode([prompts[i] for i in rows], [targets[i] for i in rows]).to(adapter.device)
             if foils is not None:
                 batch = with_foils(objective, batch, [foils[i] for i in rows])
             chunk = [(examples[i], outcomes[i]) for i in rows]
-            done = _attribute_encoded(impl, objective, batch, chunk, split, len(prefix))
-            for i, record in zip(rows, done, strict=True):
-                records[i] = record
-    return [r for r in records if r is not None]
+            return _attribute_encoded(impl, objective, batch, chunk, split, len(prefix))
+
+        return map_batches(sizer, keys, score)
 
 
 def _outcomes(
@@ -95,9 +95,8 @@ def _outcomes(
 ) -> list[Outcome]:
     """Teacher answer (generated unless given), forced target and correctness per example."""
     if teacher_answers is None:
-        teacher_answers = generate_answers(
-            adapter, prompts, batch_size=cfg.batch_size, max_new_tokens=cfg.max_new_tokens
-        )
+        sizer = BatchSizer(cfg.batch_size, AUTO_START)
+        teacher_answers = generate_answers(adapter, prompts, sizer=sizer, max_new_tokens=cfg.max_new_tokens)
     return [
         Outcome(answer if cfg.target == "teacher" else ex.label, answer, is_correct(score_fn, answer, ex))
         for ex, answer in zip(examples, teacher_answers, strict=True)

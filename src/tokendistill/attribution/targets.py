@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from tokendistill.attribution.batching import length_sorted_batches, token_lengths
+from tokendistill.attribution.batching import token_lengths
+from tokendistill.attribution.memory import BatchSizer, map_batches
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
 
@@ -22,13 +23,11 @@ def is_correct(score_fn: ScoreFn, prediction: str, example: Example) -> bool:
 
 
 def generate_answers(
-    adapter: ModelAdapter, prompts: Sequence[str], *, batch_size: int, max_new_tokens: int | None = None
+    adapter: ModelAdapter, prompts: Sequence[str], *, sizer: BatchSizer, max_new_tokens: int | None = None
 ) -> list[str]:
-    """Greedy answers of the teacher, generated in length-sorted batches, in input order."""
-    answers = [""] * len(prompts)
+    """Greedy answers of the teacher, generated in length-sorted batches of ``sizer``'s size
+    (which backs off on out-of-memory errors when it is ``auto``), in input order."""
     keys = [(n,) for n in token_lengths(adapter.tokenizer, prompts)]
-    for rows in length_sorted_batches(keys, batch_size):
-        generated = adapter.generate([prompts[i] for i in rows], max_new_tokens=max_new_tokens)
-        for i, text in zip(rows, generated, strict=True):
-            answers[i] = text
-    return answers
+    return map_batches(
+        sizer, keys, lambda rows: adapter.generate([prompts[i] for i in rows], max_new_tokens=max_new_tokens)
+    )

@@ -6,24 +6,30 @@ difference lives here and nowhere else.
 Layouts:
 * seq2seq: encoder reads the prompt (right-padded); the decoder is teacher-forced on the
   target shifted right behind ``decoder_start_token_id``.
-* causal: ``[left-padded prompt + answer_prefix][right-padded target]`` in one sequence, so
-  prompt tokens occupy columns ``[0, P)`` and target tokens ``[P, P+T)`` for every row, and
-  the logits that predict the target are the ``T`` positions from ``P-1``. Position ids are
+* causal: ``[left-padded framed prompt][right-padded target]`` in one sequence, so prompt
+  tokens occupy columns ``[0, P)`` and target tokens ``[P, P+T)`` for every row, and the
+  logits that predict the target are the ``T`` positions from ``P-1``. Position ids are
   derived from the attention mask, so left padding changes nothing.
+
+Every prompt is framed (``prompting.py``): plain (special tokens, and ``answer_prefix`` after
+a causal prompt) or in the tokenizer's chat template. Embeddings handed in by attribution may
+be float32 whatever the model's dtype: they are cast to it on the way in, so gradients reach
+the float32 leaf.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from tokendistill.models.attention import eager_attention, mean_over_targets
 from tokendistill.models.batch import EncodedBatch, Offset, pad_offsets, pad_rows
 from tokendistill.models.config import AdapterSettings
-from tokendistill.models.prompts import PromptCutter, answer_prefix_ids
+from tokendistill.models.prompting import prompt_frame
+from tokendistill.models.prompts import PromptCutter
 
 
 class ModelAdapter(ABC):
@@ -48,7 +54,8 @@ class ModelAdapter(ABC):
         self.settings = settings or AdapterSettings()
         self.max_prompt_tokens = self.settings.max_prompt_tokens
         self.max_target_tokens = self.settings.max_target_tokens
-        self._cutter: PromptCutter | None = None  # built on first use: subclasses add the suffix
+        self.frame = prompt_frame(tokenizer, self.settings, answer_prefix=self.architecture == "causal")
+        self._cutter = PromptCutter(tokenizer, self.max_prompt_tokens, self.settings.truncation, self.frame)
 
     # ----------------------------------------------------------------- encoding
     @property
@@ -72,35 +79,36 @@ class ModelAdapter(ABC):
         return EncodedBatch(prompt_ids, prompt_mask, target_ids, target_mask, offsets)
 
     def _prompt_tokens(self, prompts: Sequence[str]) -> tuple[list[list[int]], list[list[Offset]]]:
-        if self._cutter is None:
-            settings = self.settings
-            suffix = self._prompt_suffix_ids()
-            self._cutter = PromptCutter(
-                self.tokenizer, settings.max_prompt_tokens, settings.truncation, suffix
-            )
         return self._cutter.encode(prompts)
 
     def _target_tokens(self, target: str) -> list[int]:
         ids = self.tokenizer(self._target_text(target), add_special_tokens=False)["input_ids"]
         return [*list(ids[: self.max_target_tokens - 1]), self.tokenizer.eos_token_id]
 
-    def _prompt_suffix_ids(self) -> list[int]:
-        return []
-
     def _target_text(self, target: str) -> str:
         return target
 
     # ------------------------------------------------------------ forward passes
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
-        """Input word embeddings of token ids: [B, L] -> [B, L, H]."""
+        """Input word embeddings of token ids: [B, L] -> [B, L, H], in the model's dtype."""
         return self.model.get_input_embeddings()(ids)
 
+    def _as_model_input(self, embeds: torch.Tensor) -> torch.Tensor:
+        """``embeds`` in the embedding layer's dtype (a differentiable cast; none in float32)."""
+        return embeds.to(self.model.get_input_embeddings().weight.dtype)
+
     @abstractmethod
-    def target_logits(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
+    def target_logits(
+        self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None, *, contiguous: bool = False
+    ) -> torch.Tensor:
         """Logits that predict each target token: [B, T, V].
 
         ``prompt_embeds`` ([B, P, H]) replaces the prompt's word embeddings, which is how
-        gradient attribution differentiates with respect to them.
+        gradient attribution differentiates with respect to them. ``contiguous``: hand the
+        output head one contiguous block of positions. With frozen weights, PyTorch runs the
+        head over a strided slice as one matrix product per row, each reading the whole
+        [V, H] weight (a large cost for big vocabularies); a block is one product. Both give
+        the same logits up to float rounding.
         """
 
     def target_logprobs(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
@@ -127,14 +135,10 @@ class ModelAdapter(ABC):
             num_beams=1,
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.tokenizer.eos_token_id,
-            **self._generate_kwargs(),
         )
         new_tokens = self._generated_part(out, batch)
         texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
         return [t.strip() for t in texts]
-
-    def _generate_kwargs(self) -> dict:
-        return {}
 
     @abstractmethod
     def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor: ...
@@ -156,19 +160,6 @@ class ModelAdapter(ABC):
             pos += len(cands)
         return out
 
-    @contextmanager
-    def eager_attention(self) -> Iterator[None]:
-        """Temporarily use eager attention, the only kind that returns attention weights."""
-        previous = getattr(self.model.config, "_attn_implementation", None)
-        switch = previous not in (None, "eager") and hasattr(self.model, "set_attn_implementation")
-        if switch:
-            self.model.set_attn_implementation("eager")
-        try:
-            yield
-        finally:
-            if switch:
-                self.model.set_attn_implementation(previous)
-
 
 class Seq2SeqAdapter(ModelAdapter):
     architecture = "seq2seq"
@@ -186,7 +177,9 @@ class Seq2SeqAdapter(ModelAdapter):
 
     def _forward(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None, **kwargs):
         inputs = (
-            {"inputs_embeds": prompt_embeds} if prompt_embeds is not None else {"input_ids": batch.prompt_ids}
+            {"inputs_embeds": self._as_model_input(prompt_embeds)}
+            if prompt_embeds is not None
+            else {"input_ids": batch.prompt_ids}
         )
         return self.model(
             **inputs,
@@ -196,34 +189,33 @@ class Seq2SeqAdapter(ModelAdapter):
             **kwargs,
         )
 
-    def target_logits(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
-        return self._forward(batch, prompt_embeds).logits
+    def target_logits(
+        self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None, *, contiguous: bool = False
+    ) -> torch.Tensor:
+        return self._forward(batch, prompt_embeds).logits  # the decoder's output is one block already
 
     def prompt_attention(self, batch: EncodedBatch) -> torch.Tensor:
-        with self.eager_attention():
+        with eager_attention(self.model):
             out = self._forward(batch, None, output_attentions=True)
         # cross_attentions: layers x [B, heads, T, P]
         stacked = torch.stack([a.float() for a in out.cross_attentions]).mean(dim=(0, 2))  # [B, T, P]
-        return _mean_over_targets(stacked, batch.target_mask)
+        return mean_over_targets(stacked, batch.target_mask)
 
     def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
         return output
 
 
 class CausalAdapter(ModelAdapter):
-    """Decoder-only models: the prompt is followed by ``settings.answer_prefix`` (template),
-    and the target by EOS. ``target_prefix`` (a space) keeps BPE word boundaries natural."""
+    """Decoder-only models: the framed prompt is followed by the target and EOS. In plain format
+    ``target_prefix`` (a space) keeps BPE word boundaries natural after ``answer_prefix``; in
+    chat format the answer opens the assistant's turn, as the model's own replies do."""
 
     architecture = "causal"
-    target_prefix = " "
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.answer_prefix = self.settings.answer_prefix
-        self._suffix = answer_prefix_ids(self.tokenizer, self.answer_prefix)
-
-    def _prompt_suffix_ids(self) -> list[int]:
-        return self._suffix
+        self.target_prefix = "" if self.settings.prompt_format == "chat" else " "
 
     def _target_text(self, target: str) -> str:
         return self.target_prefix + target
@@ -234,26 +226,33 @@ class CausalAdapter(ModelAdapter):
         if prompt_embeds is None:
             inputs = {"input_ids": torch.cat([batch.prompt_ids, batch.target_ids], dim=1)}
         else:
-            target_embeds = self.embed(batch.target_ids).to(prompt_embeds.dtype)
-            inputs = {"inputs_embeds": torch.cat([prompt_embeds, target_embeds], dim=1)}
+            target_embeds = self.embed(batch.target_ids)
+            inputs = {"inputs_embeds": torch.cat([self._as_model_input(prompt_embeds), target_embeds], dim=1)}
         return {**inputs, "attention_mask": mask, "position_ids": positions, "use_cache": False}
 
-    def target_logits(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
-        n_target = batch.target_ids.shape[1]
+    def target_logits(
+        self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None, *, contiguous: bool = False
+    ) -> torch.Tensor:
+        n_prompt, n_target = batch.prompt_ids.shape[1], batch.target_ids.shape[1]
         if n_target == 0:
             raise ValueError("target_logits needs targets")
         # Only the T+1 last positions are projected to the vocabulary (the "floor" cost).
-        out = self.model(**self._full_inputs(batch, prompt_embeds), logits_to_keep=n_target + 1)
+        keep: int | torch.Tensor = n_target + 1
+        if contiguous:
+            # The T positions as an index: indexing copies them into one block, which the
+            # projection runs as one matrix product instead of one per row.
+            keep = torch.arange(n_prompt - 1, n_prompt - 1 + n_target, device=batch.prompt_ids.device)
+        out = self.model(**self._full_inputs(batch, prompt_embeds), logits_to_keep=keep)
         return out.logits[:, :n_target]
 
     def prompt_attention(self, batch: EncodedBatch) -> torch.Tensor:
         n_prompt, n_target = batch.prompt_ids.shape[1], batch.target_ids.shape[1]
-        with self.eager_attention():
+        with eager_attention(self.model):
             out = self.model(**self._full_inputs(batch, None), output_attentions=True, logits_to_keep=1)
         # attentions: layers x [B, heads, L, L]; rows that predict the target, prompt columns.
         rows = slice(n_prompt - 1, n_prompt - 1 + n_target)
         stacked = torch.stack([a[:, :, rows, :n_prompt].float() for a in out.attentions]).mean(dim=(0, 2))
-        return _mean_over_targets(stacked, batch.target_mask)
+        return mean_over_targets(stacked, batch.target_mask)
 
     def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
         return output[:, batch.prompt_ids.shape[1] :]
@@ -265,12 +264,6 @@ def picked_logprobs(logits: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
     logprobs = torch.log_softmax(logits.float(), dim=-1)
     picked = logprobs.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)
     return picked * batch.target_mask.to(picked.dtype)
-
-
-def _mean_over_targets(weights: torch.Tensor, target_mask: torch.Tensor) -> torch.Tensor:
-    """[B, T, P] attention weights -> [B, P], averaging only over real target tokens."""
-    mask = target_mask.to(weights.dtype).unsqueeze(-1)
-    return (weights * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
 def make_adapter(

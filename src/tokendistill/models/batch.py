@@ -16,8 +16,8 @@ class EncodedBatch:
 
     Shapes: ``prompt_ids``/``prompt_mask`` are [B, P]; ``target_ids``/``target_mask`` are
     [B, T] (T = 0 when no targets were given). ``prompt_offsets[b][p]`` is the character
-    range of prompt token p in prompt b's string, or None for special, padding and
-    adapter-added suffix tokens (never attributable). Padding side of the prompt depends on
+    range of prompt token p in prompt b's string, or None for special, padding and frame
+    (template) tokens the adapter adds (never attributable). Padding side of the prompt depends on
     the architecture (seq2seq: right, causal: left); targets are always right-padded.
     """
 
@@ -48,6 +48,25 @@ class EncodedBatch:
             target_mask=self.target_mask[index],
             prompt_offsets=[self.prompt_offsets[i] for i in rows],
         )
+
+    def compact(self) -> tuple[EncodedBatch, torch.Tensor]:
+        """This batch without the columns that are padding in every row (as a sub-batch of
+        short rows has after ``select``), and the kept prompt columns ``[P']`` (long).
+
+        Padding sits on one side of each row, so the kept columns are one contiguous range
+        and the rows' layout (left or right padding) is unchanged.
+        """
+        prompt_cols = self.prompt_mask.any(0).nonzero().squeeze(-1)
+        target_cols = self.target_mask.any(0).nonzero().squeeze(-1)
+        kept = prompt_cols.tolist()
+        compacted = EncodedBatch(
+            prompt_ids=self.prompt_ids[:, prompt_cols],
+            prompt_mask=self.prompt_mask[:, prompt_cols],
+            target_ids=self.target_ids[:, target_cols],
+            target_mask=self.target_mask[:, target_cols],
+            prompt_offsets=[[row[c] for c in kept] for row in self.prompt_offsets],
+        )
+        return compacted, prompt_cols
 
 
 def pad_rows(rows: Sequence[Sequence[int]], pad_id: int, *, left: bool) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,39 +1,98 @@
-"""How a model is named and how its prompts and targets are cut: every default defined here once."""
+"""How a model is named, loaded and run, and how its prompts and targets are cut: every default
+defined here once."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tokendistill.models.prompts import Truncation
-from tokendistill.models.spec import check_spec
+from tokendistill.models.spec import TINY_NAMES, check_spec
+
+Precision = Literal["fp32", "bf16", "fp16"]
+PromptFormat = Literal["plain", "chat"]
+Quantization = Literal["4bit", "8bit"]
 
 
 class AdapterSettings(BaseModel):
-    """What the adapter adds to and cuts from every prompt and target, for any model.
+    """What the adapter adds to and cuts from every prompt and target, and how it runs the model.
 
-    ``answer_prefix`` follows the prompt of a decoder-only model (template text, never a
-    rationale). A prompt longer than ``max_prompt_tokens`` is cut by the ``truncation``
-    policy (see ``prompts.py``: ``middle`` keeps its beginning and its end, ``left`` its end,
-    ``right`` its beginning, ``error`` refuses); the preflight reports how many inputs that
-    affects before a run. Targets longer than ``max_target_tokens`` (EOS included) are cut.
+    * ``prompt_format``: ``plain`` tokenises the prompt as it is (with the tokenizer's special
+      tokens); ``chat`` wraps it in the tokenizer's chat template as the user's message (after
+      ``system_prompt`` when one is given), ending with the template's assistant turn. Template
+      tokens carry no character offsets, so they are never content and never a rationale.
+    * ``answer_prefix`` follows the prompt of a decoder-only model in ``plain`` format (template
+      text, never a rationale). In ``chat`` format the answer follows the assistant turn the
+      template opens, so ``answer_prefix`` does not apply.
+    * a prompt longer than ``max_prompt_tokens`` (template tokens included) is cut by the
+      ``truncation`` policy (see ``prompts.py``: ``middle`` keeps its beginning and its end,
+      ``left`` its end, ``right`` its beginning, ``error`` refuses); the preflight reports how
+      many inputs that affects before a run. Targets longer than ``max_target_tokens`` (EOS
+      included) are cut.
+    * ``precision``: the dtype the model computes in. Training uses the Trainer's mixed
+      precision (weights trained in full stay float32); inference and attribution run the
+      model in this dtype, with scores accumulated in float32. ``fp16`` needs a CUDA GPU.
+    * ``gradient_checkpointing``: recompute each block's activations in the backward pass
+      instead of keeping them, in training and in gradient attribution.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    prompt_format: PromptFormat = "plain"
+    system_prompt: str | None = None
     answer_prefix: str = "\nAnswer:"
     max_prompt_tokens: int = Field(512, ge=8)
     truncation: Truncation = "middle"
     max_target_tokens: int = Field(64, ge=2)
+    precision: Precision = "fp32"
+    gradient_checkpointing: bool = False
+
+    @model_validator(mode="after")
+    def _chat_settings(self) -> AdapterSettings:
+        if self.system_prompt is not None and self.prompt_format != "chat":
+            raise ValueError("system_prompt applies only to prompt_format: chat")
+        default_prefix = type(self).model_fields["answer_prefix"].default
+        if self.prompt_format == "chat" and self.answer_prefix != default_prefix:
+            raise ValueError(
+                "answer_prefix does not apply to prompt_format: chat (the answer follows the "
+                "assistant turn of the chat template); remove it"
+            )
+        return self
+
+
+class LoraSettings(BaseModel):
+    """LoRA adapters (``peft``) on the model's linear layers: only they are trained, the base
+    weights stay frozen (in ``precision``). ``target_modules`` names the layers (module name
+    suffixes such as ``q_proj``) or ``all-linear`` (every linear layer but the output head).
+    ``dropout`` defaults to peft's 0: dropout on the adapters' input keeps a copy of every
+    adapted layer's input for the backward pass (measured: +20 % of a SmolLM2 training step's
+    peak memory at 0.05, benchmarks/RESULTS.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    r: int = Field(16, ge=1)
+    alpha: float = Field(32.0, gt=0)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
 
 
 class ModelConfig(AdapterSettings):
     """A model to use: a hub name, a local folder, a packaged short name (``smollm2-135m``,
     ``minilm-encdec``, with an optional ``:layers=N`` cut), or ``tiny-causal`` /
     ``tiny-seq2seq``: a small model initialised from scratch with a tokenizer trained on the
-    task's training text (demos and tests). The spec is checked when the config is validated."""
+    task's training text (demos and tests). The spec is checked when the config is validated.
+
+    ``peft`` trains LoRA adapters instead of every weight; the model this tool keeps after
+    training is the merged one (a plain transformers folder), with the adapter alone saved in
+    its ``adapter/`` subfolder. ``quantization`` loads the base weights in 4 or 8 bits with
+    bitsandbytes (a CUDA GPU only; a quantized model is trained through ``peft`` only).
+    """
 
     name: str
     trust_remote_code: bool = False
+    peft: LoraSettings | None = None
+    quantization: Quantization | None = None
     tiny_size: int = Field(64, ge=16, description="hidden size of tiny-* models")
     tiny_layers: int = Field(2, ge=1)
     tiny_vocab: int = Field(600, ge=64, description="BPE vocabulary size of tiny-* tokenizers")
@@ -43,3 +102,9 @@ class ModelConfig(AdapterSettings):
     def _valid_spec(cls, name: str) -> str:
         check_spec(name)  # ModelSpecError is a ValueError: pydantic names the key
         return name
+
+    @model_validator(mode="after")
+    def _quantization_needs_pretrained(self) -> ModelConfig:
+        if self.quantization is not None and self.name in TINY_NAMES:
+            raise ValueError(f"quantization applies to pretrained models, not to {self.name}")
+        return self

@@ -13,7 +13,8 @@ from tokendistill.errors import InputError
 
 
 class ModelSpecError(InputError):
-    """A model spec (hub name, folder, packaged short name, layer-cut suffix) that cannot be loaded."""
+    """A model spec (hub name, folder, packaged short name, layer-cut suffix) that cannot be
+    loaded, or a model setting (precision, quantization, chat format) it cannot be run with."""
 
 
 class PromptTooLong(InputError):

@@ -20,6 +20,7 @@ from transformers import (
     AutoModelForCausalLM,
     AutoModelForSeq2SeqLM,
     AutoTokenizer,
+    BitsAndBytesConfig,
     PretrainedConfig,
     PreTrainedModel,
     PreTrainedTokenizerBase,
@@ -75,18 +76,23 @@ def load_model(
     trust_remote_code: bool = False,
     dtype: DType = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    quantization: BitsAndBytesConfig | None = None,
 ) -> LoadedModel:
     """Load the model and fast tokenizer named by ``spec`` (see the module docstring).
 
-    ``dtype`` defaults to float32: training and gradient attribution want full precision,
-    and transformers 5 would otherwise keep a checkpoint's bf16. ``cache_dir`` is the
+    ``dtype`` defaults to float32 (transformers 5 would otherwise keep a checkpoint's bf16);
+    ``build.load_adapter`` picks it from the model config (``precision.weight_dtype``). ``cache_dir`` is the
     Hugging Face download cache for Hub names; packaged models live in the tokendistill
-    cache (``$TOKENDISTILL_CACHE``, default ``~/.cache/tokendistill``). Every failure
-    caused by the spec raises ModelSpecError with a one-sentence message.
+    cache (``$TOKENDISTILL_CACHE``, default ``~/.cache/tokendistill``). ``quantization``
+    (bitsandbytes, see ``precision.quantization_config``) is handed to ``from_pretrained``.
+    Every failure caused by the spec raises ModelSpecError with a one-sentence message.
     """
     parsed = check_spec(spec)
     kind = spec_kind(parsed)
-    torch_dtype = torch.float32 if dtype is None else dtype
+    weights: dict = {"dtype": torch.float32 if dtype is None else dtype}
+    if quantization is not None:
+        # bitsandbytes places the weights as it quantizes them: on this process's GPU.
+        weights.update(quantization_config=quantization, device_map={"": torch.cuda.current_device()})
     base = parsed.base
     if kind == "tiny":
         raise ModelSpecError(
@@ -96,17 +102,15 @@ def load_model(
     if kind == "packaged":
         packaged = PACKAGED[base]
         folder = packaged.folder()
-        model, tokenizer = _load_folder(folder, dtype=torch_dtype, trust_remote_code=False)
+        model, tokenizer = _load_folder(folder, weights, trust_remote_code=False)
         source = f"packaged model {base}: {packaged.description} (cached at {folder})"
     elif kind == "local":
         folder = _check_folder(Path(base).expanduser())
-        model, tokenizer = _load_folder(folder, dtype=torch_dtype, trust_remote_code=trust_remote_code)
+        model, tokenizer = _load_folder(folder, weights, trust_remote_code=trust_remote_code)
         source = f"local folder {folder}"
     else:
         name = base
-        model, tokenizer = _load_hub(
-            name, dtype=torch_dtype, trust_remote_code=trust_remote_code, cache_dir=cache_dir
-        )
+        model, tokenizer = _load_hub(name, weights, trust_remote_code=trust_remote_code, cache_dir=cache_dir)
         source = f"Hugging Face Hub model {name}"
     kept = cut_layers(model, parsed.layers) if parsed.layers is not None else None
     architecture: Architecture = "seq2seq" if model.config.is_encoder_decoder else "causal"
@@ -175,7 +179,7 @@ def _folder_config_and_tokenizer(
 
 
 def _load_folder(
-    folder: Path, *, dtype: DType, trust_remote_code: bool
+    folder: Path, weights: dict, *, trust_remote_code: bool
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     where = f"the folder '{folder}'"
     config, tokenizer = _folder_config_and_tokenizer(folder, where, trust_remote_code)
@@ -185,9 +189,9 @@ def _load_folder(
         model = _auto_class(config).from_pretrained(
             folder,
             config=config,
-            dtype=dtype,
             trust_remote_code=trust_remote_code,
             use_safetensors=True if has_safetensors else None,
+            **weights,
         )
     except (OSError, ValueError) as err:
         raise ModelSpecError(_describe_local_error(where, err, trust_remote_code, config)) from err
@@ -195,7 +199,7 @@ def _load_folder(
 
 
 def _load_hub(
-    name: str, *, dtype: DType, trust_remote_code: bool, cache_dir: str | os.PathLike[str] | None
+    name: str, weights: dict, *, trust_remote_code: bool, cache_dir: str | os.PathLike[str] | None
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     common = {"trust_remote_code": trust_remote_code, "cache_dir": cache_dir}
     where = f"the Hugging Face Hub model '{name}'"
@@ -207,7 +211,7 @@ def _load_hub(
             _check_fast(tokenizer, where)
             # use_safetensors=None: take safetensors when the repository has them, else the
             # .bin file (read with torch.load(weights_only=True), never full pickle).
-            model = _auto_class(config).from_pretrained(name, config=config, dtype=dtype, **common)
+            model = _auto_class(config).from_pretrained(name, config=config, **weights, **common)
     except ModelSpecError:
         raise
     except (ValueError, KeyError) as err:

@@ -3,8 +3,9 @@
 This is the one place a prompt is tokenised and cut, for every model and stage: the
 adapter encodes through it, and the preflight measures prompts with it before any model is
 loaded, so what is reported is what will happen. Special tokens (BOS, EOS, [CLS], [SEP])
-and, for decoder-only models, the answer prefix are always kept; the policy says which of
-the prompt's own tokens go when it is too long:
+and the prompt's frame (a chat template's text around it, or a decoder-only model's answer
+prefix; ``prompting.py``) are always kept; the policy says which of the prompt's own tokens
+go when it is too long:
 
 * ``middle`` (default) keeps its beginning and its end, so a question stays and so do the
   answer choices a template puts last;
@@ -23,6 +24,7 @@ from typing import Literal
 from transformers import PreTrainedTokenizerBase
 
 from tokendistill.models.errors import PromptTooLong
+from tokendistill.models.prompting import PromptFrame
 
 Truncation = Literal["error", "left", "right", "middle"]
 Offset = tuple[int, int] | None
@@ -53,31 +55,26 @@ def kept_positions(special: Sequence[int], limit: int, policy: Truncation) -> li
     return [*range(lead), *kept, *range(n - trail, n)]
 
 
-def answer_prefix_ids(tokenizer: PreTrainedTokenizerBase, answer_prefix: str) -> list[int]:
-    """The tokens a decoder-only model's prompt ends with (template, never cut)."""
-    return list(tokenizer(answer_prefix, add_special_tokens=False)["input_ids"]) if answer_prefix else []
-
-
 class PromptCutter:
     """Tokenises prompts (with character offsets) for one tokenizer and fits each to
-    ``max_prompt_tokens`` (``suffix``, the decoder-only answer prefix, included)."""
+    ``max_prompt_tokens`` (the ``frame`` around every prompt included)."""
 
     def __init__(
         self,
         tokenizer: PreTrainedTokenizerBase,
         max_prompt_tokens: int,
         truncation: Truncation,
-        suffix: Sequence[int] = (),
+        frame: PromptFrame | None = None,
     ) -> None:
         self.tokenizer = tokenizer
-        self.suffix = list(suffix)
-        self.limit = max(1, max_prompt_tokens - len(self.suffix))
+        self.frame = frame or PromptFrame()
+        self.limit = max(1, max_prompt_tokens - len(self.frame))
         self.truncation = truncation
 
     def _tokenise(self, prompts: Sequence[str]) -> dict:
         return self.tokenizer(
             list(prompts),
-            add_special_tokens=True,
+            add_special_tokens=self.frame.special_tokens,
             return_offsets_mapping=True,
             return_special_tokens_mask=True,
             truncation=False,
@@ -85,23 +82,25 @@ class PromptCutter:
         )
 
     def lengths(self, prompts: Sequence[str]) -> list[int]:
-        """Each prompt's full token count (special tokens and suffix included), before cutting."""
-        return [len(ids) + len(self.suffix) for ids in self._tokenise(prompts)["input_ids"]]
+        """Each prompt's full token count (special tokens and frame included), before cutting."""
+        return [len(ids) + len(self.frame) for ids in self._tokenise(prompts)["input_ids"]]
 
     @property
     def max_tokens(self) -> int:
-        return self.limit + len(self.suffix)
+        return self.limit + len(self.frame)
 
     def encode(self, prompts: Sequence[str]) -> tuple[list[list[int]], list[list[Offset]]]:
-        """Token ids and offsets (None for special and suffix tokens) of every prompt, cut."""
+        """Token ids and offsets (None for special and frame tokens) of every prompt, cut."""
         enc = self._tokenise(prompts)
+        before, after = list(self.frame.before), list(self.frame.after)
         rows, offset_rows = [], []
         for ids, offs, special in zip(
             enc["input_ids"], enc["offset_mapping"], enc["special_tokens_mask"], strict=True
         ):
             keep = kept_positions(special, self.limit, self.truncation)
-            rows.append([ids[i] for i in keep] + self.suffix)
-            offset_rows.append([_offset(offs[i], special[i]) for i in keep] + [None] * len(self.suffix))
+            rows.append([*before, *(ids[i] for i in keep), *after])
+            offsets = [_offset(offs[i], special[i]) for i in keep]
+            offset_rows.append([None] * len(before) + offsets + [None] * len(after))
         return rows, offset_rows
 
 

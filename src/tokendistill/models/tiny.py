@@ -21,6 +21,13 @@ from transformers import (
 
 SPECIALS = ["<pad>", "</s>", "<unk>", "<s>"]
 
+# A small chat template in the common shape (role header, message, end of turn, then the
+# assistant's header), given to tiny tokenizers when a config asks for prompt_format: chat.
+TINY_CHAT_TEMPLATE = (
+    "{% for message in messages %}<s>{{ message['role'] }} : {{ message['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<s>assistant :{% endif %}"
+)
+
 _DEFAULT_CORPUS = (
     "the quick brown fox jumps over the lazy dog . a man is playing a guitar on stage . "
     "premise hypothesis entailment neutral contradiction answer choices question explain predict "

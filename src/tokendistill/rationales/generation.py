@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from tokendistill.attribution.memory import BatchSizer
 from tokendistill.attribution.targets import generate_answers
 from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.models.adapter import ModelAdapter
@@ -95,7 +96,8 @@ def generate_texts(
     adapter: ModelAdapter, prompts: Sequence[str], *, batch_size: int, max_new_tokens: int
 ) -> list[str]:
     """Greedy completions of ``prompts`` in length-sorted batches, in input order."""
-    return generate_answers(adapter, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens)
+    sizer = BatchSizer(batch_size, batch_size)
+    return generate_answers(adapter, prompts, sizer=sizer, max_new_tokens=max_new_tokens)
 
 
 def generate_resumably(

@@ -81,9 +81,8 @@ def run_student(
     artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants)
 
     def produce(out: Path, work: Path) -> dict:
-        adapter = load_adapter(
-            model, corpus=corpus(data) + list((inputs.rationales or {}).values()), seed=seed
-        )
+        texts = corpus(data) + list((inputs.rationales or {}).values())
+        adapter = load_adapter(model, corpus=texts, seed=seed, train=True)
         rows = build_rows(
             data.train, student.mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
             alpha=student.alpha,

@@ -52,14 +52,14 @@ def run_teacher(
     task_config: TaskConfig,
 ) -> TeacherOutputs:
     """Fine-tune (or evaluate) the teacher and record its answers on the training split;
-    ``task_config`` is written into the kept model's manifest."""
+    ``task_config`` is written into the kept model's manifest. Every process trains and
+    predicts (sharded, gathered); the main one writes."""
     determinants = {"teacher": teacher.model_dump(mode="json"), "prepare": upstream.key}
     artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants)
 
     def produce(out: Path, work: Path) -> dict:
-        # Every process trains and predicts (sharded, gathered); the main one writes.
         own = data.for_teacher()
-        adapter = load_adapter(teacher.model, corpus=corpus(data), seed=teacher.seed)
+        adapter = _teacher_adapter(teacher, data)
         training = teacher.training
         saved = teacher.finetune or spec_kind(parse_spec(teacher.model.name)) == "tiny"
         if teacher.finetune:
@@ -70,7 +70,6 @@ def run_teacher(
                 shutil.move(result.model_dir, out / "model")
                 shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
         else:
-            adapter.model.to(inference_device())
             metrics = {
                 "valid": {"best_accuracy": _accuracy(adapter, task, own.valid, training)},
                 "test": {"accuracy": _accuracy(adapter, task, data.test, training)},
@@ -93,6 +92,15 @@ def run_teacher(
     folder = artifact.path / "model" if info["saved"] else None
     answers = {row["id"]: row["answer"] for row in read_jsonl(artifact.path / "train_answers.jsonl")}
     return TeacherOutputs(artifact, folder, info["metrics"], answers)
+
+
+def _teacher_adapter(teacher: TeacherConfig, data: TaskData) -> ModelAdapter:
+    """The teacher to fine-tune (float32 master weights, LoRA when configured), or to use as
+    it is (inference only, placed on this process's accelerator)."""
+    device = None if teacher.finetune else inference_device()
+    return load_adapter(
+        teacher.model, corpus=corpus(data), seed=teacher.seed, device=device, train=teacher.finetune
+    )
 
 
 def load_teacher(outputs: TeacherOutputs, teacher: TeacherConfig) -> ModelAdapter:

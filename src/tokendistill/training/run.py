@@ -5,7 +5,8 @@ Output folder::
     checkpoints/checkpoint-<step>/   Trainer checkpoints (resume, best-model selection)
     checkpoints/runs/                TensorBoard logs (when tensorboard is installed)
     model/                           the best-on-validation model + tokenizer (safetensors) and
-                                     training_args.json (no pickle)
+                                     training_args.json (no pickle); with LoRA the merged model,
+                                     and model/adapter/ the adapter alone
     test_predictions.jsonl           id, prediction, gold, correct, score per test example
     metrics.json                     validation history, best step, test metrics, config
 """
@@ -13,28 +14,27 @@ Output folder::
 from __future__ import annotations
 
 import importlib.util
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
-from transformers.trainer import TRAINING_ARGS_NAME
 from transformers.trainer_callback import PrinterCallback
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.distributed import default_state
 from tokendistill.errors import InputError
 from tokendistill.evaluation.io import write_json, write_jsonl
 from tokendistill.evaluation.predict import EvalResult, Scorer
 from tokendistill.models.adapter import ModelAdapter, make_adapter
+from tokendistill.models.config import AdapterSettings
 from tokendistill.tasks.example import Example
 from tokendistill.training import checkpoints
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
+from tokendistill.training.saving import save_model_atomic
 from tokendistill.training.soft_targets import SoftTargets
 from tokendistill.training.trainer import DistillTrainer
 
@@ -42,7 +42,6 @@ CHECKPOINTS = "checkpoints"
 MODEL_DIR = "model"
 TEST_PREDICTIONS = "test_predictions.jsonl"
 METRICS = "metrics.json"
-TRAINING_ARGS_JSON = "training_args.json"
 
 
 class TrainingSetupError(InputError):
@@ -88,13 +87,16 @@ def train_model(
     the valid/test inputs of a mode that reads one at inference; ``resume_from_checkpoint``
     is a checkpoint folder, or True for the latest in ``output_dir`` (none: a fresh start);
     ``quiet`` drops the Trainer's printed logs; ``soft_targets`` adds a soft-label student's
-    term (the teacher's distributions). Call on every process under ``accelerate launch``.
+    term (the teacher's distributions). The adapter's model settings choose mixed precision
+    and gradient checkpointing; a model with LoRA adapters (``load_adapter`` with
+    ``train=True``) trains and checkpoints only them, and afterwards ``adapter.model`` is the
+    merged model that was saved. Call on every process under ``accelerate launch``.
     """
     adapter = model if isinstance(model, ModelAdapter) else make_adapter(model, _required(tokenizer))
     mode = get_mode(mode)
     check_rows(rows_train, mode)
     output_dir = Path(output_dir)
-    args = training_arguments(config, output_dir / CHECKPOINTS, seed)
+    args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings)
     valid = (valid_examples, label_prompts(valid_examples, mode, hints))
     trainer = _trainer(
         adapter, args, rows_train, valid, scorer, config, callbacks, label_warmup_steps, soft_targets
@@ -104,13 +106,9 @@ def train_model(
     trainer.train(resume_from_checkpoint=checkpoints.resume_point(resume_from_checkpoint, args.output_dir))
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
-    record = {
-        **config.model_dump(),
-        "mode": mode.name,
-        "seed": seed,
-        "label_warmup_steps": label_warmup_steps,
-    }
-    return _write_outputs(trainer, test, record, output_dir)
+    record = {**config.model_dump(), "mode": mode.name, "seed": seed}
+    record["label_warmup_steps"] = label_warmup_steps
+    return _write_outputs(trainer, adapter, test, record, output_dir)
 
 
 def _trainer(
@@ -144,10 +142,24 @@ def _trainer(
     )
 
 
-def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int = 0) -> TrainingArguments:
+def training_arguments(
+    config: TrainingConfig, checkpoint_dir: Path, seed: int = 0, model: AdapterSettings | None = None
+) -> TrainingArguments:
     """The Trainer's arguments: evaluate and save every ``eval_steps``, keep the best on
-    validation accuracy, and leave device placement to Accelerate."""
+    validation accuracy, and leave device placement to Accelerate. ``model``'s settings pick
+    the mixed precision (autocast over float32 master weights) and gradient checkpointing
+    (non-reentrant: it needs no input that requires grad, so it works with frozen embeddings)."""
+    model = model or AdapterSettings()
+    # Named only when on: transformers 5 keeps `gradient_checkpointing` as a deprecated alias.
+    checkpointing = (
+        {"gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False}}
+        if model.gradient_checkpointing
+        else {}
+    )
     return TrainingArguments(
+        bf16=model.precision == "bf16",
+        fp16=model.precision == "fp16",
+        **checkpointing,
         output_dir=str(checkpoint_dir),
         num_train_epochs=config.epochs,
         max_steps=config.max_steps or -1,
@@ -174,6 +186,8 @@ def training_arguments(config: TrainingConfig, checkpoint_dir: Path, seed: int =
         remove_unused_columns=False,
         # Pinned memory only helps copies to an accelerator; on CPU it just warns.
         dataloader_pin_memory=torch.accelerator.is_available(),
+        # Without an accelerator the Trainer must be told it runs on the CPU, or it refuses bf16.
+        use_cpu=not torch.accelerator.is_available(),
         disable_tqdm=True,
     )
 
@@ -204,7 +218,9 @@ def check_rows(rows: Sequence[TrainingRow], mode: StudentMode) -> None:
         )
 
 
-def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, out: Path) -> TrainResult:
+def _write_outputs(
+    trainer: DistillTrainer, adapter: ModelAdapter, test: EvalResult, run_record: dict, out: Path
+) -> TrainResult:
     state = trainer.state
     history = [
         {"step": log["step"], "accuracy": log["eval_accuracy"]}
@@ -228,7 +244,7 @@ def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, 
         predictions_path=out / TEST_PREDICTIONS,
         metrics_path=out / METRICS,
     )
-    _save_model_atomic(trainer, result.model_dir)
+    save_model_atomic(trainer, adapter, result.model_dir)
     if trainer.is_world_process_zero():
         write_jsonl(result.predictions_path, (p.to_record() for p in test.predictions))
         metrics = {
@@ -246,25 +262,6 @@ def _write_outputs(trainer: DistillTrainer, test: EvalResult, run_record: dict, 
         write_json(result.metrics_path, metrics)
     trainer.accelerator.wait_for_everyone()
     return result
-
-
-def _save_model_atomic(trainer: DistillTrainer, model_dir: Path) -> None:
-    """Save into a temporary folder, then swap it in: a killed run never leaves half a model.
-
-    The folder holds no pickle: the Trainer's ``training_args.bin`` (a pickled
-    ``TrainingArguments``) is replaced by ``training_args.json`` before the swap.
-    """
-    tmp = model_dir.with_name(f".{model_dir.name}.tmp")
-    if trainer.is_world_process_zero() and tmp.exists():
-        shutil.rmtree(tmp)
-    trainer.accelerator.wait_for_everyone()
-    trainer.save_model(str(tmp))  # every process calls it; only the main one writes
-    if trainer.is_world_process_zero():
-        (tmp / TRAINING_ARGS_NAME).unlink(missing_ok=True)
-        atomic_write_text(tmp / TRAINING_ARGS_JSON, trainer.args.to_json_string())
-        if model_dir.exists():
-            shutil.rmtree(model_dir)
-        tmp.rename(model_dir)
 
 
 def _report_to(choice: str) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tokendistill.artifacts import atomic_write_json, stable_hash
-from tokendistill.attribution.sharding import default_state
+from tokendistill.distributed import default_state
 from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.build import load_adapter
