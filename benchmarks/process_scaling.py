@@ -1,12 +1,13 @@
 """Wall time per stage of one pipeline run on 1 process and on 2 processes (this CPU).
 
 The same config (by default a real-data subset: 512 e-SNLI training rows, the packaged
-SmolLM2-135M teacher, saliency attribution, one MiniLM student) runs twice into two run
+SmolLM2-135M-Instruct teacher used as it is (evaluated and generating its answers; fine-tuning it
+would triple the time), saliency attribution, one MiniLM student) runs twice into two run
 directories: once as `tokendistill run`, once under `accelerate launch` with 2 CPU
 processes (`--multi_gpu` + ACCELERATE_USE_CPU=1, gloo), each process with 1 torch thread.
 The stage timings come from each run's metrics.json; the table prints their ratio.
 
-    python benchmarks/process_scaling.py                 # the e-SNLI subset (~30 min on 2 cores)
+    python benchmarks/process_scaling.py                 # the e-SNLI subset (~15 min on 2 cores)
     python benchmarks/process_scaling.py --config X.yaml --set KEY=VALUE ...
 """
 
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SUBSET = (
     "task.max_examples={train: 512, valid: 64, test: 256}",
     "seeds=[0]",
-    "teacher.training.epochs=1",
+    "teacher.finetune=false",
     "attribution.methods=[saliency]",
     "attribution.batch_size=8",
     "student_training.epochs=1",
