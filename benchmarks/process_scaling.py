@@ -29,6 +29,7 @@ SUBSET = (
     "seeds=[0]",
     "teacher.finetune=false",
     "attribution.methods=[saliency]",
+    "attribution.options={}",
     "attribution.batch_size=8",
     "student_training.epochs=1",
     "students=[{name: standard, mode: standard}]",
