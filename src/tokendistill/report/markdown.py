@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from tokendistill.attribution import get_method
+from tokendistill.rationales.analysis.result import AopcRow, FaithfulnessRow
 from tokendistill.report.data import ReportData
 
 __all__ = [
@@ -94,12 +95,15 @@ def faithfulness_table(data: ReportData) -> list[str]:
         "| method | comprehensiveness | same for random-k | sufficiency | same for random-k |",
         "|---|---:|---:|---:|---:|",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r.method} | {_num(r.comprehensiveness)} | {_num(r.comprehensiveness_random)} | "
-            f"{_num(r.sufficiency)} | {_num(r.sufficiency_random)} |"
-        )
-    return lines
+    return lines + [_drop_row(r) for r in rows]
+
+
+def _drop_row(r: FaithfulnessRow | AopcRow) -> str:
+    """A method's comprehensiveness and sufficiency next to the random baseline's."""
+    return (
+        f"| {r.method} | {_num(r.comprehensiveness)} | {_num(r.comprehensiveness_random)} | "
+        f"{_num(r.sufficiency)} | {_num(r.sufficiency_random)} |"
+    )
 
 
 def aopc_table(data: ReportData) -> list[str]:
@@ -115,12 +119,7 @@ def aopc_table(data: ReportData) -> list[str]:
         "| method | AOPC comprehensiveness | same for random | AOPC sufficiency | same for random |",
         "|---|---:|---:|---:|---:|",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r.method} | {_num(r.comprehensiveness)} | {_num(r.comprehensiveness_random)} | "
-            f"{_num(r.sufficiency)} | {_num(r.sufficiency_random)} |"
-        )
-    return lines
+    return lines + [_drop_row(r) for r in rows]
 
 
 def agreement_lines(data: ReportData) -> list[str]:

@@ -27,6 +27,7 @@ import numpy as np
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.analysis.faithfulness import (
     ScoreFn,
+    batched_scores,
     content_regions,
     keep_only,
     random_units,
@@ -105,7 +106,7 @@ def aopc(
     width = 1 + _PERTURBATIONS * len(bins)
     texts = [text for r in kept for text in _inputs_of(r, bins, selection, seed)]
     targets = [r.target for r in kept for _ in range(width)]
-    probs = np.asarray(_scored(score_fn, texts, targets, batch_size)).reshape(len(kept), width)
+    probs = np.asarray(batched_scores(score_fn, texts, targets, batch_size)).reshape(len(kept), width)
     drops = probs[:, :1] - probs[:, 1:]  # [examples, 4 * bins]: full minus each perturbed input
     per_bin = drops.reshape(len(kept), len(bins), _PERTURBATIONS).mean(axis=0) if kept else None
     names = ("comprehensiveness", "comprehensiveness_random", "sufficiency", "sufficiency_random")
@@ -120,14 +121,3 @@ def aopc(
         n_nonfinite=len(records) - len(finite),
         n_empty=len(finite) - len(kept),
     )
-
-
-def _scored(score_fn: ScoreFn, texts: list[str], targets: list[str], batch_size: int) -> list[float]:
-    out: list[float] = []
-    for start in range(0, len(texts), batch_size):
-        chunk = texts[start : start + batch_size]
-        batch = score_fn(chunk, targets[start : start + batch_size])
-        if len(batch) != len(chunk):
-            raise ValueError(f"score_fn returned {len(batch)} values for {len(chunk)} inputs")
-        out.extend(float(p) for p in batch)
-    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from tokendistill.rationales.config import RationaleSize
 
@@ -34,16 +34,9 @@ class AnalysisConfig(BaseModel):
     heatmaps: int = Field(6, ge=0)
     seed: int = 0
 
-    @field_validator("k_sweep")
+    @field_validator("k_sweep", "aopc_bins")
     @classmethod
-    def _each_k_once(cls, ks: list[int]) -> list[int]:
-        if len(set(ks)) != len(ks):
-            raise ValueError(f"k_sweep lists a value twice: {ks}")
-        return ks
-
-    @field_validator("aopc_bins")
-    @classmethod
-    def _each_bin_once(cls, bins: list[float]) -> list[float]:
-        if len(set(bins)) != len(bins):
-            raise ValueError(f"aopc_bins lists a value twice: {bins}")
-        return bins
+    def _each_value_once(cls, values: list, info: ValidationInfo) -> list:
+        if len(set(values)) != len(values):
+            raise ValueError(f"{info.field_name} lists a value twice: {values}")
+        return values

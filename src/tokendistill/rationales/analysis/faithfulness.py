@@ -147,7 +147,8 @@ class FaithfulnessResult:
         return float(self.random_values.mean()) if self.example_ids else None
 
 
-def _score(score_fn: ScoreFn, texts: list[str], targets: list[str], batch_size: int) -> list[float]:
+def batched_scores(score_fn: ScoreFn, texts: list[str], targets: list[str], batch_size: int) -> list[float]:
+    """``score_fn`` over (text, target) pairs in batches of ``batch_size``, as floats in order."""
     out: list[float] = []
     for i in range(0, len(texts), batch_size):
         chunk = texts[i : i + batch_size]
@@ -203,7 +204,7 @@ def faithfulness(
     kept = [(r, row) for r, row in rows if row is not None]
     columns = [[row[j] for _, row in kept] for j in range(1 + 2 * len(metrics))]
     targets = [r.target for r, _ in kept]
-    probs = _score(score_fn, [t for col in columns for t in col], targets * len(columns), batch_size)
+    probs = batched_scores(score_fn, [t for col in columns for t in col], targets * len(columns), batch_size)
     n = len(kept)
     per_col = [tuple(probs[j * n : (j + 1) * n]) for j in range(len(columns))]
     ids = tuple(r.example_id for r, _ in kept)
