@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from tokendistill.attribution import attribute, get_method
 from tokendistill.attribution.config import AttributionConfig, AttributionSettings
 from tokendistill.attribution.contrast import NoFoil, best_foils, with_foils
+from tokendistill.attribution.memory import BatchSizer
 from tokendistill.attribution.objective import Objective
 from tokendistill.errors import InputError
 
@@ -38,9 +39,28 @@ def _direct_foil(adapter, example, target: str) -> str:
 def test_the_foil_is_the_best_other_choice(adapter, choice_examples) -> None:
     targets = [ex.label for ex in choice_examples]
     prompts = [ex.text for ex in choice_examples]
-    foils = best_foils(Objective(adapter), choice_examples, prompts, targets, batch_size=3)
+    foils = best_foils(Objective(adapter), choice_examples, prompts, targets, sizer=BatchSizer(3, start=3))
     assert foils == [_direct_foil(adapter, ex, ex.label) for ex in choice_examples]
     assert all(f != t for f, t in zip(foils, targets, strict=True))
+
+
+def test_foil_scoring_backs_off_on_out_of_memory(adapter, choice_examples, monkeypatch) -> None:
+    targets = [ex.label for ex in choice_examples]
+    prompts = [ex.text for ex in choice_examples]
+    expected = best_foils(Objective(adapter), choice_examples, prompts, targets, sizer=BatchSizer(1, start=1))
+    real, sizes = adapter.target_logits, []
+
+    def limited(batch, prompt_embeds=None, **kwargs):
+        sizes.append(len(batch))
+        if len(batch) > 2:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(batch, prompt_embeds, **kwargs)
+
+    monkeypatch.setattr(adapter, "target_logits", limited)
+    sizer = BatchSizer("auto", start=8)
+    foils = best_foils(Objective(adapter), choice_examples, prompts, targets, sizer=sizer)
+    assert foils == expected
+    assert sizes[:2] == [8, 4] and sizer.size == 2 and max(sizes[2:]) == 2
 
 
 @pytest.mark.parametrize(

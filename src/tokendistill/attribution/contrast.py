@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import torch
 
+from tokendistill.attribution.batching import sort_keys, token_lengths
+from tokendistill.attribution.memory import BatchSizer, map_batches
 from tokendistill.attribution.objective import ContrastiveBatch, Objective
 from tokendistill.errors import InputError
 from tokendistill.models.batch import EncodedBatch
@@ -42,18 +44,24 @@ def best_foils(
     prompts: Sequence[str],
     targets: Sequence[str],
     *,
-    batch_size: int,
+    sizer: BatchSizer,
 ) -> list[str]:
     """Per example, the other choice with the highest attributed function ``F`` (the mean over
-    its tokens of the log-probability, probability or logit) given the example's prompt."""
+    its tokens of the log-probability, probability or logit) given the example's prompt.
+    (prompt, choice) pairs run in length-sorted batches at ``sizer``'s size, backing off on
+    out-of-memory like the attribution batches."""
     candidates = [other_choices(ex, target) for ex, target in zip(examples, targets, strict=True)]
     pairs = [(i, c) for i, cands in enumerate(candidates) for c in cands]
     adapter, plain = objective.adapter, Objective(objective.adapter, objective.attributed_fn)
-    values: list[float] = []
-    for start in range(0, len(pairs), batch_size):
-        chunk = pairs[start : start + batch_size]
+
+    def score(rows: list[int]) -> list[float]:
+        chunk = [pairs[r] for r in rows]
         batch = adapter.encode([prompts[i] for i, _ in chunk], [c for _, c in chunk]).to(adapter.device)
-        values.extend(plain.values(batch, plain.embed(batch)).tolist())
+        return plain.values(batch, plain.embed(batch)).tolist()
+
+    texts = ([prompts[i] for i, _ in pairs], [c for _, c in pairs])
+    lengths = [token_lengths(adapter.tokenizer, t) for t in texts]
+    values = map_batches(sizer, sort_keys(*lengths, per_step=False), score)
     best: dict[int, tuple[float, str]] = {}
     for (i, choice), value in zip(pairs, values, strict=True):
         if i not in best or value > best[i][0]:  # ties: the earlier choice

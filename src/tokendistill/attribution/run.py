@@ -70,7 +70,7 @@ def attribute(
         targets = [o.target for o in outcomes]
         foils = None
         if cfg.contrastive:
-            foils = best_foils(objective, examples, prompts, targets, batch_size=sizer.size)
+            foils = best_foils(objective, examples, prompts, targets, sizer=sizer)
         per_step = cfg.aggregation == "per_step" and impl.depends_on_aggregation
         lengths = [token_lengths(adapter.tokenizer, texts) for texts in (prompts, targets)]
         keys = sort_keys(*lengths, per_step=per_step)
