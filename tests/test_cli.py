@@ -117,6 +117,20 @@ def test_every_stage_is_a_command(runner: CliRunner) -> None:
         assert command in result.stdout
 
 
+def test_threads_option_sets_torchs_threads(runner: CliRunner, tmp_path: Path) -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        result = runner.invoke(app, ["prepare", str(DEMO), "--threads", "3", "--set", f"run_dir={tmp_path}"])
+        assert result.exit_code == 0, result.output
+        assert torch.get_num_threads() == 3  # neither torch's default here nor OMP_NUM_THREADS=1
+    finally:
+        torch.set_num_threads(before)
+    bad = runner.invoke(app, ["run", str(DEMO), "--threads", "0"])
+    assert bad.exit_code == 2 and "--threads" in bad.output
+
+
 def _pets_artifact(path: Path) -> Path:
     """Two examples, gold "dog": the teacher is right on the first, whose top word is "dog";
     on the second "dog" scores lowest, behind the stopwords "which" and "or"."""

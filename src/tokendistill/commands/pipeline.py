@@ -11,14 +11,26 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tokendistill.commands.terminal import ConfigArg, SetOpt, console, fail, load_config, quiet_libraries
+from tokendistill.commands.terminal import (
+    ConfigArg,
+    SetOpt,
+    ThreadsOpt,
+    console,
+    fail,
+    load_config,
+    quiet_libraries,
+)
 
 
-def run_until(config_path: Path, overrides: list[str] | None, until: str) -> None:
+def run_until(config_path: Path, overrides: list[str] | None, until: str, threads: int | None = None) -> None:
     from tokendistill.distributed import default_state
     from tokendistill.pipeline import run_pipeline
 
     config = load_config(config_path, overrides)
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     quiet_libraries()
     result = run_pipeline(config, until=until, console=console)
     if not default_state().is_main_process:
@@ -31,9 +43,9 @@ def run_until(config_path: Path, overrides: list[str] | None, until: str) -> Non
         console.print(f"report: {result.report_path}")
 
 
-def run_command(config: ConfigArg, set_: SetOpt = None) -> None:
+def run_command(config: ConfigArg, set_: SetOpt = None, threads: ThreadsOpt = None) -> None:
     """Run the whole pipeline: prepare → teacher → attribute → students → analyze → report."""
-    run_until(config, set_, "report")
+    run_until(config, set_, "report", threads)
 
 
 def validate_command(config: ConfigArg, set_: SetOpt = None) -> None:
@@ -54,8 +66,8 @@ def validate_command(config: ConfigArg, set_: SetOpt = None) -> None:
 def stage_command(stage: str, doc: str) -> Callable[..., None]:
     """A command that runs the pipeline up to ``stage``."""
 
-    def command(config: ConfigArg, set_: SetOpt = None) -> None:
-        run_until(config, set_, stage)
+    def command(config: ConfigArg, set_: SetOpt = None, threads: ThreadsOpt = None) -> None:
+        run_until(config, set_, stage, threads)
 
     command.__doc__ = doc
     return command
@@ -74,8 +86,6 @@ def demo_command(
 ) -> None:
     """The built-in demo: the controlled testbed's centre point, tiny models, the whole
     pipeline with three seeds, an HTML report that says what it measured."""
-    import torch
-
     text = resources.files("tokendistill").joinpath("demo.yaml").read_text(encoding="utf-8")
     path = run_dir / "demo.yaml"
     try:
@@ -85,5 +95,4 @@ def demo_command(
         fail(f"--run-dir {run_dir}: cannot write the demo's config there ({err.strerror})")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # The demo's models are tiny: a second intra-op thread only adds contention.
-    torch.set_num_threads(1)
-    run_until(path, [f"run_dir={run_dir}"], "report")
+    run_until(path, [f"run_dir={run_dir}"], "report", threads=1)

@@ -21,6 +21,16 @@ SetOpt = Annotated[
     typer.Option("--set", help="override a config key, e.g. --set selection.k=7 (repeatable)"),
 ]
 
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        help="torch CPU threads (default: torch's choice); 1 is fastest for tiny models and when "
+        "other jobs share the CPU",
+    ),
+]
+
 
 def quiet_libraries() -> None:
     """Our commands report their own progress; library progress bars and info logs are noise."""
@@ -30,7 +40,7 @@ def quiet_libraries() -> None:
     hf_logging.set_verbosity_error()
 
 
-__all__ = ["ConfigArg", "SetOpt", "console", "fail", "load_config", "quiet_libraries"]
+__all__ = ["ConfigArg", "SetOpt", "ThreadsOpt", "console", "fail", "load_config", "quiet_libraries"]
 
 
 def load_config(path: Path, overrides: list[str] | None) -> Config:
