@@ -4,12 +4,14 @@ the report skip control methods by their trait, not by name."""
 from __future__ import annotations
 
 import json
+import math
+import statistics
 from pathlib import Path
 
 from tokendistill.attribution import TokenAttribution, get_method, list_methods
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
-from tokendistill.report.data import HeatmapExample, ReportData
+from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData
 from tokendistill.stages.report import heatmaps
 
 from .helpers import small_config
@@ -95,3 +97,14 @@ def test_heatmaps_come_from_the_first_method_that_is_not_a_control(tmp_path: Pat
     assert [h.example_id for h in shown] == ["s0", "s1"]
     # The config's selection: top-3 words without stopwords ("the", "here"): "cue", "word".
     assert shown[0].selected == [(4, 7), (8, 12)]
+
+
+def test_seed_interval_is_students_t_and_stays_within_zero_and_one() -> None:
+    accs = [0.6, 0.7, 0.8, 0.65, 0.75, 0.7, 0.72, 0.68, 0.7, 0.71, 0.69, 0.7]
+    twelve = AccuracySummary("s", "standard", list(range(12)), accs, accs, n_test=100)
+    half = 2.201 * statistics.stdev(accs) / math.sqrt(12)  # t, 11 degrees of freedom
+    assert twelve.ci95 == (twelve.mean - half, twelve.mean + half)
+    near_top = AccuracySummary("s", "standard", [0, 1, 2], [0.9, 1.0, 1.0], [1.0] * 3, n_test=100)
+    assert near_top.ci95[1] == 1.0 and near_top.ci95[0] == near_top.mean - 4.303 * near_top.std / math.sqrt(3)
+    near_zero = AccuracySummary("s", "standard", [0, 1, 2], [0.1, 0.0, 0.0], [0.0] * 3, n_test=100)
+    assert near_zero.ci95[0] == 0.0 and near_zero.ci95[1] > near_zero.mean
