@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import torch
 
-from tokendistill.attribution.batching import sort_keys, token_lengths
+from tokendistill.attribution.batching import sort_keys
 from tokendistill.attribution.memory import BatchSizer, map_batches
 from tokendistill.attribution.objective import ContrastiveBatch, Objective
 from tokendistill.errors import InputError
@@ -53,15 +53,14 @@ def best_foils(
     candidates = [other_choices(ex, target) for ex, target in zip(examples, targets, strict=True)]
     pairs = [(i, c) for i, cands in enumerate(candidates) for c in cands]
     adapter, plain = objective.adapter, Objective(objective.adapter, objective.attributed_fn)
+    pair_prompts, choices = [prompts[i] for i, _ in pairs], [c for _, c in pairs]
 
     def score(rows: list[int]) -> list[float]:
-        chunk = [pairs[r] for r in rows]
-        batch = adapter.encode([prompts[i] for i, _ in chunk], [c for _, c in chunk]).to(adapter.device)
+        batch = adapter.encode([pair_prompts[r] for r in rows], [choices[r] for r in rows]).to(adapter.device)
         return plain.values(batch, plain.embed(batch)).tolist()
 
-    texts = ([prompts[i] for i, _ in pairs], [c for _, c in pairs])
-    lengths = [token_lengths(adapter.tokenizer, t) for t in texts]
-    values = map_batches(sizer, sort_keys(*lengths, per_step=False), score)
+    keys = sort_keys(adapter.tokenizer, pair_prompts, choices, per_step=False)
+    values = map_batches(sizer, keys, score)
     best: dict[int, tuple[float, str]] = {}
     for (i, choice), value in zip(pairs, values, strict=True):
         if i not in best or value > best[i][0]:  # ties: the earlier choice

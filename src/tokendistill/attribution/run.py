@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from tokendistill.attribution.batching import sort_keys, token_lengths
+from tokendistill.attribution.batching import sort_keys
 from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.contrast import best_foils, with_foils
 from tokendistill.attribution.freeze import frozen
@@ -72,8 +72,7 @@ def attribute(
         if cfg.contrastive:
             foils = best_foils(objective, examples, prompts, targets, sizer=sizer)
         per_step = cfg.aggregation == "per_step" and impl.depends_on_aggregation
-        lengths = [token_lengths(adapter.tokenizer, texts) for texts in (prompts, targets)]
-        keys = sort_keys(*lengths, per_step=per_step)
+        keys = sort_keys(adapter.tokenizer, prompts, targets, per_step=per_step)
 
         def score(rows: list[int]) -> list[TokenAttribution]:
             batch = adapter.encode([prompts[i] for i in rows], [targets[i] for i in rows]).to(adapter.device)
