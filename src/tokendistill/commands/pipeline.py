@@ -33,8 +33,13 @@ def run_until(config_path: Path, overrides: list[str] | None, until: str, thread
         torch.set_num_threads(threads)
     quiet_libraries()
     result = run_pipeline(config, until=until, console=console)
-    if not default_state().is_main_process:
-        return  # under `accelerate launch`, the main process reports
+    state = default_state()
+    # Under `accelerate launch`, leave the process group before the interpreter exits: left
+    # to teardown, a rank's communication threads could abort it after a finished run.
+    state.wait_for_everyone()
+    state.destroy_process_group()
+    if not state.is_main_process:
+        return  # the main process reports
     done = f"{len(result.computed)} stage(s) computed, {len(result.skipped)} cached"
     if result.repaired:
         done += f", {len(result.repaired)} recomputed because their files were damaged"
