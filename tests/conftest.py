@@ -30,12 +30,32 @@ torch.set_num_threads(1)
 
 
 def demo_data(run_dir: Path | str) -> dict:
-    """The built-in demo's config with its first seed only (the full demo's three seeds
-    would take the suite over its time budget), writing into ``run_dir``."""
+    """The built-in demo's config cut to the suite's budget, writing into ``run_dir``: every
+    student, attribution method and analysis of the demo, on its first seed only, with a
+    smaller teacher split, fewer epochs and fewer faithfulness examples (the demo's own sizes
+    take 90 s on 2 cores; these take about 15 s). What the tests read (kept models, artifacts,
+    recorded figures) has the demo's shape; none of them depends on how well it learns."""
     data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
     data["run_dir"] = str(run_dir)
     data["seeds"] = data["seeds"][:1]
+    data["task"]["synthetic"]["teacher_train"] = 300
+    data["teacher"]["training"]["epochs"] = 3
+    data["student_training"]["epochs"] = 2
+    data["analysis"]["faithfulness_examples"] = 16
     return data
+
+
+# Session fixtures that take seconds to build: under pytest-xdist every test that uses one
+# runs on the same worker (``--dist loadgroup``), so each is built once per suite.
+SHARED_FIXTURES = ("demo_run", "rationale_writer")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in SHARED_FIXTURES:
+            if name in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.xdist_group(name))
+                break
 
 
 @pytest.fixture(scope="session")

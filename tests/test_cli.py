@@ -199,11 +199,15 @@ def test_analyze_uses_the_pipelines_selection_defaults(runner: CliRunner, tmp_pa
     assert json.loads(out.read_text()) == json.loads(json.dumps(expected.to_json()))
 
 
-def test_analyze_prints_the_reports_numbers_for_the_demo(runner: CliRunner, demo_run: Path) -> None:
+def test_analyze_prints_the_reports_numbers_for_the_demo(
+    runner: CliRunner, demo_run: Path, demo_config, tmp_path: Path
+) -> None:
     """With the run's config, `analyze` on one artifact prints the demo report's overlap and
     evidence figures at k = 2 (the demo's selection.k) and its k-sweep."""
     (artifact,) = demo_run.glob("attribute/saliency-train-*/attributions.parquet")
-    args = ["analyze", str(artifact), "--k", "2", "--config", str(DEMO), "--set", f"run_dir={demo_run}"]
+    config = tmp_path / "demo.yaml"
+    config.write_text(json.dumps(demo_config(demo_run)), encoding="utf-8")  # JSON is YAML
+    args = ["analyze", str(artifact), "--k", "2", "--config", str(config)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     metrics = json.loads((demo_run / "metrics.json").read_text())

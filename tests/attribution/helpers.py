@@ -107,7 +107,7 @@ def run_ranks(world: int, work: Callable[[FakeState], T]) -> list[T]:
     """``work(state)`` for every rank of a ``world``, each in its own thread, meeting at a
     shared barrier; results in rank order. A failing rank breaks the barrier, so no rank
     waits forever."""
-    barrier = threading.Barrier(world, timeout=120)
+    barrier = threading.Barrier(world, timeout=600)
 
     def rank(index: int) -> T:
         try:

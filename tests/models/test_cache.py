@@ -5,30 +5,28 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
-import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from filelock import FileLock, Timeout
 
-from tokendistill.models import wheels
+from tokendistill.models import cache, wheels
 from tokendistill.models.cache import CACHE_ENV, MARKER, cache_root, ensure_folder, is_complete
 from tokendistill.models.errors import ModelSpecError
 
 
 class FakeConverter:
-    """Stands in for the GGUF conversion: writes two files, optionally slowly or failing halfway."""
+    """Stands in for the GGUF conversion: writes two files, optionally failing halfway."""
 
-    def __init__(self, *, delay: float = 0.0, fail: bool = False) -> None:
+    def __init__(self, *, fail: bool = False) -> None:
         self.calls = 0
-        self.delay = delay
         self.fail = fail
 
     def __call__(self, out: Path) -> None:
         self.calls += 1
         (out / "config.json").write_text("{}")
-        time.sleep(self.delay)
         if self.fail:
             raise RuntimeError("conversion crashed")
         (out / "model.safetensors").write_bytes(b"weights")
@@ -97,12 +95,28 @@ def test_waits_for_a_lock_held_elsewhere(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()
     convert = FakeConverter()
     with FileLock(str(tmp_path / "models" / ".m.lock")), pytest.raises(Timeout):
-        ensure_folder("models", "m", convert, version="v1", root=tmp_path, lock_timeout=0.2)
+        ensure_folder("models", "m", convert, version="v1", root=tmp_path, lock_timeout=0)
     assert convert.calls == 0
 
 
-def test_concurrent_builders_build_once(tmp_path: Path) -> None:
-    convert = FakeConverter(delay=0.3)
+def test_concurrent_builders_build_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three builders at once: the first builds while the other two are waiting for its lock
+    (the build holds until both have asked for it), and all three get the one folder."""
+    asked = threading.Semaphore(0)
+
+    class AskingLock(FileLock):
+        def acquire(self, *args: Any, **kwargs: Any) -> Any:
+            asked.release()
+            return super().acquire(*args, **kwargs)
+
+    class WaitingConverter(FakeConverter):
+        def __call__(self, out: Path) -> None:
+            for _ in range(3):  # its own request and the two others'
+                assert asked.acquire(timeout=600), "the other builders never asked for the lock"
+            super().__call__(out)
+
+    monkeypatch.setattr(cache, "FileLock", AskingLock)
+    convert = WaitingConverter()
     results: list[Path] = []
 
     def run() -> None:

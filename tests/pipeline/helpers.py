@@ -104,7 +104,7 @@ def cli(*args: str) -> list[str]:
 KILLING_RUN = Path(__file__).with_name("killing_run.py")
 
 
-def run_and_kill(config_path: Path, run_dir: Path, pattern: str, count: int, timeout: float = 240.0) -> None:
+def run_and_kill(config_path: Path, run_dir: Path, pattern: str, count: int, timeout: float = 600.0) -> None:
     """``tokendistill run`` in a child that SIGKILLs itself as it is about to publish the
     ``count``-th file matching ``run_dir / pattern`` (see killing_run.py): a deterministic kill.
 
@@ -128,7 +128,7 @@ def assert_same_metrics_as(baseline: Path, resumed: Path) -> None:
     assert comparable_metrics(resumed) == comparable_metrics(baseline)
 
 
-def launch(args: list[str], run_dir: Path, processes: int = 2, timeout: float = 300.0) -> int:
+def launch(args: list[str], run_dir: Path, processes: int = 2, timeout: float = 600.0) -> int:
     """``accelerate launch`` of ``python ARGS...`` on ``processes`` CPU processes; returns the
     exit status, the output in ``<run_dir>.launch.log``.
 
