@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import torch
 import yaml
+from filelock import FileLock
 from rich.console import Console
 
 if TYPE_CHECKING:
@@ -32,30 +34,79 @@ torch.set_num_threads(1)
 def demo_data(run_dir: Path | str) -> dict:
     """The built-in demo's config cut to the suite's budget, writing into ``run_dir``: every
     student, attribution method and analysis of the demo, on its first seed only, with a
-    smaller teacher split, fewer epochs and fewer faithfulness examples (the demo's own sizes
-    take 90 s on 2 cores; these take about 15 s). What the tests read (kept models, artifacts,
-    recorded figures) has the demo's shape; none of them depends on how well it learns."""
+    smaller teacher split, fewer epochs and integration steps, fewer faithfulness examples
+    and AOPC bins (the demo's own sizes take 90 s on 2 cores; these take 17 s). What the
+    tests read (kept models, artifacts, recorded figures) has the demo's shape; none of them
+    depends on how well it learns."""
     data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
     data["run_dir"] = str(run_dir)
     data["seeds"] = data["seeds"][:1]
     data["task"]["synthetic"]["teacher_train"] = 300
-    data["teacher"]["training"]["epochs"] = 3
-    data["student_training"]["epochs"] = 2
-    data["analysis"]["faithfulness_examples"] = 16
+    data["teacher"]["training"]["epochs"] = 2
+    data["student_training"]["epochs"] = 1
+    data["attribution"]["options"]["integrated_gradients"]["n_steps"] = 4
+    data["analysis"].update(faithfulness_examples=8, aopc_bins=[0.1, 0.5])
     return data
 
 
-# Session fixtures that take seconds to build: under pytest-xdist every test that uses one
-# runs on the same worker (``--dist loadgroup``), so each is built once per suite.
+def shared_build(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder ``build`` fills once per test session, also under pytest-xdist: the first
+    worker that needs it builds it while the others wait on a file lock, then all read it.
+    A build that fails leaves no completion mark, so the next worker tries again."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # this session's folder, shared by its workers
+    folder, done = base / f"shared-{name}", base / f"shared-{name}.done"
+    with FileLock(str(base / f"shared-{name}.lock")):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            done.touch()
+    return folder
+
+
+# Session fixtures that take seconds to build (``shared_build``): under pytest-xdist the test
+# modules that name one run on one worker, so no worker waits for another to build it.
 SHARED_FIXTURES = ("demo_run", "rationale_writer")
 
 
+class SharedFixtureScopes:
+    """xdist's ``--dist loadscope`` with one change: the modules whose source names a shared
+    fixture form one unit of work (a module is one unit otherwise)."""
+
+    @staticmethod
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        if config.getvalue("dist") != "loadscope":
+            return None
+        from xdist.scheduler import LoadScopeScheduling
+
+        root, units = config.rootpath, {}
+
+        class Scheduler(LoadScopeScheduling):
+            def _split_scope(self, nodeid: str) -> str:
+                module = nodeid.split("::", 1)[0]
+                if module not in units:
+                    source = root / module
+                    text = source.read_text(encoding="utf-8") if source.is_file() else ""
+                    units[module] = next((f"[{n}]" for n in SHARED_FIXTURES if n in text), module)
+                return units[module]
+
+        return Scheduler(config, log)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(SharedFixtureScopes(), "shared-fixture-scopes")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        for name in SHARED_FIXTURES:
-            if name in getattr(item, "fixturenames", ()):
-                item.add_marker(pytest.mark.xdist_group(name))
-                break
+    """The longest units of work first, so that under pytest-xdist the short ones fill both
+    workers to the end: modules with tests that start other processes, then the modules that
+    share a session fixture; the collection order otherwise."""
+    starts = {item.path for item in items if item.get_closest_marker("processes")}
+    shares = {item.path for item in items if set(SHARED_FIXTURES) & set(getattr(item, "fixturenames", ()))}
+    items.sort(key=lambda item: (item.path not in starts, item.path not in shares))
 
 
 @pytest.fixture(scope="session")
@@ -67,16 +118,19 @@ def demo_config() -> Callable[[Path | str], dict]:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built-in demo (``demo_data``), run once per session in process (one thread,
-    offline): the run directory that the golden test and the tests of its kept models read."""
+    offline): the run directory that the tests of its kept models read. Read-only: a test
+    that changes it works on a copy."""
     from tokendistill.config import Config
     from tokendistill.config_io import validate_config
     from tokendistill.pipeline import run_pipeline
 
-    run_dir = tmp_path_factory.mktemp("demo") / "run"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("HF_HUB_OFFLINE", "1")
-        run_pipeline(validate_config(demo_data(run_dir), Config), console=Console(file=io.StringIO()))
-    return run_dir
+    def build(folder: Path) -> None:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("HF_HUB_OFFLINE", "1")
+            config = validate_config(demo_data(folder / "run"), Config)
+            run_pipeline(config, console=Console(file=io.StringIO()))
+
+    return shared_build(tmp_path_factory, "demo", build) / "run"
 
 
 # Hand-made attribution records (store, writer, selection and analysis tests).
@@ -162,17 +216,29 @@ def rationale_writer(tmp_path_factory: pytest.TempPathFactory) -> RationaleWrite
     """A tiny causal model trained for a few seconds to complete few-shot prompts of the
     examples with "<rationale> So the answer is <label>.", saved as a local folder (a random
     tiny model never writes the marker, so nothing would parse)."""
+    from tokendistill.tasks.config import SyntheticConfig
+    from tokendistill.tasks.synthetic import generate
+
+    instruction = "Answer."
+    examples = generate("train", 32, SyntheticConfig(n_train=32), with_rationale=True)
+
+    def build(folder: Path) -> None:
+        adapter = _train_writer(instruction, examples)
+        adapter.model.save_pretrained(folder)
+        adapter.tokenizer.save_pretrained(folder)
+
+    return RationaleWriter(str(shared_build(tmp_path_factory, "writer", build)), instruction, examples)
+
+
+def _train_writer(instruction: str, examples: list) -> Any:
     import random
 
     from tokendistill.models.build import load_adapter
     from tokendistill.models.config import ModelConfig
     from tokendistill.rationales.generation import MARKER, Shot, few_shot_prompt, question
-    from tokendistill.tasks.config import SyntheticConfig
     from tokendistill.tasks.llm_rationales import RATIONALE_KEY
-    from tokendistill.tasks.synthetic import generate
 
-    instruction, rng = "Answer.", random.Random(0)
-    examples = generate("train", 32, SyntheticConfig(n_train=32), with_rationale=True)
+    rng = random.Random(0)
     torch.manual_seed(0)
     texts = [
         instruction,
@@ -195,7 +261,4 @@ def rationale_writer(tmp_path_factory: pytest.TempPathFactory) -> RationaleWrite
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    folder = tmp_path_factory.mktemp("writer") / "model"
-    adapter.model.save_pretrained(folder)
-    adapter.tokenizer.save_pretrained(folder)
-    return RationaleWriter(str(folder), instruction, examples)
+    return adapter

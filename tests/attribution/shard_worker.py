@@ -1,28 +1,21 @@
-"""Run by ``test_attribution_sharding`` under ``accelerate launch``: attribute tiny-model
-examples with ``attribute_to_artifact`` into ``<out>/batch1``, ``<out>/batch3`` and
-``<out>/resumed`` (whose work folder the test may have seeded with a killed run's parts).
+"""What one rank of ``test_attribution_sharding`` does: attribute tiny-model examples with
+``attribute_to_artifact`` into ``<out>/batch1`` and ``<out>/batch3``.
 
 The model and tokenizer are loaded from a folder the test saved, as a real run loads its
-teacher: every rank then attributes the very same weights and vocabulary, however the tiny
-builders behave across processes (an in-memory-trained BPE once gave each process its own ids).
+teacher: every rank then attributes the very same weights and vocabulary.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-import torch
 from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
 from tokendistill.attribution import AttributionSettings, get_method
 from tokendistill.attribution.artifact import attribute_to_artifact
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 
-if __package__:  # imported by the test
-    from .helpers import QUESTIONS, make_example
-else:  # run as a script by `accelerate launch`: its folder is on sys.path
-    from helpers import QUESTIONS, make_example
+from .helpers import QUESTIONS, make_example
 
 # 8 examples with unique ids (the questions twice): 4 per rank.
 EXAMPLES = [make_example(i, q, a) for i, (q, a) in enumerate(QUESTIONS * 2)]
@@ -51,9 +44,8 @@ def saliency(adapter: ModelAdapter, folder: Path, state=None, chunk_size: int = 
     )
 
 
-def run(model_dir: Path, out: Path, state=None) -> None:
-    """Every configuration; ``state`` None means the real ``PartialState`` of this launch."""
-    adapter = load(model_dir)
+def run(adapter: ModelAdapter, out: Path, state=None) -> None:
+    """Every configuration; ``state`` None means the real ``PartialState`` of this process."""
     saliency(adapter, out / "batch1", state, chunk_size=256)
     attribute_to_artifact(
         adapter,
@@ -65,13 +57,3 @@ def run(model_dir: Path, out: Path, state=None) -> None:
         work_dir=out / "batch3" / "parts",
         state=state,
     )
-    saliency(adapter, out / "resumed", state)
-
-
-if __name__ == "__main__":
-    torch.set_num_threads(1)
-    from tokendistill.distributed import default_state
-
-    state = default_state()
-    print(f"rank {state.process_index} of {state.num_processes} ({state.distributed_type})", flush=True)
-    run(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from tokendistill.attribution import AttributionSettings, MethodInputs, Objective, attribute, get_method
+from tolerances import BATCHING, CANCELLING, FORMULA, assert_close
 
 from .helpers import PROMPTS, TARGETS, build_adapter
 
@@ -39,7 +40,8 @@ def test_batched_equals_one_by_one(adapter, examples, name: str, aggregation: st
     together, alone = run(3), run(1)
     for a, b in zip(together, alone, strict=True):
         assert a.example_id == b.example_id and a.tokens == b.tokens and a.offsets == b.offsets
-        torch.testing.assert_close(torch.tensor(a.scores), torch.tensor(b.scores), rtol=1e-4, atol=1e-6)
+        tolerance = CANCELLING if name in ("leave_one_out", "input_x_gradient") else BATCHING
+        assert_close(a.scores, b.scores, tolerance, f"{name} scores of {a.example_id}")
 
 
 def test_random_is_deterministic_per_example_id(adapter, examples) -> None:
@@ -85,12 +87,13 @@ def test_leave_one_out_by_hand(adapter) -> None:
 
     with torch.no_grad():
         full = mean_logprob(embeds)
+        expected = torch.zeros_like(scores)
         for row, pos in content.nonzero().tolist():
             occluded = embeds.clone()
             occluded[row, pos] = pad
-            assert scores[row, pos].item() == pytest.approx(
-                (full - mean_logprob(occluded))[row].item(), abs=1e-5
-            )
+            expected[row, pos] = (full - mean_logprob(occluded))[row]
+    # Differences of nearly equal log-probabilities, the direct ones in other batches.
+    assert_close(scores, expected, CANCELLING, "leave-one-out against occluding by hand")
     assert torch.all(scores[~content] == 0)
 
 
@@ -101,8 +104,10 @@ def test_leave_one_out_of_a_token_that_already_is_padding_is_zero(adapter) -> No
     scores = get_method("leave_one_out").attribute(inputs, Objective(adapter))
     pad_column = (batch.prompt_ids[0] == adapter.tokenizer.pad_token_id) & batch.prompt_mask[0].bool()
     assert pad_column.sum() == 1
-    assert scores[0][pad_column].item() == pytest.approx(0.0, abs=1e-6)
-    assert scores[0][~pad_column & batch.prompt_mask[0].bool()].abs().max() > 1e-6
+    others = scores[0][~pad_column & batch.prompt_mask[0].bool()].abs().max().item()
+    assert others > 1e-6
+    # Zero up to the float32 noise of two forwards in batches of other composition.
+    assert abs(scores[0][pad_column].item()) <= CANCELLING.rel * others
 
 
 def test_attention_rows(adapter) -> None:
@@ -112,7 +117,7 @@ def test_attention_rows(adapter) -> None:
     assert torch.all(scores[~mask] == 0) and torch.all(scores[mask] > 0)
     sums = scores.sum(-1)
     if adapter.architecture == "seq2seq":  # cross-attention is a distribution over the prompt
-        torch.testing.assert_close(sums, torch.ones_like(sums), atol=1e-5, rtol=0)
+        assert_close(sums, torch.ones_like(sums), FORMULA, "attention sums")
     else:  # self-attention also goes to the target prefix
         assert torch.all(sums <= 1 + 1e-5)
 
@@ -146,4 +151,4 @@ def test_per_step_weights_average_over_real_target_tokens(adapter) -> None:
     steps = list(objective.gradients(batch, objective.embed(batch)))
     assert [s.step for s in steps] == list(range(batch.target_ids.shape[1]))
     total = torch.stack([s.weight for s in steps]).sum(0)
-    torch.testing.assert_close(total, torch.ones(len(batch)))
+    assert_close(total, torch.ones(len(batch)), FORMULA, "per-step weights")

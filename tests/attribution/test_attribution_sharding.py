@@ -1,19 +1,15 @@
-"""A 2-process ``accelerate launch`` run merges into what one process writes, and a run
-killed with one number of processes resumes with another to the same bytes.
+"""Ranks of ``attribute_to_artifact`` merge into what one process writes, and a run killed
+with one number of processes resumes with another to the same bytes.
 
-``accelerate launch --cpu`` starts a single process in accelerate 1.15 (several CPU ranks
-need MPI), so the test launches with ``--multi_gpu`` (torchrun) and ``attribute_to_artifact``
-joins the ranks over gloo because the machine has no accelerator (``default_state``).
-Ranks inside one process (threads meeting at a barrier) cover the kill/resume directions
-without a launch.
+The ranks here are threads of this process meeting at a barrier (``FakeState``), which
+exercises the sharding, part files and merge without a process launch. Real processes under
+``accelerate launch`` (gloo, torchrun) run the same code in
+``tests/pipeline/test_multiprocess.py``, which also kills and resumes with another number of
+processes.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +18,7 @@ import pytest
 import torch
 
 from tokendistill.attribution.store import read_attributions
+from tolerances import BATCHING, assert_close
 
 from . import shard_worker
 from .helpers import FakeState, build_adapter, run_ranks
@@ -92,36 +89,13 @@ def test_simulated_ranks_kill_and_resume_with_another_world_size(model_dir: Path
     assert one_then_two.read_bytes() == reference.read_bytes()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.mark.skipif(
-    torch.accelerator.is_available(), reason="launches CPU ranks; an accelerator changes the backend"
-)
-def test_two_process_run_equals_single_process(model_dir: Path, tmp_path: Path) -> None:
-    # A single process killed after its first part: the launch resumes the rest on 2 ranks.
-    with one_thread(), pytest.raises(Killed):
-        shard_worker.saliency(
-            shard_worker.load(model_dir), tmp_path / "two" / "resumed", FakeState(), on_progress=kill
-        )
-    launch = [
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
-        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-        "--main_process_port", str(free_port()), str(WORKER), str(model_dir), str(tmp_path / "two"),
-    ]  # fmt: skip
-    # The worker's folder first (for its helpers), then whatever path chose this package.
-    python_path = os.pathsep.join(p for p in (str(WORKER.parent), os.environ.get("PYTHONPATH")) if p)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": python_path}
-    done = subprocess.run(launch, env=env, capture_output=True, text=True, timeout=600)  # hang guard
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "rank 1 of 2" in done.stdout and "rank 0 of 2" in done.stdout
-
+def test_ranks_merge_into_what_one_process_writes(model_dir: Path, tmp_path: Path) -> None:
+    """Two ranks split the examples, each writes its part, and the merged artifact is the one
+    process's: byte for byte with one example per batch, within BATCHING with batches of 3."""
+    adapters = [shard_worker.load(model_dir) for _ in range(2)]
     with one_thread():
-        shard_worker.run(model_dir, tmp_path / "one", state=FakeState())
-
+        run_ranks(2, lambda state: shard_worker.run(adapters[state.process_index], tmp_path / "two", state))
+        shard_worker.run(shard_worker.load(model_dir), tmp_path / "one", FakeState())
     for name in ("batch1", "batch3"):
         two, one = tmp_path / "two" / name, tmp_path / "one" / name
         assert sorted(p.name for p in two.iterdir()) == ["attributions.parquet", "parts"]
@@ -139,15 +113,7 @@ def test_two_process_run_equals_single_process(model_dir: Path, tmp_path: Path) 
             assert (a.tokens, a.offsets, a.content, a.target, a.teacher_answer) == (
                 b.tokens, b.offsets, b.content, b.target, b.teacher_answer
             )  # fmt: skip
-            torch.testing.assert_close(torch.tensor(a.scores), torch.tensor(b.scores), rtol=1e-4, atol=1e-6)
+            assert_close(a.scores, b.scores, BATCHING, f"merged scores of {a.example_id}")
     # One example per batch: no padding differences, so the merged artifact is byte-identical.
     bytes_two = (tmp_path / "two" / "batch1" / "attributions.parquet").read_bytes()
     assert bytes_two == (tmp_path / "one" / "batch1" / "attributions.parquet").read_bytes()
-    # The killed single-process run (3 examples) resumed by 2 ranks (3 + 2 examples).
-    resumed = tmp_path / "two" / "resumed"
-    assert sorted(p.name for p in (resumed / "parts").glob("part-*")) == [
-        "part-00000.parquet",
-        "part-00003.parquet",
-        "part-00006.parquet",
-    ]
-    assert (resumed / "attributions.parquet").read_bytes() == bytes_two

@@ -9,8 +9,9 @@ import torch
 from tokendistill.attribution import AttributionSettings, attribute, get_method
 from tokendistill.attribution.config import AttributionConfig
 from tokendistill.attribution.memory import BatchSizer, map_batches
+from tolerances import BATCHING, assert_close
 
-from .helpers import QUESTIONS, assert_close_scaled
+from .helpers import QUESTIONS
 
 ANSWERS = [a for _, a in QUESTIONS]
 OOM = "CUDA out of memory. Tried to allocate 2.00 GiB"
@@ -52,7 +53,7 @@ def test_auto_batch_backs_off_and_scores_do_not_change(adapter, examples, monkey
     assert [r.example_id for r in auto] == [ex.id for ex in examples]
     assert sizer.size == 1 and calls[:3] == [4, 2, 1]
     for a, b in zip(content_scores(auto), content_scores(fixed), strict=True):
-        assert_close_scaled(a, b, tol=1e-5)
+        assert_close(a, b, BATCHING)
 
 
 def _fail_if(condition: bool) -> None:
@@ -88,7 +89,7 @@ def test_integrated_gradients_internal_batch_backs_off(adapter, examples, monkey
     # The search starts at the rows the 4 examples can fill (4 x 8 path points), then halves.
     assert calls[0] == 8 and calls[-1] == 4 and auto_method._rows.size == 4
     for a, b in zip(content_scores(auto), content_scores(fixed), strict=True):
-        assert_close_scaled(a, b, tol=1e-5)
+        assert_close(a, b, BATCHING)
 
 
 def test_generation_backs_off_too(adapter, examples, monkeypatch) -> None:

@@ -1,10 +1,10 @@
 """Attribution with a bf16 teacher and with gradient checkpointing, against float32 / plain.
 
 The documented tolerance (README, "Big teachers"): with the teacher's weights and compute in
-bf16, every score is within ``BF16_TOL`` of the float32 score, relative to the example's
+bf16, every score is within ``BF16`` (tests/tolerances.py) of the float32 score, relative to the example's
 largest score (saliency, an L2 norm, stays well inside; the signed sums of input×gradient and
 integrated gradients lose more to cancellation), and the top-3 tokens agree on at least
-``BF16_TOP3`` of them on average. Checkpointing recomputes the same forward: equal to 1e-5.
+``BF16_TOP3`` of them on average. Checkpointing recomputes the same forward: equal within ``CHECKPOINTING``.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from tokendistill.attribution import attribute
 from tokendistill.attribution.memory import checkpointed
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.config import AdapterSettings
+from tolerances import BF16_NORM, BF16_SIGNED, CHECKPOINTING, assert_close
 
-from .helpers import QUESTIONS, assert_close_scaled
+from .helpers import QUESTIONS
 
 ANSWERS = [a for _, a in QUESTIONS]
 METHODS = ("saliency", "input_x_gradient", "integrated_gradients")
-BF16_TOL = {"saliency": 0.05, "input_x_gradient": 0.25, "integrated_gradients": 0.25}
+BF16 = {"saliency": BF16_NORM, "input_x_gradient": BF16_SIGNED, "integrated_gradients": BF16_SIGNED}
 BF16_TOP3 = 0.9
 
 
@@ -48,7 +49,7 @@ def test_bf16_scores_are_within_the_documented_tolerance_of_fp32(adapter, exampl
     ref_scores, low_scores = content_scores(ref), content_scores(low)
     for a, b in zip(low_scores, ref_scores, strict=True):
         assert a.dtype == torch.float32 and bool(torch.isfinite(a).all())
-        assert float((a - b).abs().max()) <= BF16_TOL[method] * float(b.abs().max())
+        assert_close(a, b, BF16[method], f"{method} scores in bf16")
     agreement = top_k_agreement(low_scores, ref_scores)
     print(f"{adapter.architecture} {method}: bf16 vs fp32 top-3 agreement {agreement:.2f}")
     assert agreement >= BF16_TOP3
@@ -61,7 +62,7 @@ def test_checkpointed_attribution_equals_plain(adapter, examples, method) -> Non
     saving = make_adapter(adapter.model, adapter.tokenizer, settings)
     ckpt = attribute(saving, examples, method, split="t", teacher_answers=ANSWERS)
     for a, b in zip(content_scores(ckpt), content_scores(plain), strict=True):
-        assert_close_scaled(a, b, tol=1e-5)
+        assert_close(a, b, CHECKPOINTING, f"{method} scores, checkpointed")
 
 
 def test_checkpointing_recomputes_blocks_and_restores_them(adapter, examples) -> None:

@@ -63,12 +63,12 @@ from tokendistill.rationales.select import Selection
 from tokendistill.tasks.config import SyntheticConfig
 from tokendistill.tasks.synthetic import generate
 from tokendistill.training.modes import build_rows, get_mode, list_modes
-from tolerances import KERNELS, KERNELS_CANCELLING, assert_close, assert_figures_close
+from tolerances import CANCELLING, KERNELS, assert_close, assert_figures_close
 
 GOLDEN = Path(__file__).with_name("golden.json")
 UPDATE = os.environ.get("TOKENDISTILL_UPDATE_GOLDEN") == "1"
 METHODS = ["saliency", "input_x_gradient", "integrated_gradients", "attention", "leave_one_out", "random"]
-CANCELLING = ("leave_one_out", "input_x_gradient")  # tests/tolerances.py says why
+DIFFERENCES = ("leave_one_out", "input_x_gradient")  # tests/tolerances.py: CANCELLING
 CHOICES = {"over": "choices", "temperature": 2.0, "weight": 0.5}
 # metrics.json strings that come from the teacher's generated answers, and the config echo
 # (it names the run directory).
@@ -184,7 +184,7 @@ def test_attribution_scores(run_dir: Path, golden: dict[str, Any]) -> None:
         for got, want in zip(actual[method], records, strict=True):
             discrete = {k: v for k, v in got.items() if k != "scores"}
             assert discrete == {k: v for k, v in want.items() if k != "scores"}, f"{method} {want['id']}"
-            tolerance = KERNELS_CANCELLING if method in CANCELLING else KERNELS
+            tolerance = CANCELLING if method in DIFFERENCES else KERNELS
             assert_close(got["scores"], want["scores"], tolerance, f"{method} scores of {want['id']}")
 
 

@@ -8,6 +8,7 @@ import torch
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.config import AdapterSettings
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq
+from tolerances import BATCHING, FORMULA, assert_close
 
 PROMPTS = [
     "the quick brown fox jumps over the lazy dog",
@@ -34,7 +35,7 @@ def test_batched_logprobs_equal_single(adapter):
     for i, (prompt, target) in enumerate(zip(PROMPTS, TARGETS, strict=True)):
         alone = adapter.target_logprobs(adapter.encode([prompt], [target]))[0]
         n = alone.shape[0]
-        torch.testing.assert_close(batched[i, :n], alone, atol=1e-5, rtol=0)
+        assert_close(batched[i, :n], alone, BATCHING, f"log-probabilities of row {i}")
         assert torch.all(batched[i, n:] == 0)
 
 
@@ -42,7 +43,7 @@ def test_embedding_path_equals_id_path(adapter):
     batch = adapter.encode(PROMPTS, TARGETS)
     from_ids = adapter.target_logprobs(batch)
     from_embeds = adapter.target_logprobs(batch, adapter.embed(batch.prompt_ids))
-    torch.testing.assert_close(from_ids, from_embeds, atol=1e-6, rtol=0)
+    assert_close(from_ids, from_embeds, FORMULA)
 
 
 def test_offsets_point_at_the_right_characters(adapter, tokenizer):
@@ -103,7 +104,7 @@ def test_generation_stops_at_eos_and_rank_classification(tokenizer, build):
     for row in scores:
         assert max(range(3), key=row.__getitem__) == 1
     single = adapter.target_logprobs(adapter.encode([PROMPTS[0]], ["maybe"])).sum().item()
-    assert scores[0][2] == pytest.approx(single, abs=1e-5)
+    assert_close(scores[0][2], single, BATCHING, "a choice's score")
 
 
 def test_prompt_attention_is_a_distribution_over_real_prompt_tokens(adapter):
@@ -112,4 +113,4 @@ def test_prompt_attention_is_a_distribution_over_real_prompt_tokens(adapter):
     assert attn.shape == batch.prompt_ids.shape
     assert torch.all(attn[batch.prompt_mask == 0] < 1e-6)
     if adapter.architecture == "seq2seq":
-        torch.testing.assert_close(attn.sum(-1), torch.ones(len(PROMPTS)), atol=1e-5, rtol=0)
+        assert_close(attn.sum(-1), torch.ones(len(PROMPTS)), FORMULA, "attention sums")

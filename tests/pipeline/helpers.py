@@ -9,8 +9,10 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import torch
@@ -20,6 +22,8 @@ from rich.console import Console
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
 from tokendistill.pipeline import PipelineResult, run_pipeline
+
+from .killing_run import kill_at
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "src" / "tokendistill" / "demo.yaml"
@@ -102,25 +106,63 @@ def cli(*args: str) -> list[str]:
 
 
 KILLING_RUN = Path(__file__).with_name("killing_run.py")
+RECORDING_RUN = Path(__file__).with_name("recording_run.py")
 
 
 def run_and_kill(config_path: Path, run_dir: Path, pattern: str, count: int, timeout: float = 600.0) -> None:
     """``tokendistill run`` in a child that SIGKILLs itself as it is about to publish the
     ``count``-th file matching ``run_dir / pattern`` (see killing_run.py): a deterministic kill.
 
-    Fails if the run ends another way (finished, crashed) or takes longer than ``timeout``.
+    The child is a fork of this process, not a new interpreter: it starts with this process's
+    imports (a new one spends ~9 s of CPU importing torch and transformers) and computes like
+    it (same thread count). Fails if the run ends another way (finished, crashed) or takes
+    longer than ``timeout`` (a hang guard).
     """
     log_path = run_dir.parent / f"{run_dir.name}.log"
-    command = [sys.executable, str(KILLING_RUN), str(run_dir / pattern), str(count), "run", str(config_path)]
-    with log_path.open("w") as log:
-        done = subprocess.run(
-            command, stdout=log, stderr=subprocess.STDOUT, env=subprocess_env(), timeout=timeout
-        )
-    if done.returncode != -signal.SIGKILL:
+    pid = os.fork()
+    if pid == 0:
+        _killed_child(log_path, str(run_dir / pattern), count, ["run", str(config_path)])
+    status = _wait(pid, timeout)
+    if not (os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL):
         pytest.fail(
-            f"the run was not killed at {pattern} #{count} (exit {done.returncode}):\n"
+            f"the run was not killed at {pattern} #{count} (wait status {status}):\n"
             + log_path.read_text()[-3000:]
         )
+
+
+def _killed_child(log_path: Path, pattern: str, count: int, args: list[str]) -> NoReturn:
+    """The forked child: output to ``log_path``, the kill armed, the command run; it never
+    returns into the test process's code (``os._exit``)."""
+    code = 70
+    try:
+        log = log_path.open("w", buffering=1)
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        sys.stdout = sys.stderr = log
+        kill_at(pattern, count)
+        from tokendistill.cli import app
+
+        app(args, prog_name="tokendistill")
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _wait(pid: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            pytest.fail(f"the killed run did not end within {timeout:.0f} s (a hang)")
+        time.sleep(0.05)
 
 
 def assert_same_metrics_as(baseline: Path, resumed: Path) -> None:

@@ -17,7 +17,7 @@ import signal
 import sys
 
 
-def _kill_at(pattern: str, count: int) -> None:
+def kill_at(pattern: str, count: int) -> None:
     seen = 0
 
     def hook(event: str, args: tuple) -> None:
@@ -37,7 +37,7 @@ def _kill_at(pattern: str, count: int) -> None:
 
 
 if __name__ == "__main__":
-    _kill_at(sys.argv[1], int(sys.argv[2]))
+    kill_at(sys.argv[1], int(sys.argv[2]))
     from tokendistill.cli import app
 
     app(sys.argv[3:], prog_name="tokendistill")

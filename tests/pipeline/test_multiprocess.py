@@ -1,5 +1,10 @@
 """The whole pipeline under ``accelerate launch`` on two CPU processes: the same artifacts as
-one process, written once, and a run killed with N processes resumes with M.
+one process, written once, the student trained by both processes in step, and a run killed
+with N processes resumes with M.
+
+``accelerate launch --cpu --num_processes 2`` starts one process unless an MPI hostfile is
+given; two CPU processes come from the torchrun-based launcher (``--multi_gpu``) with
+``ACCELERATE_USE_CPU=1``, which makes the Trainer's PartialState pick MULTI_CPU with gloo.
 
 Kills are deterministic (``killing_run.py``: a process SIGKILLs itself as it is about to
 publish its N-th attribution part); torchrun then stops the other process.
@@ -18,6 +23,7 @@ from tolerances import PROCESSES, assert_close, assert_figures_close
 
 from .helpers import (
     KILLING_RUN,
+    RECORDING_RUN,
     comparable_metrics,
     launch,
     run_and_kill,
@@ -26,10 +32,14 @@ from .helpers import (
     write_config,
 )
 
-pytestmark = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("accelerate.commands.launch") is None,
-    reason="accelerate launch is not installed",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        __import__("importlib").util.find_spec("accelerate.commands.launch") is None,
+        reason="accelerate launch is not installed",
+    ),
+    pytest.mark.processes,
+    pytest.mark.kernels,
+]
 PARTS = "attribute/*.work/parts/part-*.parquet"
 
 
@@ -57,10 +67,10 @@ def scores(run_dir: Path) -> list[list[float]]:
 
 
 def assert_same_run(run_dir: Path, reference: Path) -> None:
-    """Attribution scores and every figure of metrics.json (its structure, texts and counts
-    exactly) within the PROCESSES tolerance: two processes split each training step's batch
-    and sum their gradients over gloo, so the weights, and the figures computed from them,
-    differ from one process's in float32's last bits."""
+    """Attribution scores and every figure of metrics.json within the PROCESSES tolerance:
+    two processes split each training step's batch (the teacher's too, when they train it)
+    and sum their gradients over gloo, so the weights, and all that is computed from them,
+    differ from one process's in float32's last bits; structure, texts and counts exactly."""
     got, want = scores(run_dir), scores(reference)
     assert len(got) == len(want)
     for a, b in zip(got, want, strict=True):
@@ -72,15 +82,16 @@ def test_killed_with_one_process_resumes_with_two_and_writes_what_one_writes_onc
     one_process: Path, tmp_path: Path
 ) -> None:
     """A one-process run killed as it publishes its third attribution part resumes under two
-    processes, which split the rest of the work, train together, write every artifact once
-    and end with what one process writes."""
-    run_dir = tmp_path / "run"
+    processes, which split the rest of the attribution, train the student together (every
+    step normalised by both processes' tokens, the replicas identical at the end), write
+    every artifact once and end with what one process writes."""
+    run_dir, records = tmp_path / "run", tmp_path / "records"
     config = write_config(tiny_config(run_dir), tmp_path / "config.yaml")
     run_and_kill(config, run_dir, PARTS, count=3)
     assert len(list(run_dir.glob(PARTS))) == 2
-    assert launch(["-m", "tokendistill", "run", str(config)], run_dir) == 0, run_dir.with_suffix(
-        ".launch.log"
-    )
+    records.mkdir()
+    code = launch([str(RECORDING_RUN), str(records), "run", str(config)], run_dir)
+    assert code == 0, run_dir.with_suffix(".launch.log")
     log = (tmp_path / "run.launch.log").read_text()
     assert "▶ attribute/saliency-train" in log
     assert_same_run(run_dir, one_process)
@@ -88,6 +99,18 @@ def test_killed_with_one_process_resumes_with_two_and_writes_what_one_writes_onc
     assert log.count("▶ report/report") == 1 and log.count("done: ") == 1  # shown once, by the main process
     assert len(list(run_dir.glob("report/report-*/report/report.html"))) == 1
     assert not list(run_dir.glob("**/.*.tmp-*")) and not list(run_dir.glob("*/*.work"))
+    assert_trained_together(records)
+
+
+def assert_trained_together(records: Path) -> None:
+    """Both ranks trained the one student: the same number of optimizer steps, each
+    normalised by the two ranks' target tokens per task together, and the same weights."""
+    (run0,), (run1,) = (json.loads((records / f"rank-{r}.json").read_text()) for r in (0, 1))
+    assert len(run0["steps"]) == len(run1["steps"]) > 0
+    for (local0, norm0), (local1, norm1) in zip(run0["steps"], run1["steps"], strict=True):
+        assert norm0 == norm1 == [a + b for a, b in zip(local0, local1, strict=True)]
+        assert all(local0) and all(local1)  # both ranks had rows of both tasks
+    assert_close(run0["checksum"], run1["checksum"], PROCESSES, "the replicas' weight checksums")
 
 
 def test_killed_with_two_processes_resumes_with_one(one_process: Path, tmp_path: Path) -> None:

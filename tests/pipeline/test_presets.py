@@ -208,6 +208,7 @@ def test_cli_run_prints_the_hub_error_in_one_line(tmp_path: Path, empty_hub_cach
     assert "Traceback" not in result.output
 
 
+@pytest.mark.processes
 def test_cli_run_subprocess(tmp_path: Path) -> None:
     """The installed command, as a user runs it: one line on stderr, no traceback."""
     path, overrides = paper_config("cqa", tmp_path)

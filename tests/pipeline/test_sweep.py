@@ -25,6 +25,7 @@ def _sweep_file(tmp_path: Path, **changes) -> Path:
     base["task"]["synthetic"].update(
         {"shortcut": 0.9, "n_train": 24, "teacher_train": 48, "teacher_valid": 16}
     )
+    base["teacher"]["training"]["epochs"] = base["student_training"]["epochs"] = 1
     base["students"] = [
         base["students"][0],
         {"name": "oracle", "mode": "multitask", "rationale": {"source": "oracle"}},
@@ -51,6 +52,7 @@ def _run(path: Path, jobs: int = 1) -> tuple[str, str]:
     return markdown_table(config, results), out.getvalue()
 
 
+@pytest.mark.processes
 def test_a_two_cell_two_seed_sweep_runs_end_to_end_and_reruns_from_the_cache(tmp_path: Path) -> None:
     """The first run takes the two cells in parallel processes; the re-run, in this process,
     finds every stage of every cell done and prints the same table."""

@@ -14,6 +14,7 @@ from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.losses import task_nll_sums
 from tokendistill.training.run import training_arguments
 from tokendistill.training.trainer import DistillTrainer
+from tolerances import BATCHING, FORMULA, assert_close
 
 ALPHA = 0.3
 
@@ -51,7 +52,7 @@ def _two_pass(logits, labels, mask, tasks):
 @pytest.mark.parametrize("seed", range(5))
 def test_packed_equals_two_pass_on_tensors(seed):
     logits, labels, mask, tasks = _random_batch(seed)
-    torch.testing.assert_close(_packed(logits, labels, mask, tasks), _two_pass(logits, labels, mask, tasks))
+    assert_close(_packed(logits, labels, mask, tasks), _two_pass(logits, labels, mask, tasks), FORMULA)
 
 
 def test_micro_batches_with_step_wide_counts_sum_to_the_full_batch_loss():
@@ -62,8 +63,8 @@ def test_micro_batches_with_step_wide_counts_sum_to_the_full_batch_loss():
     parts = [slice(0, 2), slice(2, 3), slice(3, 7)]  # one micro-batch has no explain row at all
     summed = sum(_packed(logits[s], labels[s], mask[s], tasks[s], counts) for s in parts)
     (summed_grad,) = torch.autograd.grad(summed, logits)
-    torch.testing.assert_close(summed, full)
-    torch.testing.assert_close(summed_grad, full_grad)
+    assert_close(summed, full, FORMULA, "loss")
+    assert_close(summed_grad, full_grad, FORMULA, "gradient")
 
 
 def test_single_task_is_the_token_mean_and_an_empty_task_adds_nothing():
@@ -71,7 +72,7 @@ def test_single_task_is_the_token_mean_and_an_empty_task_adds_nothing():
     tasks = torch.zeros(len(labels), dtype=torch.long)
     logprobs = torch.log_softmax(logits, -1).gather(-1, labels[..., None])[..., 0]
     loss = packed_task_loss(logprobs, mask, torch.ones(len(tasks)), tasks, task_token_counts(mask, tasks, 2))
-    torch.testing.assert_close(loss, _hf_token_mean_ce(logits, labels, mask))
+    assert_close(loss, _hf_token_mean_ce(logits, labels, mask), FORMULA)
     assert task_token_counts(mask, tasks, 2)[1] == 0
 
 
@@ -108,7 +109,7 @@ def test_packed_equals_two_pass_on_a_tiny_model(toy, arch):
     packed = packed_task_loss(
         batch_logprobs, inputs["target_mask"], inputs["row_weight"], inputs["row_task"], counts
     )
-    torch.testing.assert_close(packed, _two_pass_model_loss(adapter, rows), atol=1e-5, rtol=1e-5)
+    assert_close(packed, _two_pass_model_loss(adapter, rows), BATCHING)
     if arch == "seq2seq":  # an independent reference: the model's own `labels` loss per task
         hf = []
         for task in (0, 1):
@@ -120,7 +121,7 @@ def test_packed_equals_two_pass_on_a_tiny_model(toy, arch):
                     input_ids=batch.prompt_ids, attention_mask=batch.prompt_mask, labels=labels
                 ).loss
             )
-        torch.testing.assert_close(packed, ALPHA * hf[0] + (1 - ALPHA) * hf[1], atol=1e-5, rtol=1e-5)
+        assert_close(packed, ALPHA * hf[0] + (1 - ALPHA) * hf[1], BATCHING)
 
 
 @pytest.mark.parametrize("arch", ["seq2seq", "causal"])
@@ -149,9 +150,9 @@ def test_trainer_normalises_over_accumulated_micro_batches(toy, arch, tmp_path):
     summed_grads = torch.autograd.grad(summed, list(model.parameters()))
     reference = _two_pass_model_loss(adapter, rows)
     reference_grads = torch.autograd.grad(reference, list(model.parameters()))
-    torch.testing.assert_close(summed, reference, atol=1e-5, rtol=1e-5)
+    assert_close(summed, reference, BATCHING, "loss")
     for got, want in zip(summed_grads, reference_grads, strict=True):
-        torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-4)
+        assert_close(got, want, BATCHING, "gradient")
 
 
 def test_task_nll_sums_over_token_counts_are_each_tasks_token_mean_ce():
@@ -161,4 +162,4 @@ def test_task_nll_sums_over_token_counts_are_each_tasks_token_mean_ce():
     for task in (0, 1):
         rows = tasks == task
         expected = _hf_token_mean_ce(logits[rows], labels[rows], mask[rows])
-        torch.testing.assert_close(means[task], expected)
+        assert_close(means[task], expected, FORMULA)

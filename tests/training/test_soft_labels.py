@@ -8,7 +8,6 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
-from torch.testing import assert_close
 
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq
@@ -25,6 +24,7 @@ from tokendistill.training.soft_targets import (
     TeacherDistributions,
     vocabulary_fingerprint,
 )
+from tolerances import BATCHING, FORMULA, assert_close
 
 LABELS = ("animal", "color", "food")
 TEXTS = ["the cat sat here", "a red cup on it", "we ate the bread", "the dog and a blue hat"]
@@ -40,28 +40,31 @@ def test_forward_kl_equals_torch_kl_div(temperature: float) -> None:
     log_s, log_t = (torch.log_softmax(x / temperature, -1) for x in (student, teacher))
     expected = F.kl_div(log_s, log_t, log_target=True, reduction="none").sum(-1)
     got = generalized_jsd(student, teacher, temperature=temperature)
-    assert_close(got, expected)
+    assert_close(got, expected, FORMULA)
     batchmean = F.kl_div(log_s.view(-1, 7), log_t.view(-1, 7), log_target=True, reduction="batchmean")
-    assert_close(got.mean(), batchmean)
+    assert_close(got.mean(), batchmean, FORMULA)
 
 
 def test_reverse_kl_and_the_jensen_shannon_mixture() -> None:
     student, teacher = _toy(2), _toy(3)
     log_s, log_t = torch.log_softmax(student, -1), torch.log_softmax(teacher, -1)
     reverse = F.kl_div(log_t, log_s, log_target=True, reduction="none").sum(-1)
-    assert_close(generalized_jsd(student, teacher, beta=1.0), reverse)
+    assert_close(generalized_jsd(student, teacher, beta=1.0), reverse, FORMULA)
     p, q = log_t.exp(), log_s.exp()
     for beta in (0.3, 0.5):
         mix = beta * p + (1 - beta) * q
         direct = beta * (p * (p / mix).log()).sum(-1) + (1 - beta) * (q * (q / mix).log()).sum(-1)
-        assert_close(generalized_jsd(student, teacher, beta=beta), direct)
-    assert_close(generalized_jsd(student, teacher, beta=0.5), generalized_jsd(teacher, student, beta=0.5))
+        assert_close(generalized_jsd(student, teacher, beta=beta), direct, FORMULA)
+    assert_close(
+        generalized_jsd(student, teacher, beta=0.5), generalized_jsd(teacher, student, beta=0.5), FORMULA
+    )
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 1.0])
 def test_the_divergence_is_zero_when_student_equals_teacher(beta: float) -> None:
     same = _toy(4)
-    assert_close(generalized_jsd(same, same.clone(), beta=beta, temperature=2.0), torch.zeros(3, 4))
+    zeros = torch.zeros(3, 4)  # a divergence's natural scale is 1 (nats)
+    assert_close(generalized_jsd(same, same.clone(), beta=beta, temperature=2.0), zeros, FORMULA, scale=1.0)
 
 
 def test_support_restricts_both_distributions_and_keeps_gradients_finite() -> None:
@@ -69,7 +72,7 @@ def test_support_restricts_both_distributions_and_keeps_gradients_finite() -> No
     support = torch.ones(3, 4, 7, dtype=torch.bool)
     support[..., 5:] = False
     got = generalized_jsd(student, teacher, beta=0.5, support=support)
-    assert_close(got, generalized_jsd(student[..., :5], teacher[..., :5], beta=0.5))
+    assert_close(got, generalized_jsd(student[..., :5], teacher[..., :5], beta=0.5), FORMULA)
     got.sum().backward()
     assert torch.isfinite(student.grad).all() and (student.grad[..., 5:] == 0).all()
 
@@ -117,8 +120,8 @@ def test_vocabulary_term_equals_a_direct_kl_div_and_vanishes_for_the_teacher_its
     soft = SoftTargets(config, distributions, student, rows, "student")
     batch = _batch(student, soft, "kd-multitask")
     labels = batch["row_task"] == TASK_LABEL
-    assert_close(batch["soft_weight"], torch.where(labels, 0.6 * 0.4, 0.0))
-    assert_close(batch["row_weight"], torch.where(labels, 0.6 * 0.6, 0.4))
+    assert_close(batch["soft_weight"], torch.where(labels, 0.6 * 0.4, 0.0), FORMULA)
+    assert_close(batch["row_weight"], torch.where(labels, 0.6 * 0.6, 0.4), FORMULA)
     with torch.no_grad():
         own = teacher.encode([ex.text for ex in _examples()], [ex.label for ex in _examples()])
         log_t = torch.log_softmax(teacher.target_logits(own) / 2.0, -1)  # the teacher reads its own prompt
@@ -129,7 +132,7 @@ def test_vocabulary_term_equals_a_direct_kl_div_and_vanishes_for_the_teacher_its
         assert torch.equal(encoded.target_mask[labels][:, :width], mask)
         kl = F.kl_div(log_s, log_t, log_target=True, reduction="none").sum(-1)
         expected = 4.0 * 0.6 * 0.4 * (kl * mask).sum() / mask.sum()
-        assert_close(_soft_loss(student, soft, batch), expected, rtol=1e-4, atol=1e-6)
+        assert_close(_soft_loss(student, soft, batch), expected, BATCHING)
         plain = build_rows(_examples(), "kd")  # the teacher's own prompts: its own distributions
         itself = SoftTargets(config, distributions, teacher, plain, "teacher")
         assert _soft_loss(teacher, itself, _batch(teacher, itself, "kd")).abs() < 1e-5
@@ -149,7 +152,7 @@ def test_choices_term_compares_answer_distributions_across_vocabularies() -> Non
         kl = F.kl_div(log_s, log_t, log_target=True, reduction="none").sum(-1)  # [examples]
         tokens = batch["target_mask"].sum(-1).float()  # each example's KL counts per answer token
         expected = (kl * tokens).sum() / tokens.sum()
-        assert_close(_soft_loss(student, soft, batch), expected, rtol=1e-4, atol=1e-6)
+        assert_close(_soft_loss(student, soft, batch), expected, BATCHING)
         itself = SoftTargets(config, distributions, teacher, rows, "teacher")
         assert _soft_loss(teacher, itself, _batch(teacher, itself, "kd")).abs() < 1e-5
 

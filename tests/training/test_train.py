@@ -14,6 +14,7 @@ import tokendistill.training.trainer as trainer_module
 from tokendistill.evaluation import EvalResult, read_jsonl
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, train_model
+from tolerances import RESUME, assert_close
 
 BUILD = {"seq2seq": tiny_seq2seq, "causal": tiny_causal}
 
@@ -60,18 +61,20 @@ def _run(toy, arch, out, *, mode="standard", seed=0, init_seed=None, alpha=0.5, 
     return result, model
 
 
+# Steps: at least twice what each needed on this suite's machine (valid accuracy 1.0 at step
+# 30 for all but the causal multitask student, which was at 0.33 then and 1.0 at step 60).
 @pytest.mark.parametrize(
-    ("arch", "mode", "eval_mode"),
+    ("arch", "mode", "eval_mode", "steps"),
     [
-        ("seq2seq", "standard", "generate"),
-        ("causal", "standard", "rank"),
-        ("seq2seq", "multitask", "rank"),
-        ("causal", "multitask", "generate"),
-        ("seq2seq", "hints", "generate"),
+        ("seq2seq", "standard", "generate", 60),
+        ("causal", "standard", "rank", 60),
+        ("seq2seq", "multitask", "rank", 60),
+        ("causal", "multitask", "generate", 120),
+        ("seq2seq", "hints", "generate", 60),
     ],
 )
-def test_teacher_and_student_learn_the_toy_task(toy, tmp_path, arch, mode, eval_mode):
-    config = _config(eval_mode=eval_mode)
+def test_teacher_and_student_learn_the_toy_task(toy, tmp_path, arch, mode, eval_mode, steps):
+    config = _config(eval_mode=eval_mode, max_steps=steps, eval_steps=steps // 3)
     result, _ = _run(toy, arch, tmp_path, mode=mode, config=config)
     assert result.best_valid_accuracy == 1.0
     assert result.test_metrics == {"accuracy": 1.0, "n": len(toy.TEST)}
@@ -80,7 +83,7 @@ def test_teacher_and_student_learn_the_toy_task(toy, tmp_path, arch, mode, eval_
     assert all(r["correct"] and r["prediction"] == r["gold"] for r in records)
     metrics = json.loads(result.metrics_path.read_text())
     assert metrics["test"]["accuracy"] == 1.0 and metrics["config"]["mode"] == mode
-    assert [h["step"] for h in metrics["valid"]["history"]] == [30, 60, 90]
+    assert [h["step"] for h in metrics["valid"]["history"]] == [steps // 3, 2 * steps // 3, steps]
     assert (result.model_dir / "model.safetensors").is_file() and (result.model_dir / "config.json").is_file()
     assert not list(tmp_path.glob(".*tmp*"))
 
@@ -127,10 +130,10 @@ def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path):
     last_whole = load_file(tmp_path / "whole/checkpoints/checkpoint-30/model.safetensors")
     last_resumed = load_file(tmp_path / "split/checkpoints/checkpoint-30/model.safetensors")
     for name, tensor in last_whole.items():
-        torch.testing.assert_close(last_resumed[name], tensor, atol=1e-5, rtol=1e-4)
+        assert_close(last_resumed[name], tensor, RESUME, name)
     best_whole, best_resumed = (load_file(r.model_dir / "model.safetensors") for r in (whole, resumed))
     for name, tensor in best_whole.items():
-        torch.testing.assert_close(best_resumed[name], tensor, atol=1e-5, rtol=1e-4)
+        assert_close(best_resumed[name], tensor, RESUME, name)
 
 
 def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(toy, tmp_path, monkeypatch):
@@ -161,7 +164,12 @@ def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(toy, tmp_
     last = load_file(tmp_path / "checkpoints/checkpoint-30/model.safetensors")
     assert any(not torch.equal(best[n], last[n]) for n in best)
     for name, tensor in best.items():  # the test predictions came from the best checkpoint
-        torch.testing.assert_close(test_calls[0][name], tensor, atol=0, rtol=0)
+        assert torch.equal(test_calls[0][name], tensor), name
+
+
+# loss_label and loss_rationale are logged rounded to 4 decimals, so a weighted sum of them
+# is off the unrounded loss by up to 5e-5 (plus float32 noise, ~1e-7 at these losses).
+LOGGED_ROUNDING = 1e-4
 
 
 @pytest.mark.parametrize("alpha", [0.5, 0.8])
@@ -175,7 +183,7 @@ def test_each_logged_step_reports_its_task_losses(toy, tmp_path, alpha):
     for h in history:
         assert h["loss_label"] > 0 and h["loss_rationale"] > 0
         recombined = alpha * h["loss_label"] + (1 - alpha) * h["loss_rationale"]
-        assert recombined == pytest.approx(h["loss"], rel=1e-3, abs=1e-3)
+        assert recombined == pytest.approx(h["loss"], rel=0, abs=LOGGED_ROUNDING)
     assert history[-1]["loss_label"] < history[0]["loss_label"]
 
 
@@ -198,5 +206,5 @@ def test_label_warmup_trains_the_label_task_alone_first(toy, tmp_path):
     for h in history:
         assert h["loss_rationale"] > 0  # still computed and logged during the warm-up
         expected = h["loss_label"] if h["step"] <= 3 else 0.5 * (h["loss_label"] + h["loss_rationale"])
-        assert h["loss"] == pytest.approx(expected, rel=1e-3, abs=1e-3)
+        assert h["loss"] == pytest.approx(expected, rel=0, abs=LOGGED_ROUNDING)
     assert json.loads(result.metrics_path.read_text())["config"]["label_warmup_steps"] == 3

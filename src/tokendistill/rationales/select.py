@@ -160,6 +160,9 @@ class Selection:
         self.stopwords: frozenset[str] | None = (
             None if config.stopwords is None else frozenset(config.stopwords)
         )
+        # id(record) -> (record, eligible units, ranked units); the record is kept so its id
+        # cannot be reused by another record while the entry lives.
+        self._cache: dict[int, tuple[TokenAttribution, tuple[Unit, ...], tuple[Unit, ...]]] = {}
 
     @cached_property
     def _stop(self) -> frozenset[str]:
@@ -186,7 +189,7 @@ class Selection:
 
     def eligible(self, record: TokenAttribution) -> list[Unit]:
         """Units that pass the filters, in input order (the pool for top-k and random-k)."""
-        return [u for u in build_units(record, self.unit, self.word_agg) if not self._filtered(u.text)]
+        return list(self._units(record)[0])
 
     def ranked(self, record: TokenAttribution) -> list[Unit]:
         """Eligible units best first (ties: earlier input first); deduped if asked.
@@ -195,17 +198,29 @@ class Selection:
         distinct words. ``ranked(r)[:k]`` is the score-ordered top-k for every k, which lets a
         k-sweep rank once. Caller must check ``record.finite``.
         """
-        units = sorted(self.eligible(record), key=lambda u: (-u.score, u.start, u.end))
-        if not self.dedupe:
-            return units
-        seen: set[str] = set()
-        out = []
-        for u in units:
-            key = u.text.casefold()
-            if key not in seen:
-                seen.add(key)
-                out.append(u)
-        return out
+        return list(self._units(record)[1])
+
+    def _units(self, record: TokenAttribution) -> tuple[tuple[Unit, ...], tuple[Unit, ...]]:
+        """(eligible, ranked) units of ``record``, built once per record for the life of this
+        selection: the analyses ask for them at every k, method pair and random draw
+        (records are never changed in place)."""
+        cached = self._cache.get(id(record))
+        if cached is not None and cached[0] is record:
+            return cached[1], cached[2]
+        units = build_units(record, self.unit, self.word_agg)
+        eligible = tuple(u for u in units if not self._filtered(u.text))
+        ranked = sorted(eligible, key=lambda u: (-u.score, u.start, u.end))
+        if self.dedupe:
+            seen: set[str] = set()
+            distinct = []
+            for u in ranked:
+                key = u.text.casefold()
+                if key not in seen:
+                    seen.add(key)
+                    distinct.append(u)
+            ranked = distinct
+        self._cache[id(record)] = (record, eligible, tuple(ranked))
+        return eligible, tuple(ranked)
 
     def top_units(
         self, record: TokenAttribution, k: int, on_nonfinite: OnNonFinite = "raise"
