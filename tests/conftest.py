@@ -100,6 +100,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(SharedFixtureScopes(), "shared-fixture-scopes")
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """A test of a module that compares floats through a named tolerance is marked
+    ``kernels``: CI runs those again under other CPU kernel sets."""
+    from tolerances import Tolerance
+
+    module = getattr(item, "module", None)
+    if module is not None and any(isinstance(value, Tolerance) for value in vars(module).values()):
+        item.add_marker(pytest.mark.kernels)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The longest units of work first, so that under pytest-xdist the short ones fill both
     workers to the end: modules with tests that start other processes, then the modules that

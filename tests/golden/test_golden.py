@@ -74,8 +74,6 @@ CHOICES = {"over": "choices", "temperature": 2.0, "weight": 0.5}
 # (it names the run directory).
 VOLATILE = ("teacher_answer", "config_text")
 
-pytestmark = pytest.mark.kernels
-
 
 def golden_config(run_dir: Path) -> dict[str, Any]:
     training = {

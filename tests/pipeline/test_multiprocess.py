@@ -38,7 +38,6 @@ pytestmark = [
         reason="accelerate launch is not installed",
     ),
     pytest.mark.processes,
-    pytest.mark.kernels,
 ]
 PARTS = "attribute/*.work/parts/part-*.parquet"
 
