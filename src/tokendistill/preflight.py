@@ -26,9 +26,12 @@ from rich.markup import escape
 
 from tokendistill.config import Config
 from tokendistill.config_io import ConfigError, Loc
-from tokendistill.models.build import prompt_cutter
+from tokendistill.models.build import model_skeleton, prompt_cutter
 from tokendistill.models.config import ModelConfig
 from tokendistill.models.errors import ModelSpecError
+from tokendistill.models.lora import check_lora_targets
+from tokendistill.models.precision import check_machine
+from tokendistill.models.spec import parse_spec, spec_kind
 from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.stages.models import corpus
 from tokendistill.tasks import DataError, Example, Task, TaskData, resolve_task
@@ -78,12 +81,15 @@ def check_inputs(config: Config, console: Console) -> Checked:
     _check_data_sources(config, data)
     _check_rationale_sizes(config, data, console)
     texts = corpus(data)
-    for loc, model in (
-        (("teacher", "model"), config.teacher.model),
-        (("student_model",), config.student_model),
+    for loc, model, train in (
+        (("teacher", "model"), config.teacher.model, config.teacher.finetune),
+        (("student_model",), config.student_model, True),
     ):
+        _check_machine(loc, model, train)
         _check_lengths(loc, model, texts, data, console)
-    _check_soft_labels(config, data, texts)
+        if train:
+            _check_lora(loc, model, texts)
+    _check_soft_labels(config, data, texts, console)
     return Checked(task, data)
 
 
@@ -154,10 +160,11 @@ def _check_data_sources(config: Config, data: TaskData) -> None:
             raise ConfigError(str(err), ("students", i, "rationale", "source")) from None
 
 
-def _check_soft_labels(config: Config, data: TaskData, texts: Sequence[str]) -> None:
+def _check_soft_labels(config: Config, data: TaskData, texts: Sequence[str], console: Console) -> None:
     """A soft-label student compares distributions the teacher and it can both give: answer
     choices for every training example, or one vocabulary (told by the tokenizers, unloaded
-    models; a tiny student's own tokenizer is checked again when it is built)."""
+    models; two packaged models not built yet by their names; a student's tokenizer is checked
+    again when it is built)."""
     for i, student in enumerate(config.students):
         soft = student.soft_labels
         if soft is None:
@@ -172,18 +179,34 @@ def _check_soft_labels(config: Config, data: TaskData, texts: Sequence[str]) -> 
                     loc,
                 )
             continue
-        cutters = [prompt_cutter(m, texts) for m in (config.teacher.model, config.student_model)]
-        if any(cutter is None for cutter in cutters):
-            continue  # a packaged model not built yet: the student stage checks
-        teacher, mine = (c.tokenizer for c in cutters if c is not None)
-        if vocabulary_fingerprint(teacher) != vocabulary_fingerprint(mine):
+        _check_vocabularies(config, texts, loc, console)
+
+
+def _check_vocabularies(config: Config, texts: Sequence[str], loc: Loc, console: Console) -> None:
+    """Teacher and student share one vocabulary (soft labels over the vocabulary)."""
+    models = (config.teacher.model, config.student_model)
+    cutters = [prompt_cutter(m, texts) for m in models]
+    if any(cutter is None for cutter in cutters):  # a packaged model not built yet
+        bases = [parse_spec(m.name).base for m in models]
+        if all(spec_kind(parse_spec(m.name)) == "packaged" for m in models) and bases[0] != bases[1]:
             raise ConfigError(
-                "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
-                f"({describe_tokenizer(config.teacher.model.name, teacher)}) and the student's "
-                f"({describe_tokenizer(config.student_model.name, mine)}) have different vocabularies; "
+                "soft labels over 'vocabulary' compare next-token distributions, but the packaged "
+                f"models {bases[0]} (teacher) and {bases[1]} (student) have different vocabularies; "
                 "use over: choices (the task's answer choices need no shared vocabulary)",
                 loc,
             )
+        where = ".".join(map(str, loc))
+        _warn(console, f"{where}: the vocabularies are compared when the packaged model is built")
+        return
+    teacher, mine = (c.tokenizer for c in cutters if c is not None)
+    if vocabulary_fingerprint(teacher) != vocabulary_fingerprint(mine):
+        raise ConfigError(
+            "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
+            f"({describe_tokenizer(config.teacher.model.name, teacher)}) and the student's "
+            f"({describe_tokenizer(config.student_model.name, mine)}) have different vocabularies; "
+            "use over: choices (the task's answer choices need no shared vocabulary)",
+            loc,
+        )
 
 
 def _requested_sizes(config: Config) -> list[tuple[Loc, int]]:
@@ -227,6 +250,26 @@ def _content_words(example: Example) -> int:
     return sum(len(example.text[start:end].split()) for start, end in example.content_spans)
 
 
+def _check_machine(loc: Loc, model: ModelConfig, train: bool) -> None:
+    """Settings this machine cannot honour (fp16 or quantization without CUDA, ...)."""
+    try:
+        check_machine(model, train=train)
+    except ModelSpecError as err:
+        raise ConfigError(str(err), (*loc, err.setting)) from None
+
+
+def _check_lora(loc: Loc, model: ModelConfig, texts: Sequence[str]) -> None:
+    """LoRA's target modules exist in the model (checked on its skeleton: no weights)."""
+    if model.peft is None:
+        return
+    try:
+        skeleton = model_skeleton(model, texts)
+        if skeleton is not None:
+            check_lora_targets(skeleton, model.peft)
+    except ModelSpecError as err:
+        raise ConfigError(str(err), (*loc, err.setting)) from None
+
+
 def _check_lengths(
     loc: Loc, model: ModelConfig, texts: Sequence[str], data: TaskData, console: Console
 ) -> None:
@@ -236,7 +279,7 @@ def _check_lengths(
     try:
         cutter = prompt_cutter(model, texts)
     except ModelSpecError as err:
-        raise ConfigError(str(err), (*loc, "name")) from None
+        raise ConfigError(str(err), (*loc, err.setting)) from None
     if cutter is None:
         _warn(console, f"input lengths not measured for {key}: {model.name} is built at its first use")
         return

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from rich.console import Console
 from typer.testing import CliRunner
@@ -83,6 +84,41 @@ def test_every_cell_is_validated_before_anything_runs(tmp_path: Path) -> None:
     config, base = load_sweep(path)
     with pytest.raises(ConfigError, match=r"(?s)sweep cell shortcut=1.5: .*task.synthetic.shortcut"):
         plan(config, base)
+    assert not (tmp_path / "sweep").exists()
+
+
+PEFT_AXIS = {"student_model.peft": [None, {"r": 2, "alpha": 4, "target_modules": ["nope"]}]}
+PREFLIGHT_CASES = {
+    "lora-targets": (
+        PEFT_AXIS,
+        "sweep cell peft={{'r': 2, 'alpha': 4, 'target_modules': ['nope']}}: invalid config: {base}, from "
+        "--set: student_model.peft: Target modules {{'nope'}} not found in the base model. Please check the "
+        "target modules and try again.",
+    ),
+    "k-above-every-input": (
+        {"selection.k": [3, 60]},
+        "sweep cell k=60: invalid config: {base}, from --set: selection.k: k = 60 words, but no training "
+        "input has that many content words (the most is 17): every rationale would be the whole input",
+    ),
+}
+if not torch.cuda.is_available():
+    PREFLIGHT_CASES["fp16-without-cuda"] = (
+        {"teacher.model.precision": ["fp32", "fp16"]},
+        "sweep cell precision=fp16: invalid config: {base}, from --set: teacher.model.precision: precision: "
+        "fp16 for 'tiny-causal' needs a CUDA GPU (there is no fp16 mixed precision on this machine); use "
+        "bf16 or fp32.",
+    )
+
+
+@pytest.mark.parametrize("name", sorted(PREFLIGHT_CASES))
+def test_a_cell_its_run_would_refuse_fails_before_any_cell_runs(tmp_path: Path, name: str) -> None:
+    """What `run` checks before its first stage (models, machine, data) is checked for every
+    cell first: one line naming the cell and the key, nothing written."""
+    axes, expected = PREFLIGHT_CASES[name]
+    path = _sweep_file(tmp_path, axes=axes)
+    done = CliRunner().invoke(app, ["sweep", str(path)])
+    assert done.exit_code == 2
+    assert done.stderr.splitlines() == ["error: " + expected.format(base=tmp_path / "base.yaml")]
     assert not (tmp_path / "sweep").exists()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
 
 import tokendistill.models.build
 import tokendistill.models.loading
@@ -454,7 +455,46 @@ MODEL_CASES = [
         "'saliency' has no option(s) ['bogus']; its options: ['norm']",
         set={"attribution.options": {"saliency": {"bogus": 1}}},
     ),
+    Case(
+        "lora-targets-no-module-of-the-teacher",
+        "invalid config: {config}, line {line[teacher.model.peft]}: teacher.model.peft: Target modules "
+        "{{'nope'}} not found in the base model. Please check the target modules and try again.",
+        set={"teacher.model.peft": {"r": 4, "alpha": 8, "target_modules": ["nope"]}},
+    ),
+    Case(
+        "lora-targets-no-module-of-the-student",
+        "invalid config: {config}, line {line[student_model.peft]}: student_model.peft: Target modules "
+        "{{'wq'}} not found in the base model. Please check the target modules and try again.",
+        set={"student_model.peft": {"r": 4, "alpha": 8, "target_modules": ["wq"]}},
+    ),
+    Case(
+        "soft-labels-vocabulary-with-tiny-vocabularies-apart",
+        "invalid config: {config}, line {line[students.0.soft_labels.over]}: students.0.soft_labels.over: "
+        "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
+        "(tiny-causal: TokenizersBackend, 184 tokens) and the student's (tiny-causal: TokenizersBackend, "
+        "140 tokens) have different vocabularies; use over: choices (the task's answer choices need no "
+        "shared vocabulary)",
+        set={
+            "students.0": {
+                "name": "kd",
+                "mode": "kd-multitask",
+                "soft_labels": {"over": "vocabulary"},
+                "rationale": {"source": "attribution", "method": "saliency"},
+            },
+            "student_model.tiny_vocab": 100,
+        },
+    ),
 ]
+if not torch.cuda.is_available():
+    MODEL_CASES.append(
+        Case(
+            "fp16-without-cuda",
+            "invalid config: {config}, line {line[teacher.model.precision]}: teacher.model.precision: "
+            "precision: fp16 for 'tiny-causal' needs a CUDA GPU (there is no fp16 mixed precision on this "
+            "machine); use bf16 or fp32.",
+            set={"teacher.model.precision": "fp16"},
+        )
+    )
 
 OVERRIDE_CASES = [
     Case(
@@ -798,6 +838,34 @@ def test_bad_input_fails_in_one_line_before_any_compute_writing_nothing(case: Ca
     assert code == 2
     assert "Traceback" not in stdout + stderr
     assert snapshot(tmp_path) == before, "the failed command wrote or removed files"
+
+
+RUN_CASES = [case for case in CASES if case.command == "run" and not case.args]
+
+
+@pytest.mark.parametrize("case", RUN_CASES, ids=lambda case: case.id)
+def test_validate_refuses_what_run_refuses_with_the_same_line(case: Case, tmp_path: Path) -> None:
+    world, _ = case.build(tmp_path)
+    code, _, stderr = invoke(["validate", str(world.config)])
+    assert (code, stderr.splitlines()) == (2, [f"error: {case.expected(world)}"])
+
+
+def test_packaged_models_of_other_vocabularies_are_refused_before_either_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tokendistill.models.packaged import PackagedModel
+
+    monkeypatch.setattr(PackagedModel, "built_folder", lambda self, root=None: None)
+    students = [{"name": "kd", "mode": "kd", "soft_labels": {"over": "vocabulary"}}]
+    sets = {"teacher.model": {"name": "smollm2-135m"}, "student_model": {"name": "minilm-encdec"}}
+    world, _ = Case("packaged", "", set={**sets, "students": students}).build(tmp_path)
+    code, _, stderr = invoke(["validate", str(world.config)])
+    assert code == 2 and stderr.splitlines() == [
+        f"error: invalid config: {world.config}, line {world.line('students.0.soft_labels.over')}: "
+        "students.0.soft_labels.over: soft labels over 'vocabulary' compare next-token distributions, but "
+        "the packaged models smollm2-135m (teacher) and minilm-encdec (student) have different "
+        "vocabularies; use over: choices (the task's answer choices need no shared vocabulary)"
+    ]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")

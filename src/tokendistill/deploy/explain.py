@@ -27,6 +27,7 @@ from tokendistill.attribution.run import attribute
 from tokendistill.attribution.store import read_attributions
 from tokendistill.attribution.targets import ScoreFn
 from tokendistill.attribution.targets import exact_match as label_match
+from tokendistill.deploy.checks import check_output_folder
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
 from tokendistill.deploy.page import write_page
@@ -104,6 +105,7 @@ def explain(
     """``attribute_inputs`` written to ``out_dir``: ``attributions.parquet`` (the pipeline's
     artifact format) and ``explain.html`` (token heatmaps, the top-``k`` words underlined).
     A killed call resumes from its part files when called again with the same arguments."""
+    check_output_folder(Path(out_dir), "--out")
     job = _prepare(model, inputs, split, method, options, settings, task, fields)
     out = Path(out_dir)
     request = [job.method.name, job.method.options(), job.settings.settings_dict(), job.targets]

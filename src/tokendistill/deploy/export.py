@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tokendistill.artifacts import atomic_dir
 from tokendistill.deploy import hub
+from tokendistill.deploy.checks import check_hub_upload, check_output_folder
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.manifest import MODEL_INDEX
 
@@ -33,6 +34,9 @@ def export(
     target = Path(to)
     if target.exists():
         raise DeployError(f"{target} already exists; export into a new folder")
+    check_output_folder(target, "--to")
+    if push_to_hub is not None:  # before anything is copied
+        check_hub_upload(push_to_hub)
     with atomic_dir(target) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
     if push_to_hub is not None:

@@ -136,7 +136,9 @@ def read_manifest(folder: Path) -> ModelManifest | None:
         return None
     try:
         return ModelManifest.model_validate_json(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DeployError(f"{path}: not UTF-8 text; the folder is damaged") from None
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
-        raise DeployError(f"{path}: {where}: {first['msg']}") from None
+        raise DeployError(f"{path}: {where + ': ' if where else ''}{first['msg']}") from None

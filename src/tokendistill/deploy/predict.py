@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokendistill.deploy.checks import check_output_file
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
 from tokendistill.deploy.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
@@ -64,6 +65,8 @@ def predict(
     """Predict ``inputs`` (a JSONL/CSV/Parquet file, texts or rows) or a task ``split`` with
     ``model`` (a kept model folder, any saved folder, a Hub or packaged name), writing JSON
     Lines to ``out`` when given. ``on_progress(done, total)`` follows every batch."""
+    if out is not None:
+        check_output_file(Path(out), "--out")
     usage = resolve_usage(
         model, task=task, eval_mode=eval_mode, batch_size=batch_size, max_new_tokens=max_new_tokens
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tokendistill.deploy.checks import check_model_folder
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.manifest import Evaluation, ModelManifest, read_manifest
 from tokendistill.distributed import default_state
@@ -70,6 +71,8 @@ def resolve_usage(
     evaluation settings, task); anything else starts from the defaults. ``task`` (a task
     name or config) and the other arguments, when given, override."""
     spec = str(model)
+    if Path(spec).is_dir():
+        check_model_folder(Path(spec))
     manifest = read_manifest(Path(spec)) if Path(spec).is_dir() else None
     if manifest is not None:
         config, evaluation = manifest.usage_config(Path(spec)), manifest.evaluation

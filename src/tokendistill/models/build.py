@@ -19,7 +19,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.config import ModelConfig
-from tokendistill.models.loading import load_model, load_tokenizer
+from tokendistill.models.loading import load_model, load_model_config, load_tokenizer, model_skeleton_class
 from tokendistill.models.lora import add_lora
 from tokendistill.models.packaged import PACKAGED
 from tokendistill.models.precision import check_machine, quantization_config, weight_dtype
@@ -86,6 +86,21 @@ def prompt_cutter(config: ModelConfig, corpus: Iterable[str] = ()) -> PromptCutt
         tokenizer, seq2seq = load_tokenizer(config.name, trust_remote_code=config.trust_remote_code)
     frame = prompt_frame(tokenizer, config, answer_prefix=not seq2seq)
     return PromptCutter(tokenizer, config.max_prompt_tokens, config.truncation, frame)
+
+
+def model_skeleton(config: ModelConfig, corpus: Iterable[str] = ()) -> PreTrainedModel | None:
+    """``config``'s model with its modules but no weights (on the meta device): what the
+    preflight checks module names against. None for a packaged model that is not built yet."""
+    if spec_kind(parse_spec(config.name)) == "tiny":
+        with torch.device("meta"):
+            return _build_tiny(config, corpus, seed=0)[0]
+    model_config = load_model_config(config.name, trust_remote_code=config.trust_remote_code)
+    if model_config is None:
+        return None
+    with torch.device("meta"):
+        return model_skeleton_class(model_config).from_config(
+            model_config, trust_remote_code=config.trust_remote_code
+        )
 
 
 def _tiny_tokenizer(config: ModelConfig, corpus: Iterable[str]) -> PreTrainedTokenizerBase:

@@ -14,7 +14,12 @@ from tokendistill.errors import InputError
 
 class ModelSpecError(InputError):
     """A model spec (hub name, folder, packaged short name, layer-cut suffix) that cannot be
-    loaded, or a model setting (precision, quantization, chat format) it cannot be run with."""
+    loaded, or a model setting (precision, quantization, chat format) it cannot be run with;
+    ``setting`` names that setting's key (``name`` for the spec itself), for config errors."""
+
+    def __init__(self, message: str, setting: str = "name") -> None:
+        super().__init__(message)
+        self.setting = setting
 
 
 class PromptTooLong(InputError):

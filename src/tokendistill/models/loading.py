@@ -144,6 +144,31 @@ def load_tokenizer(spec: str, *, trust_remote_code: bool = False) -> tuple[PreTr
     return tokenizer, bool(config.is_encoder_decoder)
 
 
+def load_model_config(spec: str, *, trust_remote_code: bool = False) -> PretrainedConfig | None:
+    """The transformers config of a packaged, local or Hub spec (no weights, no tokenizer);
+    None for a packaged model that is not built yet."""
+    parsed = check_spec(spec)
+    kind = spec_kind(parsed)
+    if kind == "hub":
+        with hub_errors(parsed.base):
+            return AutoConfig.from_pretrained(parsed.base, trust_remote_code=trust_remote_code)
+    folder = PACKAGED[parsed.base].built_folder() if kind == "packaged" else Path(parsed.base).expanduser()
+    if folder is None:
+        return None
+    where = f"the folder '{_check_folder(folder)}'"
+    try:
+        return AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError, KeyError) as err:
+        raise ModelSpecError(_describe_local_error(where, err, trust_remote_code)) from err
+
+
+def model_skeleton_class(
+    config: PretrainedConfig,
+) -> type[AutoModelForSeq2SeqLM] | type[AutoModelForCausalLM]:
+    """The auto class that builds ``config``'s model."""
+    return _auto_class(config)
+
+
 def _check_folder(folder: Path) -> Path:
     if not folder.is_dir():
         raise ModelSpecError(

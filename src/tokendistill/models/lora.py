@@ -13,6 +13,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from tokendistill.models.config import LoraSettings
+from tokendistill.models.errors import ModelSpecError
 
 
 def add_lora(
@@ -35,6 +36,16 @@ def add_lora(
         task_type=task,
     )
     return get_peft_model(model, config)
+
+
+def check_lora_targets(model: PreTrainedModel, settings: LoraSettings) -> None:
+    """ModelSpecError when ``settings.target_modules`` match no module of ``model`` (a
+    skeleton on the meta device will do: nothing is computed)."""
+    try:
+        add_lora(model, settings, quantized=False, checkpointing=False)
+    except ValueError as err:
+        message = str(err).splitlines()[0]
+        raise ModelSpecError(message, "peft") from None
 
 
 def has_lora(model: nn.Module) -> bool:

@@ -33,24 +33,28 @@ def check_machine(config: ModelConfig, *, train: bool) -> None:
     if config.precision == "fp16" and not cuda:
         raise ModelSpecError(
             f"precision: fp16 for '{config.name}' needs a CUDA GPU (there is no fp16 mixed "
-            "precision on this machine); use bf16 or fp32."
+            "precision on this machine); use bf16 or fp32.",
+            "precision",
         )
     if config.quantization is None:
         return
     if not cuda:
         raise ModelSpecError(
             f"quantization: {config.quantization} for '{config.name}' needs a CUDA GPU, the only "
-            "device bitsandbytes supports here; remove quantization or run on a GPU."
+            "device bitsandbytes supports here; remove quantization or run on a GPU.",
+            "quantization",
         )
     if importlib.util.find_spec("bitsandbytes") is None:
         raise ModelSpecError(
             f"quantization: {config.quantization} for '{config.name}' needs the bitsandbytes "
-            "package (pip install bitsandbytes)."
+            "package (pip install bitsandbytes).",
+            "quantization",
         )
     if train and config.peft is None:
         raise ModelSpecError(
             f"'{config.name}' is quantized ({config.quantization}) and so cannot be trained in "
-            "full; add peft (LoRA) or remove quantization."
+            "full; add peft (LoRA) or remove quantization.",
+            "quantization",
         )
 
 

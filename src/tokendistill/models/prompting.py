@@ -59,18 +59,23 @@ def chat_template_text(tokenizer: PreTrainedTokenizerBase, system_prompt: str | 
     sentence) when the tokenizer has no template or the template cannot frame a message."""
     name = getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__
     if not getattr(tokenizer, "chat_template", None):
-        raise ModelSpecError(f"the tokenizer of '{name}' has no chat template; use prompt_format: plain.")
+        raise ModelSpecError(
+            f"the tokenizer of '{name}' has no chat template; use prompt_format: plain.", "prompt_format"
+        )
     messages = [{"role": "user", "content": PLACEHOLDER}]
     if system_prompt is not None:
         messages.insert(0, {"role": "system", "content": system_prompt})
     try:
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     except TemplateError as err:
-        raise ModelSpecError(f"the chat template of '{name}' cannot render the prompt ({err}).") from err
+        raise ModelSpecError(
+            f"the chat template of '{name}' cannot render the prompt ({err}).", "prompt_format"
+        ) from err
     if not isinstance(text, str) or text.count(PLACEHOLDER) != 1:
         raise ModelSpecError(
             f"the chat template of '{name}' does not render the user's message once and verbatim; "
-            "use prompt_format: plain."
+            "use prompt_format: plain.",
+            "prompt_format",
         )
     before, after = text.split(PLACEHOLDER)
     return before, after

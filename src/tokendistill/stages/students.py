@@ -81,8 +81,7 @@ def run_student(
     artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants)
 
     def produce(out: Path, work: Path) -> dict:
-        texts = corpus(data) + list((inputs.rationales or {}).values())
-        adapter = load_adapter(model, corpus=texts, seed=seed, train=True)
+        adapter = load_adapter(model, corpus=_corpus(student, data, inputs), seed=seed, train=True)
         rows = build_rows(
             data.train, student.mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
             alpha=student.alpha,
@@ -106,6 +105,17 @@ def run_student(
     metrics = json.loads((artifact.path / "metrics.json").read_text())
     kept = None if MODEL in ctx.pruned(artifact) else artifact.path / MODEL
     return StudentOutputs(student, seed, artifact, metrics, kept)
+
+
+def _corpus(student: StudentConfig, data: TaskData, inputs: StudentInputs) -> list[str]:
+    """The texts a tiny student's tokenizer is built from: the teacher's (the task's texts),
+    plus the student's rationales so that it can write them; but not for a student that
+    compares next-token distributions with the teacher, which needs the teacher's vocabulary
+    exactly (its rationales' words then become word pieces)."""
+    soft = student.soft_labels
+    if soft is not None and soft.over == "vocabulary":
+        return corpus(data)
+    return corpus(data) + list((inputs.rationales or {}).values())
 
 
 def _soft_targets(

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from tokendistill.sweep.config import Cell, SweepConfig, cells
 from tokendistill.sweep.render import markdown_table, write_outputs
-from tokendistill.sweep.run import CellResult, load_sweep, plan, run_sweep
+from tokendistill.sweep.run import CellResult, check_cells, load_sweep, plan, run_sweep
 
 
 def sweep(
@@ -23,6 +23,7 @@ def sweep(
     Finished cells are read from the cache."""
     config, base = load_sweep(Path(path), overrides)
     planned = plan(config, base)
+    check_cells(planned, console or Console(stderr=True))
     results = run_sweep(planned, console, jobs)
     sets = "".join(f" --set '{o}'" for o in overrides)
     return write_outputs(config, results, f"tokendistill sweep {path}{sets}")
@@ -33,6 +34,7 @@ __all__ = [
     "CellResult",
     "SweepConfig",
     "cells",
+    "check_cells",
     "load_sweep",
     "markdown_table",
     "plan",

@@ -14,8 +14,10 @@ from typing import Any
 from rich.console import Console
 
 from tokendistill.config import Config
-from tokendistill.config_io import ConfigError, load_yaml_config
+from tokendistill.config_io import ConfigError, load_config, load_yaml_config
+from tokendistill.errors import InputError
 from tokendistill.pipeline import run_pipeline
+from tokendistill.preflight import preflight
 from tokendistill.report.data import ReportData
 from tokendistill.sweep.config import Cell, SweepConfig, cells
 
@@ -64,6 +66,19 @@ def plan(sweep: SweepConfig, base_path: Path) -> list[PlannedCell]:
         except ConfigError as err:
             raise ConfigError(f"sweep cell {cell.label}: {err}") from None
     return planned
+
+
+def check_cells(planned: list[PlannedCell], console: Console) -> None:
+    """What ``run`` checks before its first stage (data, models, machine), for every cell
+    before any runs: a cell that its run would refuse fails here, naming the cell."""
+    for item in planned:
+        try:
+            preflight(item.config, console)
+        except ConfigError as err:
+            _, source = load_config(item.base_path, Config, item.overrides)
+            raise ConfigError(f"sweep cell {item.cell.label}: {source.locate(err)}") from None
+        except InputError as err:
+            raise type(err)(f"sweep cell {item.cell.label}: {err}") from None
 
 
 def run_sweep(planned: list[PlannedCell], console: Console | None = None, jobs: int = 1) -> list[CellResult]:
