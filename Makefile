@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup demo test test-kernels lint
+.PHONY: setup demo test test-kernels test-benchmarks lint
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,7 @@ test-kernels: $(STAMP)
 		echo "ATEN_CPU_CAPABILITY=$$kernels"; \
 		ATEN_CPU_CAPABILITY=$$kernels $(BIN)/pytest -q -m kernels -n auto --maxprocesses 4 --dist loadscope || exit 1; \
 	done
+
+# Every benchmark script at a smoke size, so that none rots (CI runs it after `make test`).
+test-benchmarks: $(STAMP)
+	$(BIN)/pytest -q -m benchmark -n auto --maxprocesses 4 --dist loadscope tests/benchmarks

@@ -40,7 +40,7 @@ from pathlib import Path
 import torch
 
 from tokendistill.attribution import AttributionSettings, MethodInputs, Objective, attribute, get_method
-from tokendistill.attribution.batching import length_sorted_batches, sort_keys, token_lengths
+from tokendistill.attribution.batching import length_sorted_batches, sort_keys
 from tokendistill.attribution.freeze import frozen
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.batch import EncodedBatch
@@ -116,8 +116,7 @@ def run_ours(adapter, prompts, targets, method: str, aggregation: str, args) -> 
 
 def _keys(adapter: ModelAdapter, prompts: Sequence[str], targets: Sequence[str]) -> list[tuple[int, int]]:
     """The sequence-mode batching of ``attribute`` (by total length)."""
-    tok = adapter.tokenizer
-    return sort_keys(token_lengths(tok, prompts), token_lengths(tok, targets), per_step=False)
+    return sort_keys(adapter.tokenizer, prompts, targets, per_step=False)
 
 
 def floor_pass(
@@ -403,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--ig-n", type=int, default=None, help="inputs per task for integrated gradients (default --n)"
     )
-    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=list(MODELS), help="model specs (tiny ones too)")
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--ig-steps", type=int, default=32)
@@ -423,14 +422,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     args.ig_n = args.n if args.ig_n is None else args.ig_n
     if args.threads:
         torch.set_num_threads(args.threads)
-    from tokendistill.models.loading import load_model
+    from tokendistill.models.build import load_adapter
+    from tokendistill.models.config import ModelConfig
 
     device = (
         torch.accelerator.current_accelerator() if torch.accelerator.is_available() else torch.device("cpu")
     )
+    # A tiny model (the smoke test's) learns its tokenizer from the texts it will see.
+    texts = [text for task in args.tasks for pair in load_task(task, args.n) for text in pair]
     rows: list[Row] = []
     for name in args.models:
-        loaded = load_model(name)
+        loaded = load_adapter(ModelConfig(name=name), corpus=texts)
         adapter = make_adapter(loaded.model.to(device).eval(), loaded.tokenizer)
         for task in args.tasks:
             rows += bench(name, adapter, task, args)

@@ -40,11 +40,11 @@ def best_of(repeat: int, work) -> tuple[float, object]:
     return min(times), result
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folder", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     folder = args.folder or PACKAGED["smollm2-135m"].built_folder()
     if folder is None:
         raise SystemExit("smollm2-135m is not built yet: run anything that uses it, or pass --folder")

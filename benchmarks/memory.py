@@ -45,7 +45,7 @@ from tokendistill.models.config import LoraSettings, ModelConfig
 from tokendistill.tasks import Example, TaskConfig, load_task
 from tokendistill.training.modes import build_rows
 
-MODEL = "smollm2-135m"
+MODEL = "smollm2-135m"  # --model; a tiny one for the smoke test
 WORKLOADS = ("attribution", "training")
 ATTRIBUTION = {
     "fp32": {},
@@ -157,10 +157,15 @@ def measure(workload: str, variant: str, n: int, run: Callable[[Callable[[], Non
     return row
 
 
-def attribution_run(settings: dict, examples: Sequence[Example], out: list) -> Callable:
+def _corpus(examples: Sequence[Example]) -> list[str]:
+    """What a tiny model's tokenizer learns from (any other model ignores it)."""
+    return [text for ex in examples for text in (ex.text, ex.label)]
+
+
+def attribution_run(model: str, settings: dict, examples: Sequence[Example], out: list) -> Callable:
     def run(timed: Callable[[Callable[[], None]], None]) -> None:
-        config = ModelConfig(name=MODEL, **settings)
-        adapter = load_adapter(config, device=device())
+        config = ModelConfig(name=model, **settings)
+        adapter = load_adapter(config, corpus=_corpus(examples), device=device())
         labels = [ex.label for ex in examples]
         attribute(adapter, examples[:2], "saliency", split="b", teacher_answers=labels[:2])  # warm-up
 
@@ -172,10 +177,10 @@ def attribution_run(settings: dict, examples: Sequence[Example], out: list) -> C
     return run
 
 
-def training_run(settings: dict, examples: Sequence[Example]) -> Callable:
+def training_run(spec: str, settings: dict, examples: Sequence[Example]) -> Callable:
     def run(timed: Callable[[Callable[[], None]], None]) -> None:
-        config = ModelConfig(name=MODEL, **settings)
-        adapter = load_adapter(config, train=True)
+        config = ModelConfig(name=spec, **settings)
+        adapter = load_adapter(config, corpus=_corpus(examples), train=True)
         model = adapter.model.to(device()).train()
         if config.gradient_checkpointing:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
@@ -234,19 +239,22 @@ def run_all(args: argparse.Namespace) -> tuple[list[Row], dict[str, list[TokenAt
         for variant, settings in ATTRIBUTION.items():
             out: list = []
             examples = data.train[: args.batch]
-            rows.append(measure("attribution", variant, args.batch, attribution_run(settings, examples, out)))
+            run = attribution_run(args.model, settings, examples, out)
+            rows.append(measure("attribution", variant, args.batch, run))
             scores[variant] = out[0]
     if "training" in args.workloads:
         for variant, settings in TRAINING.items():
             examples = data.train[: args.train_batch]
-            rows.append(measure("training", variant, args.train_batch, training_run(settings, examples)))
+            run = training_run(args.model, settings, examples)
+            rows.append(measure("training", variant, args.train_batch, run))
     return rows, scores
 
 
 def report(rows: Sequence[Row], scores: dict[str, list[TokenAttribution]], args: argparse.Namespace) -> None:
     setup = f"{device()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
     print(
-        f"\n## Memory ({MODEL}, {setup}; attribution batch {args.batch}, training batch {args.train_batch})\n"
+        f"\n## Memory ({args.model}, {setup}; attribution batch {args.batch}, "
+        f"training batch {args.train_batch})\n"
     )
     print(markdown(rows))
     by = {(r.workload, r.variant): r.mib for r in rows}
@@ -267,6 +275,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=32, help="e-SNLI rows attributed in one batch")
     parser.add_argument("--train-batch", type=int, default=8, help="e-SNLI rows in the training step")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--model", default=MODEL, help="the model spec measured")
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     args = parser.parse_args(argv)
     if args.threads:

@@ -8,7 +8,7 @@ processes (`--multi_gpu` + ACCELERATE_USE_CPU=1, gloo), each process with 1 torc
 The stage timings come from each run's metrics.json; the table prints their ratio.
 
     python benchmarks/process_scaling.py                 # the e-SNLI subset (~15 min on 2 cores)
-    python benchmarks/process_scaling.py --config X.yaml --set KEY=VALUE ...
+    python benchmarks/process_scaling.py --config X.yaml --set KEY=VALUE ...   # any other config
 """
 
 from __future__ import annotations
@@ -41,10 +41,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "offline" / "esnli.yaml")
-    parser.add_argument("--set", dest="overrides", action="append", default=list(SUBSET))
+    parser.add_argument("--config", type=Path, default=None, help="default: the e-SNLI preset's subset")
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--run-root", type=Path, default=ROOT / "runs" / "process_scaling")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.config is None:
+        args.config, args.overrides = ROOT / "configs" / "offline" / "esnli.yaml", [*SUBSET, *args.overrides]
+    return args
 
 
 def command(config: Path, overrides: list[str], run_dir: Path, processes: int) -> list[str]:

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import torch
 
-from tokendistill.models.loading import load_model
+from tokendistill.models.build import load_adapter
+from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.training import TrainingConfig, build_rows, train_model
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> dict:
         max_examples={"train": args.train_rows, "valid": args.valid_rows, "test": args.test_rows},
     )
     task, data = load_task(task_config)
-    loaded = load_model(args.model)
+    texts = [text for ex in data.train for text in (ex.text, ex.label)]  # a tiny model's vocabulary
+    loaded = load_adapter(ModelConfig(name=args.model), corpus=texts, seed=args.seed, train=True)
     llm = get_source("llm")
     rationales = llm.rationales(SourceRequest(data.train, "train")) if args.mode == "multitask" else None
     rows = build_rows(data.train, args.mode, rationales=rationales)
@@ -79,8 +81,8 @@ def main(argv: list[str] | None = None) -> dict:
         logging_steps=20,
     )
     result = train_model(
-        loaded.model,
-        loaded.tokenizer,
+        loaded,
+        None,
         rows,
         data.valid,
         data.test,
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     figures = {
         "task": args.task,
         "model": args.model,
-        "parameters": loaded.num_parameters,
+        "parameters": sum(p.numel() for p in loaded.model.parameters()),
         "mode": args.mode,
         "train_rows": len(data.train),
         "valid_rows": len(data.valid),

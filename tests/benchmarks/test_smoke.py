@@ -1,0 +1,94 @@
+"""Every script under ``benchmarks/`` runs, at a smoke size (tiny models, a handful of inputs),
+so that a refactor that breaks one fails CI. The published figures come from the full-size
+commands in ``benchmarks/RESULTS.md``; nothing here measures anything.
+
+Marked ``benchmark``: excluded from ``make test`` (they take about a minute together), run by
+``make test-benchmarks``, which CI runs. ``distill_table.py`` is run by
+``tests/pipeline/test_distill_table.py`` in the suite itself.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import huggingface_hub.constants
+import pytest
+import yaml
+
+from tokendistill.tasks.config import default_data_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.benchmark
+needs_data = pytest.mark.skipif(
+    not (default_data_dir() / "esnli").is_dir(), reason="the shared data folder is absent"
+)
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+
+
+def script(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_data
+def test_attribution_speed(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--models", "tiny-causal", "tiny-seq2seq", "--tasks", "svamp", "--n", "2", "--ig-n", "1"]
+    script("attribution_speed").main(
+        [*args, "--ig-steps", "2", "--batch-size", "2", "--ig-internal-batch", "2"]
+    )
+    printed = capsys.readouterr().out
+    for tool in ("tokendistill", "captum", "inseq", "floor"):
+        assert f"| {tool} |" in printed
+    assert "## Attribution speed" in printed
+
+
+@needs_data
+def test_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    script("memory").main(["--model", "tiny-causal", "--batch", "2", "--train-batch", "2"])
+    printed = capsys.readouterr().out
+    assert "| attribution | fp32 |" in printed and "| training | LoRA bf16 + checkpointing |" in printed
+    assert "bf16 vs fp32 saliency" in printed
+
+
+@needs_data
+def test_training_run(tmp_path: Path) -> None:
+    args = ["--model", "tiny-seq2seq", "--train-rows", "16", "--valid-rows", "8", "--test-rows", "8"]
+    figures = script("training_run").main(
+        [*args, "--batch-size", "8", "--eval-steps", "2", "--output-dir", str(tmp_path)]
+    )
+    assert figures["optimizer_steps"] == 2 and figures["test_rows"] == 8
+    assert json.loads((tmp_path / "benchmark.json").read_text())["model"] == "tiny-seq2seq"
+
+
+def test_integrity_cost(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "weights.bin").write_bytes(bytes(range(256)) * 4096)
+    (tmp_path / "config.json").write_text("{}")
+    script("integrity_cost").main(["--folder", str(tmp_path), "--repeat", "1"])
+    assert "checksum check / plain read:" in capsys.readouterr().out
+
+
+@pytest.mark.processes
+def test_process_scaling(tmp_path: Path) -> None:
+    """One tiny synthetic run on one process and on two (accelerate launch)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from pipeline.helpers import small_config
+
+    config = small_config(tmp_path / "unused")
+    config["students"] = config["students"][:1]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    table = script("process_scaling").main(["--config", str(path), "--run-root", str(tmp_path / "runs")])
+    assert table.splitlines()[0] == "| stage | 1 process (s) | 2 processes (s) | ratio |"
+    assert "| whole command (wall) |" in table and "| students/standard-seed0 |" in table
