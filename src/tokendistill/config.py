@@ -7,9 +7,17 @@ key's name instead of being silently ignored.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tokendistill.attribution.config import AttributionConfig
@@ -19,8 +27,7 @@ from tokendistill.rationales.config import RationaleSize, SelectionConfig
 from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
-from tokendistill.training.modes import get_mode, list_modes
-from tokendistill.training.soft_labels import SoftLabelConfig
+from tokendistill.training.modes import ModeOptions, get_mode, list_modes, mode_options
 
 Split = Literal["train", "valid", "test"]
 # Which students keep their trained model: every seed, the best seed on validation, or none.
@@ -81,22 +88,52 @@ class RationaleConfig(BaseModel):
         return self
 
 
-class StudentConfig(_Strict):
-    """One student: a registered mode (``list_modes()``), its labels, its rationale source
-    and, for modes that weigh a label and a rationale task, ``alpha`` (the label task's weight)
-    and ``label_warmup_steps`` (optimizer steps of the label task alone before both: 0, the
-    paper's setting, trains both from the start). A mode that learns from the teacher's
-    distributions (``kd``, ``kd-multitask``) takes ``soft_labels`` (defaults when omitted)."""
+class StudentConfig(BaseModel):
+    """One student: a registered mode (``list_modes()``), its labels, its rationale source,
+    ``sweep_k`` and, as further keys, its mode's own options (``options``, validated by the
+    mode: ``alpha`` and ``label_warmup_steps`` of the two-task modes, ``soft_labels`` of the
+    soft-label modes; ``tokendistill modes`` lists each mode's)."""
+
+    model_config = ConfigDict(extra="allow")
 
     # It names the student's folders in the run directory: one plain path component.
     name: str = Field(pattern=r"^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{0,99}$")
     mode: str
     labels: Literal["gold", "teacher"] = "gold"
     rationale: RationaleConfig | None = None
-    alpha: float = Field(0.5, ge=0.0, le=1.0)
-    label_warmup_steps: int = Field(0, ge=0)
     sweep_k: list[RationaleSize] = Field(default_factory=list, description="expand into one student per k")
-    soft_labels: SoftLabelConfig | None = None
+    _options: ModeOptions | None = PrivateAttr(default=None)
+
+    @property
+    def options(self) -> ModeOptions:
+        """The mode's options, validated, defaults filled in."""
+        if self._options is None:  # a copy made without validation (model_copy(update=...))
+            self._options = mode_options(self.mode, self.model_extra or {})
+        return self._options
+
+    def determinants(self) -> dict:
+        """What determines the student's training: its keys with the mode's options resolved."""
+        fields = self.model_dump(mode="json", exclude=set(self.model_extra or {}))
+        return {**fields, "options": self.options.model_dump(mode="json")}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        """A key that is neither a student's nor any mode's option is a typo: refused by name
+        before anything else (a misspelt ``mode`` is named as such, not as a missing mode)."""
+        if not isinstance(data, dict):
+            return data
+        known = set(cls.model_fields) | {
+            k for m in list_modes() for k in get_mode(m).options_model.model_fields
+        }
+        errors = [
+            InitErrorDetails(type="extra_forbidden", loc=(key,), input=value)
+            for key, value in data.items()
+            if key not in known
+        ]
+        if errors:
+            raise ValidationError.from_exception_data(cls.__name__, errors)
+        return data
 
     @field_validator("mode")
     @classmethod
@@ -106,25 +143,24 @@ class StudentConfig(_Strict):
         return mode
 
     @model_validator(mode="after")
-    def _rationale_for_mode(self) -> StudentConfig:
+    def _fits_the_mode(self) -> StudentConfig:
         mode = get_mode(self.mode)
         if not mode.needs_rationale and self.rationale is not None:
             raise ValueError(f"mode {self.mode!r} trains on labels only; remove `rationale`")
         if mode.needs_rationale and self.rationale is None:
             raise ValueError(f"mode {self.mode!r} needs a `rationale` source")
-        for key in ("alpha", "label_warmup_steps"):
-            if key in self.model_fields_set and not mode.weighs_tasks:
-                raise ValueError(f"`{key}` does not apply to mode {self.mode!r}: it trains one task")
         if self.sweep_k and (self.rationale is None or not get_source(self.rationale.source).selects_k):
             raise ValueError("sweep_k needs a rationale source that selects k words")
         if len(set(self.sweep_k)) != len(self.sweep_k):
             raise ValueError(f"sweep_k lists a value twice: {self.sweep_k}")
-        if self.soft_labels is not None and not mode.needs_teacher_distributions:
-            raise ValueError(
-                f"`soft_labels` does not apply to mode {self.mode!r}: it learns no teacher distribution"
-            )
-        if self.soft_labels is None and mode.needs_teacher_distributions:
-            self.soft_labels = SoftLabelConfig()
+        extra = self.model_extra or {}
+        for key in extra:
+            takers = [m for m in list_modes() if key in get_mode(m).options_model.model_fields]
+            if key not in mode.options_model.model_fields and takers:
+                raise ValueError(
+                    f"`{key}` does not apply to mode {self.mode!r}; modes that take it: {takers}"
+                )
+        self._options = mode.options_model.model_validate(extra)  # its errors name the key
         return self
 
 

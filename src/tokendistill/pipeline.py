@@ -44,7 +44,7 @@ from tokendistill.stages.students import (
 )
 from tokendistill.stages.teacher import TeacherOutputs, load_teacher, run_teacher
 from tokendistill.tasks import Task, TaskData
-from tokendistill.training.soft_labels import SoftLabelConfig
+from tokendistill.training.modes import get_mode
 from tokendistill.training.soft_targets import TeacherDistributions
 
 
@@ -106,9 +106,12 @@ class Run:
         """The teacher's stored distributions a soft-label ``student`` learns (computed once)."""
         teacher = self.config.teacher
         answers = self.teacher.train_answers if student.labels == "teacher" else None
+        setting = get_mode(student.mode).needs(student.options).distributions
+        if setting is None:
+            raise ValueError(f"student {student.name!r} learns no teacher distributions")
         return run_distributions(
             self.ctx,
-            student.soft_labels or SoftLabelConfig(),
+            setting,
             self.data,
             self.teacher,
             answers,

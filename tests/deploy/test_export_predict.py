@@ -24,8 +24,6 @@ from tokendistill.tasks import load_task
 
 from .helpers import student_entry
 
-DEMO = Path(__file__).resolve().parents[2] / "src" / "tokendistill" / "demo.yaml"
-
 
 @pytest.fixture(scope="module")
 def exported(demo_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -47,10 +45,11 @@ def test_export_copies_the_best_seed_with_its_card(
 
 
 def test_predict_on_the_export_gives_the_recorded_test_accuracy(
-    exported: Path, demo_run: Path, demo_index: dict[str, Any], tmp_path: Path
+    exported: Path, demo_run: Path, demo_index: dict[str, Any], tmp_path: Path, demo_config
 ) -> None:
-    out = tmp_path / "predictions.jsonl"
-    args = ["predict", str(exported), "--config", str(DEMO), "--split", "test", "--out", str(out)]
+    out, config = tmp_path / "predictions.jsonl", tmp_path / "demo.yaml"
+    config.write_text(json.dumps(demo_config(demo_run)), encoding="utf-8")  # the run's config (JSON is YAML)
+    args = ["predict", str(exported), "--config", str(config), "--split", "test", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     entry = student_entry(demo_index, "ours-saliency")
@@ -123,6 +122,7 @@ def test_push_to_hub_creates_the_repo_and_uploads_the_folder(
 ) -> None:
     StandInHub.calls = []
     monkeypatch.setattr(hub, "HfApi", StandInHub)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # the stand-in needs none
     to = tmp_path / "model"
     args = [
         "export",

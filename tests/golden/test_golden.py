@@ -220,7 +220,8 @@ def test_training_losses(run_dir: Path, golden: dict[str, Any]) -> None:
 
 
 def shape(value: Any, key: str | None = None) -> Any:
-    """``value`` with every number replaced by its type and volatile strings by "str"."""
+    """``value`` with every number replaced by its type, volatile strings by "str" and
+    artifact keys (hashes of what determines an artifact) by "<key>"."""
     if isinstance(value, dict):
         return {k: shape(v, k) for k, v in value.items()}
     if isinstance(value, list):
@@ -231,6 +232,8 @@ def shape(value: Any, key: str | None = None) -> Any:
         return "number"
     if isinstance(value, str) and key in VOLATILE:
         return "str"
+    if isinstance(value, str):
+        return re.sub(r"-[0-9a-f]{16}\b", "-<key>", value)
     return value
 
 
@@ -273,6 +276,11 @@ def test_selected_rationales(run_dir: Path, golden: dict[str, Any]) -> None:
     assert actual == check(golden, "selection", actual)
 
 
+def _alpha(mode: str) -> dict[str, float] | None:
+    """α 0.7 for the modes that weigh tasks."""
+    return {"alpha": 0.7} if "alpha" in get_mode(mode).options_model.model_fields else None
+
+
 def test_training_rows(golden: dict[str, Any]) -> None:
     """Every registered mode's rows for three examples (α 0.7, gold labels; an oracle-like
     rationale of the example's planted words)."""
@@ -281,7 +289,10 @@ def test_training_rows(golden: dict[str, Any]) -> None:
     actual = {}
     for mode in list_modes():
         rows = build_rows(
-            examples, mode, rationales=rationales if get_mode(mode).needs_rationale else None, alpha=0.7
+            examples,
+            mode,
+            rationales=rationales if get_mode(mode).needs_rationale else None,
+            options=_alpha(mode),
         )
         actual[mode] = [[r.example_id, r.prompt, r.target, round(r.weight, 12), r.task] for r in rows]
     assert actual == check(golden, "rows", actual)

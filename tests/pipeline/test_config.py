@@ -197,8 +197,9 @@ def test_every_registered_mode_validates_with_what_it_needs(tmp_path: Path, mode
     assert config.students[0].mode == mode
     for key, value in (("alpha", 0.7), ("label_warmup_steps", 10)):
         weighed = student[:-1] + f", {key}: {value}}}"
-        if get_mode(mode).weighs_tasks:
-            assert getattr(load(tmp_path, overrides=(f"students=[{weighed}]",)).students[0], key) == value
+        if key in get_mode(mode).options_model.model_fields:
+            options = load(tmp_path, overrides=(f"students=[{weighed}]",)).students[0].options
+            assert getattr(options, key) == value
         else:
             assert f"`{key}` does not apply" in error(tmp_path, overrides=(f"students=[{weighed}]",))
 

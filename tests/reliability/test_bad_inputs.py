@@ -407,7 +407,7 @@ MODEL_CASES = [
     Case(
         "soft-labels-for-a-mode-without-them",
         "invalid config: {config}, line {line[students.0]}: students.0: `soft_labels` does not apply to mode "
-        "'standard': it learns no teacher distribution",
+        "'standard'; modes that take it: ['kd', 'kd-multitask']",
         set={"students": [{"name": "s", "mode": "standard", "soft_labels": {"weight": 0.5}}]},
     ),
     Case(

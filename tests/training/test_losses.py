@@ -84,7 +84,9 @@ def _tiny_adapter(toy, arch):
 
 def _rows(toy, n=8):
     examples = toy.TRAIN[:n]
-    return build_rows(examples, "multitask", rationales=toy.animal_rationales(examples), alpha=ALPHA)
+    return build_rows(
+        examples, "multitask", rationales=toy.animal_rationales(examples), options={"alpha": ALPHA}
+    )
 
 
 def _task_mean(adapter, rows) -> torch.Tensor:

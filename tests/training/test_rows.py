@@ -27,7 +27,7 @@ def test_standard_rows_use_gold_or_teacher_labels():
 
 
 def test_multitask_rows_are_the_two_dss_tasks():
-    predict, explain = build_rows([EX], "multitask", rationales={"e1": "dog animal"}, alpha=0.3)
+    predict, explain = build_rows([EX], "multitask", rationales={"e1": "dog animal"}, options={"alpha": 0.3})
     assert predict == TrainingRow("e1", PREDICT_PREFIX + EX.text, "entailment", 0.3, TASK_LABEL)
     assert (explain.prompt, explain.target) == (EXPLAIN_PREFIX + EX.text, "dog animal")
     assert explain.task == TASK_RATIONALE
@@ -58,7 +58,7 @@ def test_missing_inputs_are_named():
     with pytest.raises(ValueError, match="unknown student mode"):
         build_rows([EX], "dss")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="alpha"):
-        build_rows([EX], "multitask", rationales={"e1": "x"}, alpha=1.5)
+        build_rows([EX], "multitask", rationales={"e1": "x"}, options={"alpha": 1.5})
 
 
 @pytest.mark.parametrize("mode", list_modes())

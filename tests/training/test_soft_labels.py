@@ -9,21 +9,23 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from tokendistill.models.adapter import ModelAdapter, make_adapter
+from tokendistill.models.adapter import ModelAdapter, make_adapter, picked_logprobs
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq
 from tokendistill.stages.distributions import teacher_targets
 from tokendistill.tasks.example import Example
 from tokendistill.training import build_rows, task_token_counts
 from tokendistill.training.data import ExampleRowsDataset, RowCollator, as_encoded_batch
 from tokendistill.training.losses import generalized_jsd
+from tokendistill.training.modes import TermInputs, get_mode, mode_options
 from tokendistill.training.rows import TASK_LABEL, TASK_NAMES
 from tokendistill.training.soft_labels import SoftLabelConfig
 from tokendistill.training.soft_targets import (
     SoftLabelMismatch,
-    SoftTargets,
+    SoftLabelTerm,
     TeacherDistributions,
     vocabulary_fingerprint,
 )
+from tokendistill.training.terms import StepBatch, TaskCrossEntropy
 from tolerances import BATCHING, FORMULA, assert_close
 
 LABELS = ("animal", "color", "food")
@@ -99,16 +101,20 @@ def _distributions(teacher: ModelAdapter, config: SoftLabelConfig) -> TeacherDis
     )
 
 
-def _batch(student: ModelAdapter, soft: SoftTargets, mode: str) -> dict[str, torch.Tensor]:
-    rows = build_rows(_examples(), mode, rationales={f"e{i}": "cat red" for i in range(4)}, alpha=0.6)
+def _batch(student: ModelAdapter, soft: SoftLabelTerm, mode: str) -> dict[str, torch.Tensor]:
+    options = {"alpha": 0.6} if mode == "kd-multitask" else None
+    rows = build_rows(_examples(), mode, rationales={f"e{i}": "cat red" for i in range(4)}, options=options)
     items = [ExampleRowsDataset(rows)[i] for i in range(4)]
-    return RowCollator(student, soft)(items)
+    return RowCollator(student, [soft])(items)
 
 
-def _soft_loss(student: ModelAdapter, soft: SoftTargets, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    logits = student.target_logits(as_encoded_batch(batch))
+def _soft_loss(student: ModelAdapter, soft: SoftLabelTerm, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    encoded = as_encoded_batch(batch)
+    logits = student.target_logits(encoded)
     counts = task_token_counts(batch["target_mask"], batch["row_task"], len(TASK_NAMES))
-    return soft.loss(student, batch, logits, counts)
+    return soft(
+        StepBatch(student, batch, logits, picked_logprobs(logits, encoded), counts, 0, training=False)
+    )
 
 
 @pytest.mark.parametrize("arch", ["causal", "seq2seq"])
@@ -117,11 +123,14 @@ def test_vocabulary_term_equals_a_direct_kl_div_and_vanishes_for_the_teacher_its
     teacher, student = _adapter(arch, seed=0), _adapter(arch, seed=1)
     distributions = _distributions(teacher, config)
     rows = build_rows(_examples(), "kd-multitask", rationales={f"e{i}": "cat red" for i in range(4)})
-    soft = SoftTargets(config, distributions, student, rows, "student")
+    soft = SoftLabelTerm(config, distributions, student, rows, "student")
     batch = _batch(student, soft, "kd-multitask")
     labels = batch["row_task"] == TASK_LABEL
-    assert_close(batch["soft_weight"], torch.where(labels, 0.6 * 0.4, 0.0), FORMULA)
-    assert_close(batch["row_weight"], torch.where(labels, 0.6 * 0.6, 0.4), FORMULA)
+    assert_close(batch["row_weight"], torch.where(labels, 0.6, 0.4), FORMULA)  # the rows' own α
+    # The mode splits each label row's weight: 1 - w to its cross-entropy, w to the soft term.
+    options = mode_options("kd-multitask", {"alpha": 0.6, "soft_labels": config.model_dump()})
+    terms = get_mode("kd-multitask").loss_terms(options, TermInputs(student, rows, distributions, "student"))
+    assert [type(t) for t in terms] == [TaskCrossEntropy, SoftLabelTerm] and terms[0].label_share == 0.6
     with torch.no_grad():
         own = teacher.encode([ex.text for ex in _examples()], [ex.label for ex in _examples()])
         log_t = torch.log_softmax(teacher.target_logits(own) / 2.0, -1)  # the teacher reads its own prompt
@@ -134,7 +143,7 @@ def test_vocabulary_term_equals_a_direct_kl_div_and_vanishes_for_the_teacher_its
         expected = 4.0 * 0.6 * 0.4 * (kl * mask).sum() / mask.sum()
         assert_close(_soft_loss(student, soft, batch), expected, BATCHING)
         plain = build_rows(_examples(), "kd")  # the teacher's own prompts: its own distributions
-        itself = SoftTargets(config, distributions, teacher, plain, "teacher")
+        itself = SoftLabelTerm(config, distributions, teacher, plain, "teacher")
         assert _soft_loss(teacher, itself, _batch(teacher, itself, "kd")).abs() < 1e-5
 
 
@@ -143,7 +152,7 @@ def test_choices_term_compares_answer_distributions_across_vocabularies() -> Non
     teacher, student = _adapter("causal", seed=0), _adapter("seq2seq", seed=1, vocab=150)
     distributions = _distributions(teacher, config)
     rows = build_rows(_examples(), "kd")
-    soft = SoftTargets(config, distributions, student, rows, "student")
+    soft = SoftLabelTerm(config, distributions, student, rows, "student")
     batch = _batch(student, soft, "kd")
     with torch.no_grad():
         prompts = [ex.text for ex in _examples()]
@@ -153,7 +162,7 @@ def test_choices_term_compares_answer_distributions_across_vocabularies() -> Non
         tokens = batch["target_mask"].sum(-1).float()  # each example's KL counts per answer token
         expected = (kl * tokens).sum() / tokens.sum()
         assert_close(_soft_loss(student, soft, batch), expected, BATCHING)
-        itself = SoftTargets(config, distributions, teacher, rows, "teacher")
+        itself = SoftLabelTerm(config, distributions, teacher, rows, "teacher")
         assert _soft_loss(teacher, itself, _batch(teacher, itself, "kd")).abs() < 1e-5
 
 
@@ -164,10 +173,10 @@ def test_different_vocabularies_fail_naming_both_tokenizers() -> None:
     with pytest.raises(
         SoftLabelMismatch, match=r"teacher's tokenizer \(teacher\) and the student's \(mine\)"
     ):
-        SoftTargets(config, distributions, other, build_rows(_examples(), "kd"), "mine")
+        SoftLabelTerm(config, distributions, other, build_rows(_examples(), "kd"), "mine")
     # One vocabulary, but the answer cut into other tokens (another prefix, another length limit).
     first = distributions.entries["e0"]
     entries = {**distributions.entries, "e0": replace(first, target_ids=first.target_ids[::-1])}
     recut = replace(distributions, entries=entries)
     with pytest.raises(SoftLabelMismatch, match="tokenise its answer 'animal' differently"):
-        SoftTargets(config, recut, _adapter("causal", seed=1), build_rows(_examples(), "kd"), "mine")
+        SoftLabelTerm(config, recut, _adapter("causal", seed=1), build_rows(_examples(), "kd"), "mine")

@@ -12,8 +12,10 @@ from transformers import TrainerCallback
 
 import tokendistill.training.trainer as trainer_module
 from tokendistill.evaluation import EvalResult, read_jsonl
+from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, train_model
+from tokendistill.training.modes import TermInputs, get_mode, mode_options
 from tolerances import RESUME, assert_close
 
 BUILD = {"seq2seq": tiny_seq2seq, "causal": tiny_causal}
@@ -33,17 +35,20 @@ def _config(**overrides) -> TrainingConfig:
     return TrainingConfig(**{**base, **overrides})
 
 
-def _rows(toy, mode, alpha=0.5):
+def _rows(toy, mode, options=None):
     rationales = toy.animal_rationales(toy.TRAIN) if mode != "standard" else None
-    return build_rows(toy.TRAIN, mode, rationales=rationales, alpha=alpha)
+    return build_rows(toy.TRAIN, mode, rationales=rationales, options=options)
 
 
-def _run(toy, arch, out, *, mode="standard", seed=0, init_seed=None, alpha=0.5, **kwargs):
+def _run(toy, arch, out, *, mode="standard", seed=0, init_seed=None, options=None, **kwargs):
+    """Train the toy task in ``mode`` with ``options`` (its rows and its loss terms)."""
     tokenizer = toy.toy_tokenizer()
     model = BUILD[arch](tokenizer, seed=seed if init_seed is None else init_seed)
     config = kwargs.pop("config", None) or _config()
     hints = toy.animal_rationales([*toy.VALID, *toy.TEST]) if mode == "hints" else None
-    rows = _rows(toy, mode, alpha)
+    rows = _rows(toy, mode, options)
+    chosen = mode_options(mode, options)
+    terms = get_mode(mode).loss_terms(chosen, TermInputs(make_adapter(model, tokenizer), rows))
     result = train_model(
         model,
         tokenizer,
@@ -56,6 +61,8 @@ def _run(toy, arch, out, *, mode="standard", seed=0, init_seed=None, alpha=0.5, 
         mode=mode,
         seed=seed,
         hints=hints,
+        terms=terms,
+        record=chosen.model_dump(),
         **kwargs,
     )
     return result, model
@@ -177,7 +184,7 @@ def test_each_logged_step_reports_its_task_losses(toy, tmp_path, alpha):
     """With one step per log, the packed loss is exactly alpha * label + (1 - alpha) * rationale
     of the per-task token means logged next to it."""
     config = _config(max_steps=6, eval_steps=6, logging_steps=1)
-    result, _ = _run(toy, "seq2seq", tmp_path, mode="multitask", alpha=alpha, config=config)
+    result, _ = _run(toy, "seq2seq", tmp_path, mode="multitask", options={"alpha": alpha}, config=config)
     history = json.loads(result.metrics_path.read_text())["loss_history"]
     assert [h["step"] for h in history] == list(range(1, 7))
     for h in history:
@@ -200,7 +207,7 @@ def test_label_warmup_trains_the_label_task_alone_first(toy, tmp_path):
     it, alpha * label + (1 - alpha) * rationale again."""
     config = _config(max_steps=6, eval_steps=6, logging_steps=1)
     result, _ = _run(
-        toy, "seq2seq", tmp_path, mode="multitask", alpha=0.5, config=config, label_warmup_steps=3
+        toy, "seq2seq", tmp_path, mode="multitask", config=config, options={"label_warmup_steps": 3}
     )
     history = json.loads(result.metrics_path.read_text())["loss_history"]
     for h in history:

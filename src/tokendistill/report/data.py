@@ -9,6 +9,9 @@ from typing import Any
 
 from tokendistill.rationales.analysis.result import AnalysisResult
 
+# Curves of a student mode's own loss terms are named TERM_PREFIX + the term's name.
+TERM_PREFIX = "term:"
+
 
 @dataclass
 class AccuracySummary:

@@ -10,7 +10,7 @@ from pathlib import Path
 from tokendistill.artifacts import atomic_write_text
 from tokendistill.rationales.analysis.result import AnalysisResult, Row
 from tokendistill.report import plots
-from tokendistill.report.data import ReportData, wilson_interval
+from tokendistill.report.data import TERM_PREFIX, ReportData, wilson_interval
 from tokendistill.report.heatmap import render_heatmap
 from tokendistill.report.verdict import verdicts
 
@@ -179,12 +179,31 @@ def _verdict_section(data: ReportData) -> str:
     )
 
 
+def _terms_table(curves: dict[str, dict[str, list[tuple[float, float]]]]) -> str:
+    """Each student's own loss terms (beyond its tasks' cross-entropy): first and last values."""
+    rows = [
+        [
+            html.escape(student),
+            html.escape(key.removeprefix(TERM_PREFIX)),
+            f"{points[0][1]:.4f}",
+            f"{points[-1][1]:.4f}",
+        ]
+        for student, series in curves.items()
+        for key, points in series.items()
+        if key.startswith(TERM_PREFIX) and points
+    ]
+    if not rows:
+        return ""
+    return "<h3>Loss terms</h3>" + _table(["student", "term", "first logged", "last logged"], rows)
+
+
 def render_report(data: ReportData) -> str:
     notes = "".join(f'<div class="note">{html.escape(n)}</div>' for n in data.task_notes)
     curves = ""
     if data.curves:
         img = plots.training_curves(data.curves)
         curves = f'<h2>Training curves</h2><img alt="training curves" src="data:image/png;base64,{img}">'
+        curves += _terms_table(data.curves)
     timing = ""
     if data.stage_seconds:
         rows = [[html.escape(k), f"{v:.1f}"] for k, v in data.stage_seconds.items()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.stages.context import RunContext
@@ -12,7 +13,7 @@ from tokendistill.training import TrainingConfig
 from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import TrainingRow
 from tokendistill.training.run import TrainResult, train_model
-from tokendistill.training.soft_targets import SoftTargets
+from tokendistill.training.terms import LossTerm
 
 
 def fit(
@@ -26,14 +27,14 @@ def fit(
     *,
     mode: str,
     seed: int,
-    label_warmup_steps: int = 0,
+    terms: Sequence[LossTerm] = (),
     hints: Mapping[str, str] | None = None,
-    soft_targets: SoftTargets | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> TrainResult:
-    """Train on ``rows`` (built for ``mode``) with ``seed``, select on ``data.valid``, test once
-    on ``data.test``; checkpoints live in ``work`` so a killed stage resumes from the last
-    complete one. ``hints``: valid/test rationales of a mode that reads one at inference;
-    ``soft_targets``: the teacher's distributions of a soft-label student."""
+    """Train on ``rows`` (built for ``mode``) with ``seed`` to minimise ``terms`` (the mode's
+    loss terms), select on ``data.valid``, test once on ``data.test``; checkpoints live in
+    ``work`` so a killed stage resumes from the last complete one. ``hints``: valid/test
+    rationales of a mode that reads one at inference; ``record``: settings metrics.json keeps."""
     return train_model(
         adapter,
         None,
@@ -45,9 +46,9 @@ def fit(
         work / "train",
         mode=mode,
         seed=seed,
-        label_warmup_steps=label_warmup_steps,
+        terms=terms,
         hints=hints,
-        soft_targets=soft_targets,
+        record=record,
         resume_from_checkpoint=True,
         quiet=True,
         callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],

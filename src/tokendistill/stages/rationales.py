@@ -1,8 +1,8 @@
 """What a student is trained on besides the task: its rationales, labels and the teacher's
 distributions, from the registries.
 
-No branch here knows a mode or a source by name: the student's mode says whether it needs
-rationales for training and at inference and whether it learns the teacher's distributions,
+No branch here knows a mode or a source by name: the student's mode says what it needs
+(rationales for training and at inference, the teacher's distributions),
 its source writes the rationales, and the attribution records a source asks for (or the
 artifacts it caches its own work in) are produced, or read from the cache, on demand.
 """
@@ -62,8 +62,9 @@ def student_inputs(
     attribution records a rationale source draws on, ``cache`` the keyed artifacts a source
     keeps its own work in, ``distributions(student)`` the teacher's stored distributions."""
     labels = teacher_answers if student.labels == "teacher" else None
+    needs = get_mode(student.mode).needs(student.options)
     soft = None
-    if get_mode(student.mode).needs_teacher_distributions:
+    if needs.distributions is not None:
         if distributions is None:
             raise ValueError(
                 f"mode {student.mode!r} learns the teacher's distributions: give `distributions`"
@@ -89,7 +90,7 @@ def student_inputs(
         return source.rationales(request)
 
     evals = None
-    if get_mode(student.mode).rationale_at_inference:
+    if needs.eval_rationales:
         evals = {**write("valid"), **write("test")}
     return StudentInputs(
         rationales=write("train"), eval_rationales=evals, teacher_labels=labels, distributions=soft

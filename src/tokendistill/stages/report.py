@@ -11,16 +11,24 @@ import yaml
 
 from tokendistill.attribution import get_method
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.config import Config
+from tokendistill.config import Config, StudentConfig
 from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import get_source
-from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData, TeacherSummary
+from tokendistill.report.data import (
+    TERM_PREFIX,
+    AccuracySummary,
+    HeatmapExample,
+    ReportData,
+    TeacherSummary,
+)
 from tokendistill.report.html import write_report
 from tokendistill.stages.context import RunContext
 from tokendistill.stages.students import StudentOutputs
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import TaskData
+from tokendistill.training.modes import get_mode
+from tokendistill.training.rows import TASK_NAMES
 
 
 def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
@@ -29,33 +37,30 @@ def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
         grouped[out.student.name].append(out)
     summaries = []
     for name, runs in grouped.items():
-        student = runs[0].student
-        detail = student.labels + " labels" if student.rationale is None else _rationale_detail(student)
-        if student.soft_labels is not None:
-            soft = student.soft_labels
-            detail += (
-                f"; soft labels over {soft.over} (w={soft.weight:g}, T={soft.temperature:g}, β={soft.beta:g})"
-            )
         summaries.append(
             AccuracySummary(
                 name=name,
-                mode=student.mode,
+                mode=runs[0].student.mode,
                 seeds=[r.seed for r in runs],
                 test_accuracy=[r.metrics["test"]["accuracy"] for r in runs],
                 valid_accuracy=[r.metrics["valid"]["best_accuracy"] or 0.0 for r in runs],
                 n_test=int(runs[0].metrics["test"].get("n", 0)),
-                detail=detail,
+                detail=student_detail(runs[0].student),
             )
         )
     return summaries
 
 
-def _rationale_detail(student) -> str:
+def student_detail(student: StudentConfig) -> str:
+    """How the student learns, in words: its labels or its rationales, then its mode's options."""
     r = student.rationale
-    what = r.method or get_source(r.source).describe(r.source_options())
-    k = f", k={r.k}" if r.k else ""
-    warmup = f", {student.label_warmup_steps} label-only steps first" if student.label_warmup_steps else ""
-    return f"{what}{k}, α={student.alpha}{warmup}"
+    if r is None:
+        base, joint = f"{student.labels} labels", "; "
+    else:
+        what = r.method or get_source(r.source).describe(r.source_options())
+        base, joint = what + (f", k={r.k}" if r.k else ""), ", "
+    options = get_mode(student.mode).describe(student.options)
+    return base + joint + options if options else base
 
 
 def heatmaps(config: Config, attributions: dict[str, list[TokenAttribution]]) -> list[HeatmapExample]:
@@ -96,8 +101,18 @@ def curves(outputs: list[StudentOutputs]) -> dict:
             series["label_loss"] = [(h["step"], h["loss_label"]) for h in losses]
         elif losses:
             series["loss"] = [(h["step"], h["loss"]) for h in losses]
+        for term in _term_names(losses):  # the mode's own named loss terms (loss_<name>)
+            series[f"{TERM_PREFIX}{term}"] = [
+                (h["step"], h[f"loss_{term}"]) for h in losses if f"loss_{term}" in h
+            ]
         out[f"{o.student.name} (seed {o.seed})"] = series
     return out
+
+
+def _term_names(losses: list[dict]) -> list[str]:
+    tasks = {f"loss_{name}" for name in TASK_NAMES}
+    keys = dict.fromkeys(k for h in losses for k in h if k.startswith("loss_") and k not in tasks)
+    return [k.removeprefix("loss_") for k in keys]
 
 
 def build_report(

@@ -28,7 +28,6 @@ from tokendistill.deploy.manifest import (
     adapter_settings,
     task_facts,
 )
-from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.config import SelectionConfig
@@ -40,10 +39,9 @@ from tokendistill.stages.rationales import StudentInputs
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training import TrainingConfig
-from tokendistill.training.modes import build_rows, get_mode
-from tokendistill.training.rows import TrainingRow
+from tokendistill.training.modes import TermInputs, build_rows, get_mode
 from tokendistill.training.run import TrainResult
-from tokendistill.training.soft_targets import SoftTargets, describe_tokenizer
+from tokendistill.training.soft_targets import describe_tokenizer
 
 MODEL = "model"
 
@@ -73,24 +71,25 @@ def run_student(
 ) -> StudentOutputs:
     """Train one student of ``model`` with ``training`` on ``inputs``; ``need_model``: retrain
     when the cached artifact's model was pruned."""
-    slices = {"student": student, "model": model, "training": training}
     determinants = {
-        **{name: value.model_dump(mode="json") for name, value in slices.items()},
+        "student": student.determinants(),
+        **{name: value.model_dump(mode="json") for name, value in (("model", model), ("training", training))},
         **{"seed": seed, "prepare": upstream.key, "inputs": inputs.fingerprint()},
     }
     artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants)
 
     def produce(out: Path, work: Path) -> dict:
+        mode, options = get_mode(student.mode), student.options
         adapter = load_adapter(model, corpus=_corpus(student, data, inputs), seed=seed, train=True)
         rows = build_rows(
-            data.train, student.mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
-            alpha=student.alpha,
+            data.train, mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
+            options=options,
         )  # fmt: skip
-        soft = _soft_targets(student, inputs, adapter, rows, model)
+        described = describe_tokenizer(model.name, adapter.tokenizer)
+        terms = mode.loss_terms(options, TermInputs(adapter, rows, inputs.distributions, described))
         result = fit(
-            ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed,
-            label_warmup_steps=student.label_warmup_steps, hints=inputs.eval_rationales,
-            soft_targets=soft,
+            ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed, terms=terms,
+            hints=inputs.eval_rationales, record=options.model_dump(mode="json"),
         )  # fmt: skip
         if ctx.is_main:  # every process trained; one writes
             _write_outputs(out, result, inputs)
@@ -112,25 +111,9 @@ def _corpus(student: StudentConfig, data: TaskData, inputs: StudentInputs) -> li
     plus the student's rationales so that it can write them; but not for a student that
     compares next-token distributions with the teacher, which needs the teacher's vocabulary
     exactly (its rationales' words then become word pieces)."""
-    soft = student.soft_labels
-    if soft is not None and soft.over == "vocabulary":
+    if get_mode(student.mode).needs(student.options).teacher_vocabulary:
         return corpus(data)
     return corpus(data) + list((inputs.rationales or {}).values())
-
-
-def _soft_targets(
-    student: StudentConfig,
-    inputs: StudentInputs,
-    adapter: ModelAdapter,
-    rows: Sequence[TrainingRow],
-    model: ModelConfig,
-) -> SoftTargets | None:
-    """The soft-label term of a student that learns the teacher's distributions (checked
-    against the student's tokenizer and answers before any training)."""
-    if inputs.distributions is None or student.soft_labels is None:
-        return None
-    described = describe_tokenizer(model.name, adapter.tokenizer)
-    return SoftTargets(student.soft_labels, inputs.distributions, adapter, rows, described)
 
 
 def _write_outputs(out: Path, result: TrainResult, inputs: StudentInputs) -> None:
@@ -158,10 +141,10 @@ def _manifest(
         rationale_source=rationale.source if rationale else None,
         attribution_method=rationale.method if rationale else None,
         k=provenance.k,
-        alpha=student.alpha if get_mode(student.mode).weighs_tasks else None,
+        alpha=get_mode(student.mode).label_weight(student.options),
     )
     config = {
-        "student": student.model_dump(mode="json"),
+        "student": student.determinants(),
         "student_model": model.model_dump(mode="json"),
         "student_training": training.model_dump(mode="json"),
         "task": provenance.task.model_dump(mode="json"),
@@ -192,7 +175,7 @@ def _learns_from_teacher(student: StudentConfig) -> bool:
     rationale = student.rationale
     return (
         student.labels == "teacher"
-        or get_mode(student.mode).needs_teacher_distributions
+        or get_mode(student.mode).needs(student.options).distributions is not None
         or (rationale is not None and get_source(rationale.source).needs_method)
     )
 

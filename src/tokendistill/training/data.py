@@ -10,7 +10,7 @@ from torch.utils.data import Dataset
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch
 from tokendistill.training.rows import TrainingRow
-from tokendistill.training.soft_targets import SoftTargets
+from tokendistill.training.terms import LossTerm
 
 BATCH_KEYS = ("prompt_ids", "prompt_mask", "target_ids", "target_mask")
 
@@ -39,12 +39,12 @@ class ExampleRowsDataset(Dataset):
 class RowCollator:
     """Flattens a list of items into one padded batch (``adapter.encode``) plus per-row
     ``row_weight`` [B] (float) and ``row_task`` [B] (long). Character offsets are dropped:
-    training never needs them. ``soft`` (a soft-label student's ``SoftTargets``) adds the
-    teacher's distributions of the batch's label rows."""
+    training never needs them. Each of the mode's loss ``terms`` adds what it needs (a
+    soft-label term: the teacher's distributions of the batch's label rows)."""
 
-    def __init__(self, adapter: ModelAdapter, soft: SoftTargets | None = None) -> None:
+    def __init__(self, adapter: ModelAdapter, terms: Sequence[LossTerm] = ()) -> None:
         self.adapter = adapter
-        self.soft = soft
+        self.terms = list(terms)
 
     def __call__(self, items: Sequence[tuple[TrainingRow, ...]]) -> dict[str, torch.Tensor]:
         rows = [row for item in items for row in item]
@@ -52,8 +52,8 @@ class RowCollator:
         out = {key: getattr(batch, key) for key in BATCH_KEYS}
         out["row_weight"] = torch.tensor([r.weight for r in rows], dtype=torch.float32)
         out["row_task"] = torch.tensor([r.task for r in rows], dtype=torch.long)
-        if self.soft is not None:
-            self.soft.collate(rows, out, self.adapter)
+        for term in self.terms:
+            term.collate(rows, out, self.adapter)
         return out
 
 

@@ -17,6 +17,7 @@ import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback, TrainingArguments
@@ -35,7 +36,7 @@ from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
 from tokendistill.training.saving import save_model_atomic
-from tokendistill.training.soft_targets import SoftTargets
+from tokendistill.training.terms import LossTerm
 from tokendistill.training.trainer import DistillTrainer
 
 CHECKPOINTS = "checkpoints"
@@ -74,20 +75,21 @@ def train_model(
     *,
     mode: str | StudentMode = "standard",
     seed: int = 0,
-    label_warmup_steps: int = 0,
+    terms: Sequence[LossTerm] = (),
     hints: Mapping[str, str] | None = None,
     resume_from_checkpoint: bool | str | None = None,
     callbacks: Sequence[TrainerCallback] = (),
     quiet: bool = False,
-    soft_targets: SoftTargets | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train on ``rows_train`` (built for ``mode``), keep the checkpoint with the best validation
     accuracy, then predict the test examples once with it. ``seed`` seeds the Trainer;
-    ``label_warmup_steps`` train the label task alone first; ``hints`` (id -> rationale) feed
+    ``terms`` are what training minimises (the mode's loss terms; default: the rows'
+    cross-entropy); ``hints`` (id -> rationale) feed
     the valid/test inputs of a mode that reads one at inference; ``resume_from_checkpoint``
     is a checkpoint folder, or True for the latest in ``output_dir`` (none: a fresh start);
-    ``quiet`` drops the Trainer's printed logs; ``soft_targets`` adds a soft-label student's
-    term (the teacher's distributions). The adapter's model settings choose mixed precision
+    ``quiet`` drops the Trainer's printed logs; ``record`` adds settings to the config that
+    metrics.json records (a mode's options). The adapter's model settings choose mixed precision
     and gradient checkpointing; a model with LoRA adapters (``load_adapter`` with
     ``train=True``) trains and checkpoints only them, and afterwards ``adapter.model`` is the
     merged model that was saved. Call on every process under ``accelerate launch``.
@@ -98,17 +100,14 @@ def train_model(
     output_dir = Path(output_dir)
     args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings)
     valid = (valid_examples, label_prompts(valid_examples, mode, hints))
-    trainer = _trainer(
-        adapter, args, rows_train, valid, scorer, config, callbacks, label_warmup_steps, soft_targets
-    )
+    trainer = _trainer(adapter, args, rows_train, valid, scorer, config, callbacks, terms)
     if quiet:
         trainer.remove_callback(PrinterCallback)
     trainer.train(resume_from_checkpoint=checkpoints.resume_point(resume_from_checkpoint, args.output_dir))
     # load_best_model_at_end has put the best validation checkpoint into adapter.model.
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
-    record = {**config.model_dump(), "mode": mode.name, "seed": seed}
-    record["label_warmup_steps"] = label_warmup_steps
-    return _write_outputs(trainer, adapter, test, record, output_dir)
+    recorded = {**config.model_dump(), "mode": mode.name, "seed": seed, **(record or {})}
+    return _write_outputs(trainer, adapter, test, recorded, output_dir)
 
 
 def _trainer(
@@ -119,8 +118,7 @@ def _trainer(
     scorer: Scorer,
     config: TrainingConfig,
     callbacks: Sequence[TrainerCallback],
-    label_warmup_steps: int,
-    soft_targets: SoftTargets | None = None,
+    terms: Sequence[LossTerm] = (),
 ) -> DistillTrainer:
     """The Trainer of one run; ``valid`` holds the validation examples and their prompts."""
     valid_examples, valid_prompts = valid
@@ -128,7 +126,7 @@ def _trainer(
         model=adapter.model,
         args=args,
         train_dataset=ExampleRowsDataset(rows),
-        data_collator=RowCollator(adapter, soft_targets),
+        data_collator=RowCollator(adapter, terms),
         processing_class=adapter.tokenizer,
         callbacks=list(callbacks),
         adapter=adapter,
@@ -137,8 +135,7 @@ def _trainer(
         scorer=scorer,
         eval_mode=config.eval_mode,
         max_new_tokens=config.max_new_tokens,
-        label_warmup_steps=label_warmup_steps,
-        soft_targets=soft_targets,
+        terms=terms,
     )
 
 

@@ -1,6 +1,6 @@
 """Soft-label (logit) distillation settings: the one home of their defaults.
 
-A student of a mode that ``needs_teacher_distributions`` (``kd``, ``kd-multitask``) learns
+A student of a soft-label mode (``kd``, ``kd-multitask``: its option ``soft_labels``) learns
 its label task from the gold (or teacher) answer *and* from the teacher's distribution::
 
     label task = (1 - weight) * CE(answer) + weight * T² * D_beta(teacher_T || student_T)

@@ -2,10 +2,10 @@
 
 ``TeacherDistributions`` is what the distributions artifact holds (``stages/distributions.py``
 computes it once per teacher, training split and setting; every KD student and seed reads
-it). ``SoftTargets`` is what training needs of it: the collator adds each label row's
-teacher distribution to the batch and splits the row's weight between its cross-entropy and
-its soft term; the trainer adds ``loss(...)`` to the packed loss. See ``soft_labels.py`` for
-the weighting and the two kinds of distribution.
+it). ``SoftLabelTerm`` is the loss term of a soft-label mode (``training/terms.py``): it adds
+each label row's teacher distribution to the batch and weighs its divergence by ``weight`` of
+the row's weight (the mode's cross-entropy takes the rest). See ``soft_labels.py`` for the
+settings and the two kinds of distribution.
 """
 
 from __future__ import annotations
@@ -23,11 +23,12 @@ from tokendistill.models.batch import EncodedBatch, pad_rows
 from tokendistill.training.losses import generalized_jsd, packed_task_loss
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
 from tokendistill.training.soft_labels import SoftLabelConfig, SoftOver
+from tokendistill.training.terms import LossTerm, StepBatch, TaskWeights
 
 __all__ = [
     "ChoiceTarget",
     "SoftLabelMismatch",
-    "SoftTargets",
+    "SoftLabelTerm",
     "TeacherDistributions",
     "VocabularyTarget",
     "describe_tokenizer",
@@ -76,9 +77,12 @@ class TeacherDistributions:
             raise KeyError(f"the teacher's distributions hold no example {example_id!r}") from None
 
 
-class SoftTargets:
+class SoftLabelTerm(LossTerm):
     """``config``'s soft term over ``distributions``, checked against the student's ``adapter``
-    and label ``rows`` (``student``: how messages name the student's tokenizer)."""
+    and label ``rows`` (``student``: how messages name the student's tokenizer); each label
+    row weighs it by ``config.weight`` of its ``weights`` (the mode's task weights)."""
+
+    name = "soft"
 
     def __init__(
         self,
@@ -87,6 +91,7 @@ class SoftTargets:
         adapter: ModelAdapter,
         rows: Sequence[TrainingRow],
         student: str,
+        weights: TaskWeights | None = None,
     ) -> None:
         if config.over != distributions.over:
             raise ValueError(
@@ -94,6 +99,7 @@ class SoftTargets:
             )
         self.config = config
         self.distributions = distributions
+        self.weights = weights or TaskWeights()
         if config.over == "vocabulary":
             self._check_vocabulary(adapter, rows, student)
 
@@ -125,13 +131,7 @@ class SoftTargets:
     def collate(
         self, rows: Sequence[TrainingRow], out: dict[str, torch.Tensor], adapter: ModelAdapter
     ) -> None:
-        """Add the rows' teacher distributions to the collated batch ``out`` (in place) and
-        split each label row's weight: ``(1 − w)`` for its cross-entropy, ``w`` for the soft
-        term (``soft_weight``); other rows get no soft term."""
-        weight = self.config.weight
-        labels = torch.tensor([row.task == TASK_LABEL for row in rows])
-        out["soft_weight"] = torch.where(labels, out["row_weight"] * weight, 0.0)
-        out["row_weight"] = torch.where(labels, out["row_weight"] * (1.0 - weight), out["row_weight"])
+        """Add the teacher's distributions of the batch's label rows to ``out`` (in place)."""
         mine = [self.distributions[row.example_id] if row.task == TASK_LABEL else None for row in rows]
         if self.config.over == "vocabulary":
             out.update(_vocabulary_tensors(mine, out["target_ids"].shape[1]))
@@ -139,19 +139,13 @@ class SoftTargets:
             out.update(_choice_tensors(rows, mine, adapter))
 
     # ---------------------------------------------------------------------- loss
-    def loss(
-        self,
-        adapter: ModelAdapter,
-        inputs: Mapping[str, torch.Tensor],
-        logits: torch.Tensor,
-        task_tokens: torch.Tensor,
-    ) -> torch.Tensor:
+    def __call__(self, batch: StepBatch) -> torch.Tensor:
         """The weighted soft term of one micro-batch, normalised like the label task's
-        cross-entropy (``task_tokens``: each task's target tokens over the whole optimizer
-        step, as the packed loss gets them; only label rows carry a soft term)."""
-        cfg = self.config
+        cross-entropy (each task's target tokens over the whole optimizer step; only label
+        rows carry a soft term)."""
+        cfg, inputs = self.config, batch.inputs
         if cfg.over == "vocabulary":
-            student = logits.float().gather(-1, inputs["soft_ids"])  # [B, T, K]
+            student = batch.logits.float().gather(-1, inputs["soft_ids"])  # [B, T, K]
             per_token = generalized_jsd(
                 student, inputs["soft_logprobs"], beta=cfg.beta, temperature=cfg.temperature
             )
@@ -163,7 +157,7 @@ class SoftTargets:
                 inputs["soft_target_mask"],
                 [],
             )
-            sequence = adapter.target_logprobs(pairs).sum(-1)  # [N] each candidate's log-probability
+            sequence = batch.adapter.target_logprobs(pairs).sum(-1)  # [N] each candidate's log-probability
             student = sequence[inputs["soft_index"]]  # [B, C]
             per_row = generalized_jsd(
                 student,
@@ -174,8 +168,10 @@ class SoftTargets:
             )
             per_token = per_row.unsqueeze(-1).expand(inputs["target_mask"].shape)
         scaled = per_token * cfg.temperature**2
+        labels = inputs["row_task"] == TASK_LABEL
+        weights = torch.where(labels, self.weights(batch) * cfg.weight, 0.0)
         return packed_task_loss(
-            -scaled, inputs["target_mask"], inputs["soft_weight"], inputs["row_task"], task_tokens
+            -scaled, inputs["target_mask"], weights, inputs["row_task"], batch.task_tokens
         )
 
 

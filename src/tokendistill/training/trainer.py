@@ -3,10 +3,12 @@ validation. Only what differs from the stock Trainer is overridden:
 
 * ``get_batch_samples`` also counts target tokens per task over the micro-batches of one
   optimizer step, on all processes (the loss normaliser, see losses.py);
-* ``compute_loss`` runs the adapter's ``target_logits`` (no architecture branch), plus the
-  soft-label term of a ``soft_targets`` student (``soft_targets.py``);
+* ``compute_loss`` runs the adapter's ``target_logits`` (no architecture branch) once and
+  sums the student mode's loss terms over it (``terms.py``; the rows' cross-entropy by
+  default);
 * ``log`` adds each task's token-mean loss since the last log (``loss_label``,
-  ``loss_rationale``), so a user sees which task a two-task student is (not) learning;
+  ``loss_rationale``), so a user sees which task a two-task student is (not) learning, and
+  each named term's value per optimizer step (``loss_<name>``);
 * ``evaluate`` predicts the validation examples (generation or rank classification) and
   returns ``eval_accuracy``, so ``metric_for_best_model="accuracy"`` selects checkpoints.
 """
@@ -25,9 +27,9 @@ from tokendistill.evaluation.predict import EvalMode, EvalResult, Scorer, evalua
 from tokendistill.models.adapter import ModelAdapter, picked_logprobs
 from tokendistill.tasks.example import Example
 from tokendistill.training.data import as_encoded_batch
-from tokendistill.training.losses import packed_task_loss, task_nll_sums, task_token_counts
-from tokendistill.training.rows import TASK_LABEL, TASK_NAMES
-from tokendistill.training.soft_targets import SoftTargets
+from tokendistill.training.losses import task_nll_sums, task_token_counts
+from tokendistill.training.rows import TASK_NAMES
+from tokendistill.training.terms import LossTerm, StepBatch, TaskCrossEntropy
 
 
 class DistillTrainer(Trainer):
@@ -44,8 +46,7 @@ class DistillTrainer(Trainer):
         scorer: Scorer,
         eval_mode: EvalMode = "generate",
         max_new_tokens: int = 32,
-        label_warmup_steps: int = 0,
-        soft_targets: SoftTargets | None = None,
+        terms: Sequence[LossTerm] = (),
         **kwargs: Any,
     ) -> None:
         if len(valid_prompts) != len(valid_examples):
@@ -57,11 +58,14 @@ class DistillTrainer(Trainer):
         self.scorer = scorer
         self.eval_mode: EvalMode = eval_mode
         self.max_new_tokens = max_new_tokens
-        self.label_warmup_steps = label_warmup_steps
-        self.soft_targets = soft_targets
-        # Per-task summed NLL and token counts since the last log (training steps only).
+        self.terms = list(terms) or [TaskCrossEntropy()]
+        # Per-task summed NLL and token counts, and each named term's summed value, since the
+        # last log (training steps only).
         self._task_nll = torch.zeros(len(TASK_NAMES))
         self._task_tokens = torch.zeros(len(TASK_NAMES))
+        self._named = [term.name for term in self.terms if term.name]
+        self._term_sums = torch.zeros(len(self._named))
+        self._term_steps: set[int] = set()  # the optimizer steps those sums span
 
     # ------------------------------------------------------------------ training
     def get_batch_samples(self, epoch_iterator, num_batches, device) -> tuple[list, torch.Tensor]:
@@ -89,25 +93,26 @@ class DistillTrainer(Trainer):
         counts = num_items_in_batch
         if counts is None:  # called outside the training loop: normalise by this batch alone
             counts = task_token_counts(batch.target_mask, inputs["row_task"], len(TASK_NAMES))
-        weights = self._row_weights(inputs["row_weight"], inputs["row_task"], model.training)
-        loss = packed_task_loss(logprobs, batch.target_mask, weights, inputs["row_task"], counts)
-        if self.soft_targets is not None:
-            loss = loss + self.soft_targets.loss(adapter, inputs, logits, counts)
+        step = StepBatch(adapter, inputs, logits, logprobs, counts, self.state.global_step, model.training)
+        values = [term(step) for term in self.terms]
+        loss = values[0]
+        for value in values[1:]:
+            loss = loss + value
         if model.training:
             self._track_task_losses(logprobs, batch.target_mask, inputs["row_task"])
+            self._track_terms([v for term, v in zip(self.terms, values, strict=True) if term.name])
         if num_items_in_batch is not None:
             # Data parallelism averages gradients over processes, but the counts already span
             # all of them: scale back up so the step's gradient is the global token-mean's.
             loss = loss * self.accelerator.num_processes
         return (loss, logprobs) if return_outputs else loss
 
-    def _row_weights(self, weights: torch.Tensor, row_task: torch.Tensor, training: bool) -> torch.Tensor:
-        """The rows' weights; during the first ``label_warmup_steps`` optimizer steps of
-        training, the label task alone (weight 1, rationale rows 0), so a two-task student
-        learns to answer before it learns to explain."""
-        if training and self.state.global_step < self.label_warmup_steps:
-            return (row_task == TASK_LABEL).to(weights.dtype)
-        return weights
+    @torch.no_grad()
+    def _track_terms(self, values: list[torch.Tensor]) -> None:
+        self._term_steps.add(self.state.global_step)
+        if values:
+            summed = torch.stack([v.detach().float() for v in values])
+            self._term_sums = self._term_sums.to(summed.device) + summed
 
     @torch.no_grad()
     def _track_task_losses(self, logprobs: torch.Tensor, mask: torch.Tensor, row_task: torch.Tensor) -> None:
@@ -118,17 +123,25 @@ class DistillTrainer(Trainer):
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
         """The stock log, plus ``loss_<task>`` (token-mean NLL of each task present since the
-        last training log, over all processes) next to the combined ``loss``."""
+        last training log, over all processes) and ``loss_<term>`` (each named term's value
+        per optimizer step since then) next to the combined ``loss``."""
         if "loss" in logs:
-            nll, tokens = self._task_nll, self._task_tokens
+            nll, tokens, terms = self._task_nll, self._task_tokens, self._term_sums
             if self.accelerator.num_processes > 1:
-                nll = self.accelerator.reduce(nll.to(self.accelerator.device), reduction="sum")
-                tokens = self.accelerator.reduce(tokens.to(self.accelerator.device), reduction="sum")
+                device = self.accelerator.device
+                nll = self.accelerator.reduce(nll.to(device), reduction="sum")
+                tokens = self.accelerator.reduce(tokens.to(device), reduction="sum")
+                terms = self.accelerator.reduce(terms.to(device), reduction="sum")
             for name, n, t in zip(TASK_NAMES, nll.tolist(), tokens.tolist(), strict=True):
                 if t > 0:
                     logs[f"loss_{name}"] = round(n / t, 4)
+            steps = max(1, len(self._term_steps))
+            for name, total in zip(self._named, terms.tolist(), strict=True):
+                logs[f"loss_{name}"] = round(total / steps, 4)
             self._task_nll = torch.zeros_like(self._task_nll)
             self._task_tokens = torch.zeros_like(self._task_tokens)
+            self._term_sums = torch.zeros_like(self._term_sums)
+            self._term_steps = set()
         super().log(logs, start_time)
 
     def _adapter_for(self, model: nn.Module) -> ModelAdapter:

@@ -1,18 +1,20 @@
 """Student modes behind one registry: ``standard``, ``multitask`` (DSS), ``hints``, and the
 soft-label modes ``kd`` and ``kd-multitask``.
 
-A new mode is one module (a ``StudentMode`` subclass) plus one ``register_mode`` call; config
-validation, the CLI and the tests read ``list_modes()``. ``build_rows`` and ``label_prompts``
-are the generic entry points the stages use.
+A new mode is one module (a ``StudentMode`` subclass: its options, rows, prompts, loss terms
+and needs) plus one ``register_mode`` call; config validation, the CLI and the tests read
+``list_modes()``. ``build_rows``, ``label_prompts`` and ``mode_options`` are the generic entry
+points the stages use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from tokendistill.registry import Registry
 from tokendistill.tasks.example import Example
-from tokendistill.training.modes.base import StudentMode
+from tokendistill.training.modes.base import ModeOptions, Needs, StudentMode, TermInputs
 from tokendistill.training.modes.hints import Hints
 from tokendistill.training.modes.kd import SoftLabels, SoftLabelsMultitask
 from tokendistill.training.modes.multitask import Multitask
@@ -39,30 +41,39 @@ def template_texts() -> list[str]:
     return list(dict.fromkeys(text for name in list_modes() for text in _MODES.get(name).template_texts))
 
 
+def mode_options(
+    mode: str | StudentMode, options: ModeOptions | Mapping[str, Any] | None = None
+) -> ModeOptions:
+    """``options`` as ``mode``'s options model (defaults filled in; a mapping is validated)."""
+    impl = get_mode(mode)
+    if isinstance(options, ModeOptions):
+        return options
+    return impl.options_model.model_validate(dict(options or {}))
+
+
 def build_rows(
     examples: Iterable[Example],
     mode: str | StudentMode,
     *,
     rationales: Mapping[str, str] | None = None,
     teacher_labels: Mapping[str, str] | None = None,
-    alpha: float = 0.5,
+    options: ModeOptions | Mapping[str, Any] | None = None,
 ) -> list[TrainingRow]:
     """Training rows of ``mode`` for every example.
 
     ``rationales`` (example id -> text) is required by modes that need one;
-    ``teacher_labels`` (example id -> answer) replaces gold labels when given; ``alpha``
-    weighs the label task of modes that weigh tasks.
+    ``teacher_labels`` (example id -> answer) replaces gold labels when given; ``options``
+    are the mode's (its options model or a mapping of its keys; defaults when None).
     """
     impl = get_mode(mode)
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    chosen = mode_options(impl, options)
     rows: list[TrainingRow] = []
     for ex in examples:
         label = (
             _lookup(teacher_labels, ex.id, "teacher_labels", impl) if teacher_labels is not None else ex.label
         )
         rationale = _lookup(rationales, ex.id, "rationales", impl) if impl.needs_rationale else None
-        rows.extend(impl.rows(ex, label, rationale, alpha))
+        rows.extend(impl.rows(ex, label, rationale, chosen))
     return rows
 
 
@@ -87,11 +98,15 @@ def _lookup(table: Mapping[str, str] | None, key: str, name: str, mode: StudentM
 
 
 __all__ = [
+    "ModeOptions",
+    "Needs",
     "StudentMode",
+    "TermInputs",
     "build_rows",
     "get_mode",
     "label_prompts",
     "list_modes",
+    "mode_options",
     "register_mode",
     "template_texts",
     "unregister_mode",

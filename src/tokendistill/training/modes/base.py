@@ -1,28 +1,72 @@
-"""What a student mode is: how an example becomes training rows and an inference prompt.
+"""What a student mode is: a whole training recipe, as a TRL trainer is its config plus
+``compute_loss``.
 
-A mode's traits tell the pipeline what it needs, so no stage branches on a mode's name:
-``needs_rationale`` (the training split's rationales), ``rationale_at_inference`` (the
-rationale is part of the input, so valid/test examples need one too), ``weighs_tasks``
-(``alpha`` applies), ``needs_teacher_distributions`` (the teacher's stored distributions
-over the answers, for a soft-label term: ``soft_labels`` applies) and ``template_texts``
-(template strings its prompts add, which a tokenizer trained from scratch must know).
+A mode holds its own options (``options_model``: the student's config keys beyond name, mode,
+labels, rationale and sweep_k, validated here), its rows and prompts, its loss terms
+(``loss_terms``), and what it needs from upstream (``needs``). The pipeline, the collator, the
+trainer, the preflight and the report ask the mode; none tests its name or its options.
+Class-level traits tell what holds for every student of the mode: ``needs_rationale`` (the
+training split's rationales), ``rationale_at_inference`` (the rationale is part of the input,
+so valid/test examples need one too) and ``template_texts`` (template strings its prompts add,
+which a tokenizer trained from scratch must know).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict
 
 from tokendistill.tasks.example import Example
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
+from tokendistill.training.soft_labels import SoftLabelConfig
+from tokendistill.training.terms import LossTerm, TaskCrossEntropy
+
+if TYPE_CHECKING:
+    from tokendistill.models.adapter import ModelAdapter
+    from tokendistill.training.soft_targets import TeacherDistributions
+
+
+class ModeOptions(BaseModel):
+    """A mode's own settings (none): any key is refused, by name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a student of the mode, with its options, needs from upstream: the training split's
+    rationales, valid/test rationales (read at inference), the teacher's distributions over
+    the answers (with their settings), and whether its tokenizer must be the teacher's."""
+
+    rationales: bool = False
+    eval_rationales: bool = False
+    distributions: SoftLabelConfig | None = None
+
+    @property
+    def teacher_vocabulary(self) -> bool:
+        return self.distributions is not None and self.distributions.over == "vocabulary"
+
+
+@dataclass(frozen=True)
+class TermInputs:
+    """What ``loss_terms`` may draw on: the student model, its training rows, the teacher's
+    distributions (when the mode needs them) and how messages name the student's tokenizer."""
+
+    adapter: ModelAdapter
+    rows: Sequence[TrainingRow]
+    distributions: TeacherDistributions | None = None
+    tokenizer: str = ""
 
 
 class StudentMode(ABC):
     name: ClassVar[str] = ""
+    options_model: ClassVar[type[ModeOptions]] = ModeOptions
     needs_rationale: ClassVar[bool] = False
     rationale_at_inference: ClassVar[bool] = False
-    weighs_tasks: ClassVar[bool] = False
-    needs_teacher_distributions: ClassVar[bool] = False
     template_texts: ClassVar[tuple[str, ...]] = ()
     row_tasks: ClassVar[frozenset[int]] = frozenset({TASK_LABEL})
 
@@ -31,8 +75,25 @@ class StudentMode(ABC):
         """The label task's prompt, identical at training and inference time."""
 
     @abstractmethod
-    def rows(self, example: Example, label: str, rationale: str | None, alpha: float) -> list[TrainingRow]:
+    def rows(
+        self, example: Example, label: str, rationale: str | None, options: ModeOptions
+    ) -> list[TrainingRow]:
         """The example's training rows (``rationale`` is None unless ``needs_rationale``)."""
+
+    def needs(self, options: ModeOptions) -> Needs:
+        return Needs(rationales=self.needs_rationale, eval_rationales=self.rationale_at_inference)
+
+    def loss_terms(self, options: ModeOptions, inputs: TermInputs) -> list[LossTerm]:
+        """The terms training minimises (summed): the rows' packed cross-entropy by default."""
+        return [TaskCrossEntropy()]
+
+    def label_weight(self, options: ModeOptions) -> float | None:
+        """The label task's weight among several tasks (model cards); None for one task."""
+        return None
+
+    def describe(self, options: ModeOptions) -> str:
+        """The options in words, for the report ("" when there are none)."""
+        return ""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -4,7 +4,7 @@ baseline student); with the teacher's answers it is standard distillation."""
 from __future__ import annotations
 
 from tokendistill.tasks.example import Example
-from tokendistill.training.modes.base import StudentMode
+from tokendistill.training.modes.base import ModeOptions, StudentMode
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
 
 
@@ -14,5 +14,7 @@ class Standard(StudentMode):
     def prompt(self, example: Example, rationale: str | None = None) -> str:
         return example.text
 
-    def rows(self, example: Example, label: str, rationale: str | None, alpha: float) -> list[TrainingRow]:
+    def rows(
+        self, example: Example, label: str, rationale: str | None, options: ModeOptions
+    ) -> list[TrainingRow]:
         return [TrainingRow(example.id, example.text, label, 1.0, TASK_LABEL)]
