@@ -149,8 +149,7 @@ def _seconds(s: float) -> str:
 
 def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
     from tokendistill.commands.terminal import quiet_libraries
-    from tokendistill.config import Config
-    from tokendistill.config_io import load_yaml_config
+    from tokendistill.config import load_config
     from tokendistill.pipeline import run_pipeline
     from tokendistill.report.data import ReportData
     from tokendistill.report.markdown import task_section
@@ -160,7 +159,7 @@ def run_task(tier: Tier, task: str, configs: Path, print_commands: bool) -> str:
     command = cli_command(path, overrides)
     if print_commands:
         return command
-    config = load_yaml_config(path, Config, overrides)
+    config = load_config(path, overrides)
     quiet_libraries()
     start = time.perf_counter()
     result = run_pipeline(config)

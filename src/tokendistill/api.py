@@ -15,8 +15,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from tokendistill.config import Config
-from tokendistill.config_io import load_yaml_config
+from tokendistill.config import Config, load_config
 from tokendistill.deploy.explain import ExplainResult, explain
 from tokendistill.deploy.explain import attribute_inputs as attribute
 from tokendistill.deploy.export import export
@@ -37,12 +36,6 @@ __all__ = [
     "predict",
     "run",
 ]
-
-
-def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Config:
-    """The validated config of a YAML file, with ``key=value`` overrides as ``--set`` takes
-    them (``ConfigError`` names the file, line and key of every problem)."""
-    return load_yaml_config(path, Config, list(overrides))
 
 
 def run(

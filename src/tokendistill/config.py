@@ -6,6 +6,8 @@ key's name instead of being silently ignored.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +23,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tokendistill.attribution.config import AttributionConfig
+from tokendistill.config_io import SourceMap, load_located
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.config import RationaleSize, SelectionConfig
@@ -29,7 +32,6 @@ from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.modes import ModeOptions, get_mode, list_modes, mode_options
 
-Split = Literal["train", "valid", "test"]
 # Which students keep their trained model: every seed, the best seed on validation, or none.
 KeepModels = Literal["all", "best", "none"]
 
@@ -177,6 +179,13 @@ class Config(_Strict):
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     keep_models: KeepModels = Field("all", description="students' models kept: all, best seed, or none")
     title: str = "tokendistill report"
+    _source: SourceMap | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> SourceMap | None:
+        """Where every value came from (file, line, ``--set``) when the config was read from a
+        file by ``load_config``: an error found later names the line of the value at fault."""
+        return self._source
 
     @field_validator("seeds")
     @classmethod
@@ -214,17 +223,26 @@ class Config(_Strict):
         return self
 
     def expanded_students(self) -> list[StudentConfig]:
-        """Students with every ``sweep_k`` expanded into one student per k."""
+        """The students as the stages train them: every ``sweep_k`` expanded into one student
+        per k, and every rationale that selects words given its effective ``k`` (its own, or
+        ``selection.k``); the one place that default is resolved."""
         out = []
         for student in self.students:
-            if not student.sweep_k:
+            rationale = student.rationale
+            if rationale is None or not get_source(rationale.source).selects_k:
                 out.append(student)
                 continue
-            for k in student.sweep_k:
-                rationale = student.rationale.model_copy(update={"k": k})
-                out.append(
-                    student.model_copy(
-                        update={"name": f"{student.name}@k={k}", "rationale": rationale, "sweep_k": []}
-                    )
-                )
+            for k in student.sweep_k or [rationale.k or self.selection.k]:
+                name = f"{student.name}@k={k}" if student.sweep_k else student.name
+                update = {"name": name, "rationale": rationale.model_copy(update={"k": k}), "sweep_k": []}
+                out.append(student.model_copy(update=update))
         return out
+
+
+def load_config(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Config:
+    """The validated run config of a YAML file, with ``key=value`` overrides as ``--set`` takes
+    them (``ConfigError`` names the file, line and key of every problem); it remembers where
+    its values came from (``Config.source``)."""
+    config, source = load_located(Path(path), Config, list(overrides))
+    config._source = source
+    return config

@@ -171,7 +171,7 @@ def set_override(data: dict, assignment: str) -> None:
         raise ConfigError(f"--set {key}: {parts[-2] if len(parts) > 1 else key!r} is not a section")
 
 
-def load_config(path: Path, model: type[M], overrides: Sequence[str] = ()) -> tuple[M, SourceMap]:
+def load_located(path: Path, model: type[M], overrides: Sequence[str] = ()) -> tuple[M, SourceMap]:
     """Read ``path``, apply ``overrides`` and validate into ``model``; also returns where
     every value came from, to locate errors found later (``SourceMap.locate``).
 
@@ -197,8 +197,8 @@ def load_config(path: Path, model: type[M], overrides: Sequence[str] = ()) -> tu
 
 
 def load_yaml_config(path: Path, model: type[M], overrides: Sequence[str] = ()) -> M:
-    """``load_config`` without the source map."""
-    return load_config(path, model, overrides)[0]
+    """``load_located`` without the source map."""
+    return load_located(path, model, overrides)[0]
 
 
 def _key_path(assignment: str) -> tuple:

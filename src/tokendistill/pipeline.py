@@ -150,7 +150,7 @@ def _train_student(run: Run, student: StudentConfig, seed: int, need_model: bool
     inputs = student_inputs(
         student, seed, config.selection, run.data, answers, run.records, run.cache, run.distributions
     )
-    provenance = Provenance(config.task, config.teacher.model.name, rationale_k(student, config.selection))
+    provenance = Provenance(config.task, config.teacher.model.name, rationale_k(student))
     return run_student(
         run.ctx,
         student,

@@ -227,3 +227,29 @@ def test_every_registered_source_validates_with_what_it_needs(tmp_path: Path, so
     else:
         extra = f"{{name: s, mode: multitask, rationale: {{source: {source}{own}, method: saliency}}}}"
         assert "`method` does not apply" in error(tmp_path, overrides=(f"students=[{extra}]",))
+
+
+def test_the_stages_get_every_students_effective_k(tmp_path: Path) -> None:
+    """``selection.k`` is the default of a rationale's ``k``, resolved in one place: the
+    students the stages train carry it; a student's own k and sweep values win."""
+    students = (
+        "students=[{name: inherits, mode: multitask, rationale: {source: attribution, method: saliency}},"
+        " {name: own, mode: multitask, rationale: {source: random, k: 2}},"
+        " {name: swept, mode: multitask, rationale: {source: random}, sweep_k: [1, 4]},"
+        " {name: gold, mode: multitask, rationale: {source: gold}}, {name: plain, mode: standard}]"
+    )
+    config = load(tmp_path, overrides=(students,))
+    ks = {s.name: s.rationale.k if s.rationale else None for s in config.expanded_students()}
+    assert ks == {"inherits": 3, "own": 2, "swept@k=1": 1, "swept@k=4": 4, "gold": None, "plain": None}
+    assert config.students[0].rationale.k is None  # the file's value is kept as written
+
+
+def test_a_model_name_is_parsed_once_by_validation(tmp_path: Path) -> None:
+    config = load(tmp_path, overrides=("student_model.name=smollm2-135m:layers=4",))
+    model = config.student_model
+    assert (model.kind, model.spec.base, model.spec.layers.count) == ("packaged", "smollm2-135m", 4)
+    assert config.teacher.model.kind == "tiny"
+    renamed = model.model_copy(update={"name": "tiny-seq2seq"})  # a copy with another name
+    assert (renamed.kind, renamed.spec.base) == ("tiny", "tiny-seq2seq")
+    too_deep = error(tmp_path, overrides=("student_model.name=smollm2-135m:layers=99",))
+    assert "from --set: student_model.name: 'smollm2-135m:layers=99': smollm2-135m has only 30" in too_deep

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from tokendistill.commands.terminal import SetOpt, console, fail, load_config
+from tokendistill.commands.errors import loaded
+from tokendistill.commands.terminal import SetOpt, console, fail
 
 if TYPE_CHECKING:
     from tokendistill.attribution.result import TokenAttribution
@@ -90,7 +91,9 @@ def _analysis_settings(
         if overrides:
             fail("--set overrides keys of a config: give it with --config")
         return SelectionConfig(), AnalysisConfig(), {}
-    cfg = load_config(config_path, overrides)
+    from tokendistill.config import load_config
+
+    cfg = loaded(load_config(config_path, overrides or []))
     try:
         _, data = load_task(cfg.task)
     except (DataError, ValueError) as err:

@@ -31,8 +31,7 @@ BatchOpt = Annotated[int | None, typer.Option(min=1, help="examples per batch (d
 
 
 def _task(task: str | None, config: Path | None, overrides: list[str] | None) -> str | TaskConfig | None:
-    from tokendistill.config import Config
-    from tokendistill.config_io import load_yaml_config
+    from tokendistill.config import load_config
     from tokendistill.deploy.errors import DeployError
 
     if task is not None and config is not None:
@@ -41,7 +40,7 @@ def _task(task: str | None, config: Path | None, overrides: list[str] | None) ->
         if overrides:
             raise DeployError("--set overrides keys of a config: give it with --config")
         return task
-    return load_yaml_config(config, Config, overrides or []).task
+    return load_config(config, overrides or []).task
 
 
 def _fields(text: str | None, label: str | None, id_field: str, target: str | None = None) -> InputFields:

@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
+    from tokendistill.config import Config
     from tokendistill.config_io import SourceMap
 
 # Errors go to stderr, unwrapped: one message stays one line however narrow the terminal.
@@ -40,9 +41,10 @@ class _Invocation:
 _current = _Invocation()
 
 
-def loaded(source: SourceMap, run_dir: Path) -> None:
+def loaded(config: Config) -> Config:
     """Register the config the running command loaded (see the module docstring)."""
-    _current.source, _current.run_dir = source, run_dir
+    _current.source, _current.run_dir = config.source, Path(config.run_dir)
+    return config
 
 
 def fail(message: str) -> NoReturn:

@@ -11,22 +11,23 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from tokendistill.commands.errors import loaded
 from tokendistill.commands.terminal import (
     ConfigArg,
     SetOpt,
     ThreadsOpt,
     console,
     fail,
-    load_config,
     quiet_libraries,
 )
 
 
 def run_until(config_path: Path, overrides: list[str] | None, until: str, threads: int | None = None) -> None:
+    from tokendistill.config import load_config
     from tokendistill.distributed import default_state
     from tokendistill.pipeline import run_pipeline
 
-    config = load_config(config_path, overrides)
+    config = loaded(load_config(config_path, overrides or []))
     if threads is not None:
         import torch
 
@@ -56,9 +57,10 @@ def run_command(config: ConfigArg, set_: SetOpt = None, threads: ThreadsOpt = No
 def validate_command(config: ConfigArg, set_: SetOpt = None) -> None:
     """Check a config and everything it points at (run directory, data files, models'
     tokenizers, input lengths) without training or attributing anything."""
+    from tokendistill.config import load_config
     from tokendistill.preflight import preflight
 
-    cfg = load_config(config, set_)
+    cfg = loaded(load_config(config, set_ or []))
     quiet_libraries()
     preflight(cfg, console)
     students = ", ".join(s.name for s in cfg.expanded_students())

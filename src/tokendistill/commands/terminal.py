@@ -1,17 +1,14 @@
-"""What every command shares: the console, option types, quiet libraries, loading a config."""
+"""What every command shares: the console, option types, quiet libraries."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from tokendistill.commands.errors import fail, loaded
-
-if TYPE_CHECKING:
-    from tokendistill.config import Config
+from tokendistill.commands.errors import fail
 
 console = Console()
 
@@ -40,15 +37,4 @@ def quiet_libraries() -> None:
     hf_logging.set_verbosity_error()
 
 
-__all__ = ["ConfigArg", "SetOpt", "ThreadsOpt", "console", "fail", "load_config", "quiet_libraries"]
-
-
-def load_config(path: Path, overrides: list[str] | None) -> Config:
-    """The validated run config at ``path`` with ``--set`` overrides, registered so that a
-    later error still names the config line of the value at fault (``errors.loaded``)."""
-    from tokendistill.config import Config
-    from tokendistill.config_io import load_config as load
-
-    config, source = load(path, Config, overrides or [])
-    loaded(source, Path(config.run_dir))
-    return config
+__all__ = ["ConfigArg", "SetOpt", "ThreadsOpt", "console", "fail", "quiet_libraries"]

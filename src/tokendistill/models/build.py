@@ -25,7 +25,6 @@ from tokendistill.models.packaged import PACKAGED
 from tokendistill.models.precision import check_machine, quantization_config, weight_dtype
 from tokendistill.models.prompting import prompt_frame
 from tokendistill.models.prompts import PromptCutter
-from tokendistill.models.spec import parse_spec, spec_kind
 from tokendistill.models.tiny import TINY_CHAT_TEMPLATE, build_tiny_tokenizer, tiny_causal, tiny_seq2seq
 
 
@@ -50,7 +49,7 @@ def load_adapter(
     """
     check_machine(config, train=train)
     dtype = weight_dtype(config, train=train)
-    if folder is None and spec_kind(parse_spec(config.name)) == "tiny":
+    if folder is None and config.kind == "tiny":
         model, tokenizer = _build_tiny(config, corpus, seed)
         model = model.to(dtype)
     else:
@@ -77,8 +76,8 @@ def prompt_cutter(config: ModelConfig, corpus: Iterable[str] = ()) -> PromptCutt
     None for a packaged model that is not built yet (building it means loading it). A tiny
     model's tokenizer is trained on ``corpus``, as ``load_adapter`` trains it.
     """
-    kind = spec_kind(parse_spec(config.name))
-    if kind == "packaged" and PACKAGED[parse_spec(config.name).base].built_folder() is None:
+    kind = config.kind
+    if kind == "packaged" and PACKAGED[config.spec.base].built_folder() is None:
         return None
     if kind == "tiny":
         tokenizer, seq2seq = _tiny_tokenizer(config, corpus), config.name == "tiny-seq2seq"
@@ -91,7 +90,7 @@ def prompt_cutter(config: ModelConfig, corpus: Iterable[str] = ()) -> PromptCutt
 def model_skeleton(config: ModelConfig, corpus: Iterable[str] = ()) -> PreTrainedModel | None:
     """``config``'s model with its modules but no weights (on the meta device): what the
     preflight checks module names against. None for a packaged model that is not built yet."""
-    if spec_kind(parse_spec(config.name)) == "tiny":
+    if config.kind == "tiny":
         with torch.device("meta"):
             return _build_tiny(config, corpus, seed=0)[0]
     model_config = load_model_config(config.name, trust_remote_code=config.trust_remote_code)

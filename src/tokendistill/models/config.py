@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.prompts import Truncation
-from tokendistill.models.spec import TINY_NAMES, check_spec
+from tokendistill.models.spec import ModelSpec, SpecKind, check_spec, spec_kind
 
 Precision = Literal["fp32", "bf16", "fp16"]
 PromptFormat = Literal["plain", "chat"]
@@ -97,14 +99,33 @@ class ModelConfig(AdapterSettings):
     tiny_layers: int = Field(2, ge=1)
     tiny_vocab: int = Field(600, ge=64, description="BPE vocabulary size of tiny-* tokenizers")
 
-    @field_validator("name")
-    @classmethod
-    def _valid_spec(cls, name: str) -> str:
-        check_spec(name)  # ModelSpecError is a ValueError: pydantic names the key
-        return name
+    # ``name`` parsed and checked once, by validation: (the name it was parsed from, spec, kind).
+    _parsed: tuple[str, ModelSpec, SpecKind] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _quantization_needs_pretrained(self) -> ModelConfig:
-        if self.quantization is not None and self.name in TINY_NAMES:
+    def _valid_spec(self) -> ModelConfig:
+        try:
+            kind = self.kind
+        except ModelSpecError as error:  # reported at the `name` key, as a field error would be
+            problem = PydanticCustomError("model_spec", "{problem}", {"problem": str(error)})
+            details = InitErrorDetails(type=problem, loc=("name",), input=self.name)
+            raise ValidationError.from_exception_data(type(self).__name__, [details]) from None
+        if self.quantization is not None and kind == "tiny":
             raise ValueError(f"quantization applies to pretrained models, not to {self.name}")
         return self
+
+    @property
+    def spec(self) -> ModelSpec:
+        """``name`` parsed: the base model and the layer cut."""
+        return self._resolved()[0]
+
+    @property
+    def kind(self) -> SpecKind:
+        """What ``name`` names: a tiny, packaged, local or Hub model."""
+        return self._resolved()[1]
+
+    def _resolved(self) -> tuple[ModelSpec, SpecKind]:
+        if self._parsed is None or self._parsed[0] != self.name:  # a copy with another name
+            spec = check_spec(self.name)
+            self._parsed = (self.name, spec, spec_kind(spec))
+        return self._parsed[1], self._parsed[2]

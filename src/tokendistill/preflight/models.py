@@ -15,7 +15,6 @@ from tokendistill.models.config import ModelConfig
 from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.lora import check_lora_targets
 from tokendistill.models.precision import check_machine
-from tokendistill.models.spec import parse_spec, spec_kind
 from tokendistill.preflight.report import SPLITS, warn
 from tokendistill.tasks import TaskData
 from tokendistill.training.modes import get_mode, label_prompts
@@ -109,8 +108,8 @@ def _check_vocabularies(config: Config, texts: Sequence[str], loc: Loc, console:
     models = (config.teacher.model, config.student_model)
     cutters = [prompt_cutter(m, texts) for m in models]
     if any(cutter is None for cutter in cutters):  # a packaged model not built yet
-        bases = [parse_spec(m.name).base for m in models]
-        if all(spec_kind(parse_spec(m.name)) == "packaged" for m in models) and bases[0] != bases[1]:
+        bases = [m.spec.base for m in models]
+        if all(m.kind == "packaged" for m in models) and bases[0] != bases[1]:
             raise ConfigError(
                 "soft labels over 'vocabulary' compare next-token distributions, but the packaged "
                 f"models {bases[0]} (teacher) and {bases[1]} (student) have different vocabularies; "

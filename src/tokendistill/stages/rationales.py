@@ -79,7 +79,7 @@ def student_inputs(
             examples=data.split(split),
             split=split,
             train_examples=data.train,
-            k=student.rationale.k or selection.k,
+            k=student.rationale.k,
             seed=seed,
             selection=Selection(selection),
             method=student.rationale.method,

@@ -30,7 +30,6 @@ from tokendistill.deploy.manifest import (
 )
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
-from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.sources import get_source
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.fit import fit
@@ -180,13 +179,13 @@ def _learns_from_teacher(student: StudentConfig) -> bool:
     )
 
 
-def rationale_k(student: StudentConfig, selection: SelectionConfig) -> int | None:
-    """The rationale size ``student`` trains with (its own ``k`` or ``selection.k``), or None
-    when its rationales select no words."""
+def rationale_k(student: StudentConfig) -> int | None:
+    """The rationale size ``student`` trains with (resolved by ``Config.expanded_students``),
+    or None when its rationales select no words."""
     rationale = student.rationale
     if rationale is None or not get_source(rationale.source).selects_k:
         return None
-    return rationale.k or selection.k
+    return rationale.k
 
 
 def best_index(outputs: Sequence[StudentOutputs]) -> int:

@@ -26,7 +26,6 @@ from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
-from tokendistill.models.spec import parse_spec, spec_kind
 from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.fit import fit
 from tokendistill.stages.models import corpus, inference_device
@@ -61,7 +60,7 @@ def run_teacher(
         own = data.for_teacher()
         adapter = _teacher_adapter(teacher, data)
         training = teacher.training
-        saved = teacher.finetune or spec_kind(parse_spec(teacher.model.name)) == "tiny"
+        saved = teacher.finetune or teacher.model.kind == "tiny"
         if teacher.finetune:
             rows = build_rows(own.train, "standard")
             result = fit(ctx, adapter, rows, task, own, training, work, mode="standard", seed=teacher.seed)

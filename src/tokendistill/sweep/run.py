@@ -13,8 +13,8 @@ from typing import Any
 
 from rich.console import Console
 
-from tokendistill.config import Config
-from tokendistill.config_io import ConfigError, load_config, load_yaml_config
+from tokendistill.config import Config, load_config
+from tokendistill.config_io import ConfigError, load_yaml_config
 from tokendistill.errors import InputError
 from tokendistill.pipeline import run_pipeline
 from tokendistill.preflight import preflight
@@ -51,7 +51,7 @@ def load_sweep(path: Path, overrides: list[str] | tuple[str, ...] = ()) -> tuple
 def plan(sweep: SweepConfig, base_path: Path) -> list[PlannedCell]:
     """Every cell's validated run config, before anything runs (a bad value in any cell
     fails here, naming the cell)."""
-    base = load_yaml_config(base_path, Config, sweep.set)
+    base = load_config(base_path, sweep.set)
     base_values = {key: _lookup(base, key, base_path) for key in sweep.axes}
     planned = []
     for cell in cells(sweep, base_values):
@@ -62,7 +62,7 @@ def plan(sweep: SweepConfig, base_path: Path) -> list[PlannedCell]:
             *cell.overrides(),
         ]
         try:
-            planned.append(PlannedCell(cell, load_yaml_config(base_path, Config, own), base_path, tuple(own)))
+            planned.append(PlannedCell(cell, load_config(base_path, own), base_path, tuple(own)))
         except ConfigError as err:
             raise ConfigError(f"sweep cell {cell.label}: {err}") from None
     return planned
@@ -75,8 +75,8 @@ def check_cells(planned: list[PlannedCell], console: Console) -> None:
         try:
             preflight(item.config, console)
         except ConfigError as err:
-            _, source = load_config(item.base_path, Config, item.overrides)
-            raise ConfigError(f"sweep cell {item.cell.label}: {source.locate(err)}") from None
+            located = item.config.source.locate(err) if item.config.source else err
+            raise ConfigError(f"sweep cell {item.cell.label}: {located}") from None
         except InputError as err:
             raise type(err)(f"sweep cell {item.cell.label}: {err}") from None
 

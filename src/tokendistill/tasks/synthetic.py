@@ -61,7 +61,7 @@ class SyntheticTask(Task):
 
     def format_records(self, records: Sequence[Record], config: TaskConfig) -> list[Example]:
         """Rows with a ``text`` field (all of it content), a ``label`` and optionally an ``id``."""
-        labels = tuple(CUES)[: (config.synthetic or SyntheticConfig()).n_labels]
+        labels = tuple(CUES)[: _spec(config).n_labels]
         out = []
         for record in records:
             text, label = record.text("text"), record.text("label")
@@ -72,7 +72,7 @@ class SyntheticTask(Task):
         return out
 
     def load(self, config: TaskConfig) -> TaskData:
-        spec = config.synthetic or SyntheticConfig()
+        spec = _spec(config)
         labels = tuple(CUES)[: spec.n_labels]
         sizes = {"train": spec.n_train, "valid": spec.n_valid, "test": spec.n_test}
         splits = {}
@@ -84,6 +84,13 @@ class SyntheticTask(Task):
             for name, size in (("teacher_train", spec.teacher_train), ("teacher_valid", spec.teacher_valid))
         }
         return TaskData(**splits, **teacher, notes=[_note(spec, labels)], label_set=labels, task=self.name)
+
+
+def _spec(config: TaskConfig) -> SyntheticConfig:
+    """The task's knobs, which validating a TaskConfig named 'synthetic' fills in."""
+    if config.synthetic is None:
+        raise ValueError(f"task {config.name!r} has no `synthetic` section; validate the TaskConfig first")
+    return config.synthetic
 
 
 def _note(spec: SyntheticConfig, labels: tuple[str, ...]) -> str:
