@@ -12,7 +12,7 @@ from tokendistill.deploy.card import prompt_format, render_card, write_kept_mode
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.manifest import MANIFEST, Accuracy, Evaluation, Method, ModelManifest, read_manifest
 from tokendistill.models.config import AdapterSettings
-from tokendistill.report.data import wilson_interval
+from tokendistill.stats import wilson_interval
 from tokendistill.tasks import TaskConfig
 
 

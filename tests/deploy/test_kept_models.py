@@ -19,7 +19,7 @@ from tokendistill.deploy.manifest import read_manifest
 from tokendistill.evaluation.io import read_jsonl
 from tokendistill.evaluation.predict import predict_answers
 from tokendistill.models.adapter import make_adapter
-from tokendistill.report.data import wilson_interval
+from tokendistill.stats import wilson_interval
 from tokendistill.tasks import load_task
 from tokendistill.training.modes import label_prompts
 
