@@ -10,11 +10,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tokendistill.deploy.checks import check_model_folder
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.manifest import Evaluation, ModelManifest, read_manifest
 from tokendistill.distributed import default_state
 from tokendistill.evaluation.predict import EvalMode
+from tokendistill.kept.checks import check_model_folder
+from tokendistill.kept.errors import DeployError
+from tokendistill.kept.manifest import Evaluation, ModelManifest, read_manifest
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokendistill.deploy.checks import check_output_file
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
-from tokendistill.deploy.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
 from tokendistill.evaluation.io import write_jsonl
 from tokendistill.evaluation.predict import EvalMode, Prediction, predict_answers
+from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
+from tokendistill.inference.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
+from tokendistill.kept.checks import check_output_file
+from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.config import Split
 from tokendistill.tasks.metrics import exact_match

@@ -14,7 +14,7 @@ import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from tokendistill.artifacts import atomic_write_text
-from tokendistill.deploy.manifest import ModelManifest, write_manifest
+from tokendistill.kept.manifest import ModelManifest, write_manifest
 from tokendistill.models.spec import parse_spec, spec_kind
 from tokendistill.stats import wilson_interval
 from tokendistill.tasks import Example

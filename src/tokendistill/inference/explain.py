@@ -27,12 +27,12 @@ from tokendistill.attribution.run import attribute
 from tokendistill.attribution.store import read_attributions
 from tokendistill.attribution.targets import ScoreFn
 from tokendistill.attribution.targets import exact_match as label_match
-from tokendistill.deploy.checks import check_output_folder
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
-from tokendistill.deploy.page import write_page
-from tokendistill.deploy.predict import model_answers
-from tokendistill.deploy.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
+from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
+from tokendistill.inference.page import write_page
+from tokendistill.inference.predict import model_answers
+from tokendistill.inference.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
+from tokendistill.kept.checks import check_output_folder
+from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks import Example
 from tokendistill.tasks.config import Split
