@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypedDict
 
 from pydantic import ValidationError
 
@@ -24,6 +25,17 @@ from tokendistill.training.modes import StudentMode, get_mode
 
 ModelRef = str | os.PathLike[str]
 TaskRef = str | TaskConfig
+
+
+class UsageOptions(TypedDict, total=False):
+    """What overrides a model's own settings, as keywords of ``resolve_usage`` and
+    ``predict``: the ``task`` (a name or config) that formats and scores the inputs, and the
+    evaluation's ``eval_mode`` (generate or rank), ``batch_size`` and ``max_new_tokens``."""
+
+    task: TaskRef | None
+    eval_mode: EvalMode | None
+    batch_size: int | None
+    max_new_tokens: int | None
 
 
 @dataclass(frozen=True)
