@@ -8,6 +8,7 @@ reductions in a fixed order.
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -142,6 +143,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             run_pipeline(config, console=Console(file=io.StringIO()))
 
     return shared_build(tmp_path_factory, "demo", build) / "run"
+
+
+@pytest.fixture(scope="session")
+def demo_index(demo_run: Path) -> dict[str, Any]:
+    """The demo run's models.json: every student and seed with its kept model folder."""
+    return json.loads((demo_run / "models.json").read_text())
+
+
+@pytest.fixture
+def hub_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hugging Face Hub offline; huggingface_hub reads HF_HUB_OFFLINE at import, so the
+    constant is patched as well (the kept and inference folders use it for every test)."""
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
 
 
 # Hand-made attribution records (store, writer, selection and analysis tests).

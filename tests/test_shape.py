@@ -2,9 +2,13 @@
 
 * no import cycle between modules, nor between the sub-packages of ``tokendistill``
   (a package's ``__init__`` re-exporting its children is not a cycle);
-* no function over ``MAX_FUNCTION_LINES`` lines, no file over ``MAX_FILE_LINES`` lines.
+* no function over ``MAX_FUNCTION_LINES`` lines, no file over ``MAX_FILE_LINES`` lines;
+* imports go one way between the packages named in ``ONE_WAY``: the stages keep models with
+  ``tokendistill.kept`` and never reach ``tokendistill.inference``; neither of those two
+  reaches into ``tokendistill.report``.
 
-Only module-level imports count: an import inside a function is a deliberate late binding.
+For cycles only module-level imports count: an import inside a function is a deliberate late
+binding. For ``ONE_WAY`` every import counts, wherever it stands in the file.
 """
 
 from __future__ import annotations
@@ -31,11 +35,13 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
-def _imports(name: str, path: Path) -> set[str]:
-    """Project modules that ``name`` imports at module level (type-checking blocks aside)."""
+def _imports(name: str, path: Path, *, anywhere: bool = False) -> set[str]:
+    """Project modules that ``name`` imports at module level (type-checking blocks aside),
+    or ``anywhere`` in the file (inside functions and type-checking blocks too)."""
     is_package = path.name == "__init__.py"
     found: set[str] = set()
-    for node in ast.parse(path.read_text()).body:
+    tree = ast.parse(path.read_text())
+    for node in ast.walk(tree) if anywhere else tree.body:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -50,6 +56,14 @@ def _imports(name: str, path: Path) -> set[str]:
 
 
 GRAPH = {name: _imports(name, path) for name, path in MODULES.items()}
+
+# (importer, imported): no module of the first package imports the second, anywhere.
+ONE_WAY = (
+    ("tokendistill.stages", "tokendistill.inference"),
+    ("tokendistill.kept", "tokendistill.inference"),
+    ("tokendistill.kept", "tokendistill.report"),
+    ("tokendistill.inference", "tokendistill.report"),
+)
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -100,6 +114,48 @@ def test_no_import_cycle_between_subpackages() -> None:
 def test_the_cycle_finder_finds_cycles() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def _crossings(graph: dict[str, set[str]], importer: str, imported: str) -> list[str]:
+    """Every ``module -> dependency`` of ``graph`` from package ``importer`` into ``imported``."""
+    return sorted(
+        f"{module} -> {dep}"
+        for module, deps in graph.items()
+        if _inside(module, importer)
+        for dep in deps
+        if _inside(dep, imported)
+    )
+
+
+@pytest.mark.parametrize(("importer", "imported"), ONE_WAY, ids=lambda name: name.split(".")[-1])
+def test_imports_go_one_way(importer: str, imported: str) -> None:
+    gone = [name for name in (importer, imported) if not any(_inside(m, name) for m in MODULES)]
+    assert gone == [], "ONE_WAY names a package that is gone"
+    graph = {name: _imports(name, path, anywhere=True) for name, path in MODULES.items()}
+    assert _crossings(graph, importer, imported) == []
+
+
+def test_the_direction_check_finds_a_crossing() -> None:
+    graph = {
+        "tokendistill.stages.teacher": {"tokendistill.kept.card", "tokendistill.inference.predict"},
+        "tokendistill.stagesx": {"tokendistill.inference"},
+        "tokendistill.kept.card": {"tokendistill.stats"},
+    }
+    assert _crossings(graph, "tokendistill.stages", "tokendistill.inference") == [
+        "tokendistill.stages.teacher -> tokendistill.inference.predict"
+    ]
+    assert _crossings(graph, "tokendistill.kept", "tokendistill.inference") == []
+
+
+def test_a_late_import_counts_for_the_direction(tmp_path: Path) -> None:
+    path = tmp_path / "late.py"
+    path.write_text("def f():\n    from tokendistill.inference.predict import predict\n")
+    assert _imports("tokendistill.stages.late", path) == set()
+    assert _imports("tokendistill.stages.late", path, anywhere=True) >= {"tokendistill.inference.predict"}
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from tokendistill.config import Config, load_config
-from tokendistill.deploy.explain import ExplainResult, explain
-from tokendistill.deploy.explain import attribute_inputs as attribute
-from tokendistill.deploy.export import export
-from tokendistill.deploy.inputs import InputFields
-from tokendistill.deploy.predict import PredictionResult, predict
+from tokendistill.inference.explain import ExplainResult, explain
+from tokendistill.inference.explain import attribute_inputs as attribute
+from tokendistill.inference.inputs import InputFields
+from tokendistill.inference.predict import PredictionResult, predict
+from tokendistill.kept.export import export
 from tokendistill.pipeline import PipelineResult, run_pipeline
 
 __all__ = [

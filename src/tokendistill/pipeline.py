@@ -20,8 +20,8 @@ from rich.console import Console
 
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, StudentConfig
-from tokendistill.deploy.manifest import Provenance
 from tokendistill.distributed import default_state
+from tokendistill.kept.manifest import Provenance
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.preflight import check_inputs, check_run_dir
 from tokendistill.rationales.analysis.evidence import evidence_spans

@@ -11,7 +11,8 @@ from pathlib import Path
 from tokendistill.attribution import TokenAttribution, get_method, list_methods
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
-from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData
+from tokendistill.heatmap import HeatmapExample
+from tokendistill.report.data import AccuracySummary, ReportData
 from tokendistill.stages.report import heatmaps
 
 from .helpers import small_config

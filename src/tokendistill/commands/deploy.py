@@ -11,7 +11,7 @@ import typer
 from tokendistill.commands.terminal import SetOpt, console, quiet_libraries
 
 if TYPE_CHECKING:
-    from tokendistill.deploy.inputs import InputFields
+    from tokendistill.inference.inputs import InputFields
     from tokendistill.tasks import TaskConfig
 
 
@@ -32,7 +32,7 @@ BatchOpt = Annotated[int | None, typer.Option(min=1, help="examples per batch (d
 
 def _task(task: str | None, config: Path | None, overrides: list[str] | None) -> str | TaskConfig | None:
     from tokendistill.config import load_config
-    from tokendistill.deploy.errors import DeployError
+    from tokendistill.kept.errors import DeployError
 
     if task is not None and config is not None:
         raise DeployError("give --task or --config, not both")
@@ -44,7 +44,7 @@ def _task(task: str | None, config: Path | None, overrides: list[str] | None) ->
 
 
 def _fields(text: str | None, label: str | None, id_field: str, target: str | None = None) -> InputFields:
-    from tokendistill.deploy.inputs import InputFields
+    from tokendistill.inference.inputs import InputFields
 
     return InputFields(text=text, label=label, id=id_field, target=target)
 
@@ -60,7 +60,7 @@ def export_command(
 ) -> None:
     """Copy a kept student (best seed on validation by default) with its model card."""
     from tokendistill.api import export
-    from tokendistill.deploy.errors import DeployError
+    from tokendistill.kept.errors import DeployError
 
     quiet_libraries()
     if best and seed is not None:

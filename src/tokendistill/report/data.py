@@ -7,7 +7,9 @@ import statistics
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from tokendistill.heatmap import HeatmapExample
 from tokendistill.rationales.analysis.result import AnalysisResult
+from tokendistill.stats import wilson_interval
 
 # Curves of a student mode's own loss terms are named TERM_PREFIX + the term's name.
 TERM_PREFIX = "term:"
@@ -47,16 +49,6 @@ class AccuracySummary:
             self.ci95 = (float("nan"), float("nan"))
 
 
-def wilson_interval(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``p`` observed on ``n`` trials."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 # Student's t, two-sided 95 %, by degrees of freedom (beyond 30 the normal 1.96 is within 4 %).
 _T95 = (
     12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -67,21 +59,6 @@ _T95 = (
 
 def _t95(dof: int) -> float:
     return _T95[dof - 1] if dof <= len(_T95) else 1.96
-
-
-@dataclass
-class HeatmapExample:
-    """One example's token scores for display."""
-
-    example_id: str
-    text: str
-    offsets: list[tuple[int, int]]
-    scores: list[float]
-    content: list[bool]
-    selected: list[tuple[int, int]]
-    gold: str
-    teacher_answer: str
-    method: str
 
 
 @dataclass

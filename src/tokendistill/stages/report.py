@@ -12,13 +12,13 @@ import yaml
 from tokendistill.attribution import get_method
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, StudentConfig
+from tokendistill.heatmap import HeatmapExample
 from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import get_source
 from tokendistill.report.data import (
     TERM_PREFIX,
     AccuracySummary,
-    HeatmapExample,
     ReportData,
     TeacherSummary,
 )

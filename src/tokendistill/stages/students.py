@@ -17,8 +17,8 @@ from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_json
 from tokendistill.config import KeepModels, StudentConfig
-from tokendistill.deploy.card import write_kept_model
-from tokendistill.deploy.manifest import (
+from tokendistill.kept.card import write_kept_model
+from tokendistill.kept.manifest import (
     MODEL_INDEX,
     Evaluation,
     Method,

@@ -13,8 +13,10 @@ from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_json
 from tokendistill.config import TeacherConfig
-from tokendistill.deploy.card import write_kept_model
-from tokendistill.deploy.manifest import (
+from tokendistill.evaluation.io import read_jsonl, write_jsonl
+from tokendistill.evaluation.predict import evaluate_examples
+from tokendistill.kept.card import write_kept_model
+from tokendistill.kept.manifest import (
     Evaluation,
     Method,
     ModelManifest,
@@ -22,8 +24,6 @@ from tokendistill.deploy.manifest import (
     adapter_settings,
     task_facts,
 )
-from tokendistill.evaluation.io import read_jsonl, write_jsonl
-from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.stages.context import Artifact, RunContext

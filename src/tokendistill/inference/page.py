@@ -1,4 +1,4 @@
-"""The self-contained HTML page of ``explain``: one token heatmap per input (``report.heatmap``)."""
+"""The self-contained HTML page of ``explain``: one token heatmap per input (``tokendistill.heatmap``)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from pathlib import Path
 
 from tokendistill.artifacts import atomic_write_text
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.heatmap import HeatmapExample, render_heatmap
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.report.data import HeatmapExample
-from tokendistill.report.heatmap import render_heatmap
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;

@@ -21,11 +21,10 @@ import huggingface_hub.constants
 import pytest
 from typer.testing import CliRunner
 
-import tokendistill.deploy.usage
+import tokendistill.inference.usage
 import tokendistill.models.build
+from demo_models import student_entry
 from tokendistill.cli import app
-
-from .helpers import student_entry
 
 
 @dataclass(frozen=True)
@@ -243,7 +242,7 @@ def world(
     rows = [{"id": "a", "sentence": "the cat sat near the door", "label": "animal"}]
     (tmp_path / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (tmp_path / "afile").write_text("x")
-    for module in (tokendistill.deploy.usage, tokendistill.models.build):
+    for module in (tokendistill.inference.usage, tokendistill.models.build):
         monkeypatch.setattr(module, "load_adapter", _no_load)
     return World(tmp_path, demo_run)
 

@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 import tokendistill
-
-from .helpers import student_entry
+from demo_models import student_entry
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "src" / "tokendistill" / "demo.yaml"

@@ -13,10 +13,10 @@ import shutil
 from pathlib import Path
 
 from tokendistill.artifacts import atomic_dir
-from tokendistill.deploy import hub
-from tokendistill.deploy.checks import check_hub_upload, check_output_folder
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.manifest import MODEL_INDEX
+from tokendistill.kept import hub
+from tokendistill.kept.checks import check_hub_upload, check_output_folder
+from tokendistill.kept.errors import DeployError
+from tokendistill.kept.manifest import MODEL_INDEX
 
 
 def export(

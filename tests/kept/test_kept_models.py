@@ -14,16 +14,15 @@ import torch
 from huggingface_hub import ModelCard
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
-from tokendistill.deploy.card import prompt_format
-from tokendistill.deploy.manifest import read_manifest
+from demo_models import student_entry
 from tokendistill.evaluation.io import read_jsonl
 from tokendistill.evaluation.predict import predict_answers
+from tokendistill.kept.card import prompt_format
+from tokendistill.kept.manifest import read_manifest
 from tokendistill.models.adapter import make_adapter
-from tokendistill.report.data import wilson_interval
+from tokendistill.stats import wilson_interval
 from tokendistill.tasks import load_task
 from tokendistill.training.modes import label_prompts
-
-from .helpers import student_entry
 
 PICKLE_SUFFIXES = {".bin", ".pkl", ".pickle", ".pt", ".pth", ".ckpt", ".joblib"}
 N_CHECKED = 20

@@ -1,4 +1,5 @@
-"""Shared pieces of the deploy tests."""
+"""The demo run's kept models (its ``models.json``), for the tests of kept models and inference;
+imported by name like ``tolerances``."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from tokendistill.artifacts import stable_hash
 from tokendistill.attribution.artifact import attribute_to_artifact
@@ -27,20 +27,37 @@ from tokendistill.attribution.run import attribute
 from tokendistill.attribution.store import read_attributions
 from tokendistill.attribution.targets import ScoreFn
 from tokendistill.attribution.targets import exact_match as label_match
-from tokendistill.deploy.checks import check_output_folder
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
-from tokendistill.deploy.page import write_page
-from tokendistill.deploy.predict import model_answers
-from tokendistill.deploy.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
+from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
+from tokendistill.inference.page import write_page
+from tokendistill.inference.predict import model_answers
+from tokendistill.inference.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
+from tokendistill.kept.checks import check_output_folder
+from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks import Example
 from tokendistill.tasks.config import Split
 from tokendistill.training.modes import StudentMode
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 ATTRIBUTIONS = "attributions.parquet"
 PAGE = "explain.html"
 INPUTS_SPLIT = "inputs"
+
+
+class AttributionRequest(TypedDict, total=False):
+    """What ``attribute_inputs`` and ``explain`` take as keywords (defaults: ``_prepare``'s):
+    a task ``split`` instead of inputs, the attribution ``method`` (default ``saliency``) and
+    its ``options``, the engine's ``settings``, a ``task`` that formats the rows, and the
+    ``fields`` rows are read from."""
+
+    split: Split | None
+    method: str
+    options: Mapping[str, Any] | None
+    settings: AttributionSettings | None
+    task: TaskRef | None
+    fields: InputFields | None
 
 
 @dataclass(frozen=True)
@@ -65,19 +82,11 @@ class _Job:
 
 
 def attribute_inputs(
-    model: ModelRef,
-    inputs: Inputs | None = None,
-    *,
-    split: Split | None = None,
-    method: str = "saliency",
-    options: Mapping[str, Any] | None = None,
-    settings: AttributionSettings | None = None,
-    task: TaskRef | None = None,
-    fields: InputFields | None = None,
+    model: ModelRef, inputs: Inputs | None = None, **request: Unpack[AttributionRequest]
 ) -> list[TokenAttribution]:
     """Token attributions of ``model``'s answers on ``inputs`` (or a task ``split``), in
     input order, in memory. ``options`` configure ``method``; ``settings`` the engine."""
-    job = _prepare(model, inputs, split, method, options, settings, task, fields)
+    job = _prepare(model, inputs, **request)
     return attribute(
         job.adapter,
         job.examples,
@@ -94,19 +103,14 @@ def explain(
     inputs: Inputs | None = None,
     *,
     out_dir: str | os.PathLike[str],
-    split: Split | None = None,
-    method: str = "saliency",
-    options: Mapping[str, Any] | None = None,
-    settings: AttributionSettings | None = None,
-    task: TaskRef | None = None,
-    fields: InputFields | None = None,
     k: int = 5,
+    **request: Unpack[AttributionRequest],
 ) -> ExplainResult:
     """``attribute_inputs`` written to ``out_dir``: ``attributions.parquet`` (the pipeline's
     artifact format) and ``explain.html`` (token heatmaps, the top-``k`` words underlined).
     A killed call resumes from its part files when called again with the same arguments."""
     check_output_folder(Path(out_dir), "--out")
-    job = _prepare(model, inputs, split, method, options, settings, task, fields)
+    job = _prepare(model, inputs, **request)
     out = Path(out_dir)
     request = [job.method.name, job.method.options(), job.settings.settings_dict(), job.targets]
     work = out / f".explain-{stable_hash([*request, [ex.text for ex in job.examples]])}.work"
@@ -130,12 +134,13 @@ def explain(
 def _prepare(
     model: ModelRef,
     inputs: Inputs | None,
-    split: Split | None,
-    method: str,
-    options: Mapping[str, Any] | None,
-    settings: AttributionSettings | None,
-    task: TaskRef | None,
-    fields: InputFields | None,
+    *,
+    split: Split | None = None,
+    method: str = "saliency",
+    options: Mapping[str, Any] | None = None,
+    settings: AttributionSettings | None = None,
+    task: TaskRef | None = None,
+    fields: InputFields | None = None,
 ) -> _Job:
     fields = fields or InputFields()
     try:

@@ -1,10 +1,27 @@
-"""Token heatmaps as inline HTML: each content token shaded by its normalised score."""
+"""Token heatmaps as inline HTML: each content token shaded by its normalised score.
+
+Shared by the run's report and ``explain``'s page; it imports nothing of either.
+"""
 
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
-from tokendistill.report.data import HeatmapExample
+
+@dataclass
+class HeatmapExample:
+    """One example's token scores for display."""
+
+    example_id: str
+    text: str
+    offsets: list[tuple[int, int]]
+    scores: list[float]
+    content: list[bool]
+    selected: list[tuple[int, int]]
+    gold: str
+    teacher_answer: str
+    method: str
 
 
 def render_heatmap(example: HeatmapExample) -> str:

@@ -1,4 +1,5 @@
-"""The one error type of the deploy commands: a one-line message the CLI prints as it is."""
+"""The one error type of the deploy commands (``export``, ``predict``, ``explain``), raised
+here and by ``tokendistill.inference``: a one-line message the CLI prints as it is."""
 
 from __future__ import annotations
 

@@ -7,14 +7,15 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TypedDict
 
 from pydantic import ValidationError
 
-from tokendistill.deploy.checks import check_model_folder
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.manifest import Evaluation, ModelManifest, read_manifest
 from tokendistill.distributed import default_state
 from tokendistill.evaluation.predict import EvalMode
+from tokendistill.kept.checks import check_model_folder
+from tokendistill.kept.errors import DeployError
+from tokendistill.kept.manifest import Evaluation, ModelManifest, read_manifest
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
@@ -24,6 +25,17 @@ from tokendistill.training.modes import StudentMode, get_mode
 
 ModelRef = str | os.PathLike[str]
 TaskRef = str | TaskConfig
+
+
+class UsageOptions(TypedDict, total=False):
+    """What overrides a model's own settings, as keywords of ``resolve_usage`` and
+    ``predict``: the ``task`` (a name or config) that formats and scores the inputs, and the
+    evaluation's ``eval_mode`` (generate or rank), ``batch_size`` and ``max_new_tokens``."""
+
+    task: TaskRef | None
+    eval_mode: EvalMode | None
+    batch_size: int | None
+    max_new_tokens: int | None
 
 
 @dataclass(frozen=True)

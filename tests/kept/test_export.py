@@ -1,28 +1,21 @@
-"""``export`` of the demo's best ours-saliency seed, then ``predict`` on the copy: the recorded
-test predictions and accuracy come back; Hub uploads go through ``HfApi`` or fail in one line."""
+"""``export`` of the demo's best ours-saliency seed: the kept folder is copied with its card;
+Hub uploads go through ``HfApi`` or fail in one line (``predict`` on the copy:
+``tests/inference/test_predict.py``)."""
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 import huggingface_hub.constants
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from demo_models import student_entry
 from tokendistill.cli import app
-from tokendistill.deploy import hub
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.export import export
-from tokendistill.deploy.predict import predict
-from tokendistill.evaluation.io import read_jsonl
-from tokendistill.tasks import load_task
-
-from .helpers import student_entry
+from tokendistill.kept import hub
+from tokendistill.kept.errors import DeployError
+from tokendistill.kept.export import export
 
 
 @pytest.fixture(scope="module")
@@ -42,44 +35,6 @@ def test_export_copies_the_best_seed_with_its_card(
     assert sorted(p.name for p in exported.iterdir()) == names
     assert {"README.md", "tokendistill.json", "model.safetensors", "generation_config.json"} <= set(names)
     assert (exported / "README.md").read_text() == (source / "README.md").read_text()
-
-
-def test_predict_on_the_export_gives_the_recorded_test_accuracy(
-    exported: Path, demo_run: Path, demo_index: dict[str, Any], tmp_path: Path, demo_config
-) -> None:
-    out, config = tmp_path / "predictions.jsonl", tmp_path / "demo.yaml"
-    config.write_text(json.dumps(demo_config(demo_run)), encoding="utf-8")  # the run's config (JSON is YAML)
-    args = ["predict", str(exported), "--config", str(config), "--split", "test", "--out", str(out)]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    entry = student_entry(demo_index, "ours-saliency")
-    recorded = read_jsonl(demo_run / entry["model"] / ".." / "test_predictions.jsonl")
-    assert f"accuracy {100 * entry['test_accuracy']:.2f} %" in result.stdout
-    assert read_jsonl(out) == recorded
-
-
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
-def test_predict_reads_a_file_of_rows(
-    exported: Path, demo_run: Path, demo_index: dict[str, Any], tmp_path: Path, suffix: str
-) -> None:
-    """Rows of a file, formatted by the model's own task: the recorded answers come back."""
-    rows = _test_rows(exported)[:24]
-    path = _write_rows(rows, tmp_path / f"rows{suffix}")
-    result = predict(exported, path, out=tmp_path / "out.jsonl")
-    entry = student_entry(demo_index, "ours-saliency")
-    recorded = {r["id"]: r for r in read_jsonl(demo_run / entry["model"] / ".." / "test_predictions.jsonl")}
-    assert [p.to_record() for p in result.predictions] == [recorded[r["id"]] for r in rows]
-    assert result.accuracy == sum(recorded[r["id"]]["correct"] for r in rows) / len(rows)
-    assert read_jsonl(tmp_path / "out.jsonl") == [recorded[r["id"]] for r in rows]
-
-
-def test_predict_plain_texts_without_labels(exported: Path) -> None:
-    rows = _test_rows(exported)[:3]
-    result = predict(exported, [r["text"] for r in rows])
-    assert not result.labelled and result.accuracy is None
-    assert result.records()[0].keys() == {"id", "prediction"}
-    labels = json.loads((exported / "tokendistill.json").read_text())["label_set"]
-    assert all(p.prediction in labels for p in result.predictions)
 
 
 def test_export_errors_are_one_line(demo_run: Path, tmp_path: Path, exported: Path) -> None:
@@ -175,23 +130,3 @@ def test_push_to_an_unreachable_hub_is_one_clear_line(
         DeployError, match=r"^could not reach the Hugging Face Hub to upload me/x; check the network"
     ):
         export(demo_run, "standard", to=tmp_path / "m", push_to_hub="me/x")
-
-
-def _test_rows(exported: Path) -> list[dict[str, str]]:
-    from tokendistill.deploy.manifest import read_manifest
-
-    _, data = load_task(read_manifest(exported).task)
-    return [{"id": ex.id, "text": ex.text, "label": ex.label} for ex in data.test]
-
-
-def _write_rows(rows: list[dict[str, str]], path: Path) -> Path:
-    if path.suffix == ".jsonl":
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    elif path.suffix == ".csv":
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    else:
-        pq.write_table(pa.Table.from_pylist(rows), path)
-    return path

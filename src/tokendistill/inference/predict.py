@@ -12,17 +12,21 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tokendistill.deploy.checks import check_output_file
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
-from tokendistill.deploy.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
 from tokendistill.evaluation.io import write_jsonl
-from tokendistill.evaluation.predict import EvalMode, Prediction, predict_answers
+from tokendistill.evaluation.predict import Prediction, predict_answers
+from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
+from tokendistill.inference.usage import ModelRef, ModelUsage, UsageOptions, resolve_usage
+from tokendistill.kept.checks import check_output_file
+from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.config import Split
 from tokendistill.tasks.metrics import exact_match
 from tokendistill.training.modes import label_prompts
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 Progress = Callable[[int, int], None]
 
@@ -54,22 +58,18 @@ def predict(
     inputs: Inputs | None = None,
     *,
     split: Split | None = None,
-    task: TaskRef | None = None,
     fields: InputFields | None = None,
     out: str | os.PathLike[str] | None = None,
-    eval_mode: EvalMode | None = None,
-    batch_size: int | None = None,
-    max_new_tokens: int | None = None,
     on_progress: Progress | None = None,
+    **options: Unpack[UsageOptions],
 ) -> PredictionResult:
     """Predict ``inputs`` (a JSONL/CSV/Parquet file, texts or rows) or a task ``split`` with
     ``model`` (a kept model folder, any saved folder, a Hub or packaged name), writing JSON
-    Lines to ``out`` when given. ``on_progress(done, total)`` follows every batch."""
+    Lines to ``out`` when given. ``on_progress(done, total)`` follows every batch; ``options``
+    (``task``, ``eval_mode``, ``batch_size``, ``max_new_tokens``) override the model's own."""
     if out is not None:
         check_output_file(Path(out), "--out")
-    usage = resolve_usage(
-        model, task=task, eval_mode=eval_mode, batch_size=batch_size, max_new_tokens=max_new_tokens
-    )
+    usage = resolve_usage(model, **options)
     rows = read_inputs(usage, inputs, split, fields or InputFields())
     answers = model_answers(usage, usage.load(), rows, on_progress)
     labelled = all(row.example.label for row in rows)

@@ -12,17 +12,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from demo_models import student_entry
 from tokendistill.attribution.store import read_attributions
 from tokendistill.cli import app
-from tokendistill.deploy.errors import DeployError
-from tokendistill.deploy.explain import attribute_inputs, explain
-from tokendistill.deploy.inputs import InputFields
-from tokendistill.deploy.manifest import read_manifest
+from tokendistill.inference.explain import attribute_inputs, explain
+from tokendistill.inference.inputs import InputFields
+from tokendistill.kept.errors import DeployError
+from tokendistill.kept.manifest import read_manifest
 from tokendistill.tasks import load_task
 from tokendistill.training.modes.multitask import PREDICT_PREFIX
 from tolerances import BATCHING, assert_close
-
-from .helpers import student_entry
 
 N_INPUTS = 10
 

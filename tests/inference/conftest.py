@@ -1,0 +1,11 @@
+"""The tests of inference read the built-in demo's run (the session's ``demo_run``,
+``demo_index``) with the Hub offline."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def offline(hub_offline: None) -> None:
+    """Every test here runs with the Hub offline."""
