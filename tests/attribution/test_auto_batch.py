@@ -8,7 +8,7 @@ import torch
 
 from tokendistill.attribution import AttributionSettings, attribute, get_method
 from tokendistill.attribution.config import AttributionConfig
-from tokendistill.attribution.memory import BatchSizer, map_batches
+from tokendistill.runtime.batching import BatchSizer, map_batches
 from tolerances import BATCHING, assert_close
 
 from .helpers import QUESTIONS

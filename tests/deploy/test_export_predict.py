@@ -19,7 +19,7 @@ from tokendistill.deploy import hub
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.export import export
 from tokendistill.deploy.predict import predict
-from tokendistill.evaluation.io import read_jsonl
+from tokendistill.runtime.files import read_jsonl
 from tokendistill.tasks import load_task
 
 from .helpers import student_entry

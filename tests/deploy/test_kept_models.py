@@ -16,10 +16,10 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM
 
 from tokendistill.deploy.card import prompt_format
 from tokendistill.deploy.manifest import read_manifest
-from tokendistill.evaluation.io import read_jsonl
 from tokendistill.evaluation.predict import predict_answers
 from tokendistill.models.adapter import make_adapter
 from tokendistill.report.data import wilson_interval
+from tokendistill.runtime.files import read_jsonl
 from tokendistill.tasks import load_task
 from tokendistill.training.modes import label_prompts
 

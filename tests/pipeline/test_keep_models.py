@@ -13,7 +13,7 @@ from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.export import export
 from tokendistill.deploy.manifest import read_manifest
 from tokendistill.deploy.predict import predict
-from tokendistill.evaluation.io import read_jsonl
+from tokendistill.runtime.files import read_jsonl
 
 from .helpers import run_in_process, small_config
 

@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 
 from tokendistill.attribution.config import AttributionSettings
-from tokendistill.attribution.memory import AUTO_START, BatchSizer
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.run import attribute, resolve_method, run_metadata
 from tokendistill.attribution.store import PathLike
@@ -23,6 +22,7 @@ from tokendistill.attribution.targets import ScoreFn, exact_match
 from tokendistill.attribution.writer import AttributionWriter
 from tokendistill.distributed import ProcessState
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.batching import AUTO_START, BatchSizer
 from tokendistill.tasks.example import Example
 
 Progress = Callable[[int, int], None]

@@ -31,7 +31,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tokendistill.artifacts import atomic_write_json, clean_stale_temporaries, stable_hash
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.store import (
     PathLike,
@@ -42,6 +41,7 @@ from tokendistill.attribution.store import (
     write_table,
 )
 from tokendistill.distributed import ProcessState, default_state, shard_range
+from tokendistill.runtime.files import atomic_write_json, clean_stale_temporaries, stable_hash
 
 __all__ = ["MANIFEST", "AttributionWriter"]
 

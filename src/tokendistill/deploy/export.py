@@ -12,11 +12,11 @@ import os
 import shutil
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_dir
 from tokendistill.deploy import hub
 from tokendistill.deploy.checks import check_hub_upload, check_output_folder
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.manifest import MODEL_INDEX
+from tokendistill.runtime.files import atomic_dir
 
 
 def export(

@@ -6,12 +6,12 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.report.data import HeatmapExample
 from tokendistill.report.heatmap import render_heatmap
+from tokendistill.runtime.files import atomic_write_text
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;

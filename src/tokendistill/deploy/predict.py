@@ -17,9 +17,9 @@ from tokendistill.deploy.checks import check_output_file
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
 from tokendistill.deploy.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
-from tokendistill.evaluation.io import write_jsonl
 from tokendistill.evaluation.predict import EvalMode, Prediction, predict_answers
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.files import write_jsonl
 from tokendistill.tasks.config import Split
 from tokendistill.tasks.metrics import exact_match
 from tokendistill.training.modes import label_prompts

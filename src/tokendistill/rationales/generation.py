@@ -26,10 +26,10 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tokendistill.attribution.memory import BatchSizer
 from tokendistill.attribution.targets import generate_answers
-from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.batching import BatchSizer
+from tokendistill.runtime.files import read_jsonl, write_jsonl
 from tokendistill.tasks.example import Example
 from tokendistill.tasks.llm_rationales import LLMOutput
 

@@ -7,12 +7,12 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.rationales.analysis.result import AnalysisResult, Row
 from tokendistill.report import plots
 from tokendistill.report.data import TERM_PREFIX, ReportData, wilson_interval
 from tokendistill.report.heatmap import render_heatmap
 from tokendistill.report.verdict import verdicts
+from tokendistill.runtime.files import atomic_write_text
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;

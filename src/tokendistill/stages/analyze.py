@@ -10,7 +10,6 @@ from pathlib import Path
 
 import torch
 
-from tokendistill.artifacts import atomic_write_json, stable_hash
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.rationales.analysis.config import AnalysisConfig
@@ -18,7 +17,8 @@ from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.analysis.summary import analyze_records, aopc_rows, faithfulness_rows
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
+from tokendistill.runtime.files import atomic_write_json, stable_hash
 
 ANALYSIS = "analysis.json"
 

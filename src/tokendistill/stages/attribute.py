@@ -8,7 +8,7 @@ from tokendistill.attribution.artifact import attribute_to_artifact
 from tokendistill.attribution.config import AttributionConfig
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.store import read_attributions
-from tokendistill.stages.context import Artifact, RunContext
+from tokendistill.runtime.context import Artifact, RunContext
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Task, TaskData
 

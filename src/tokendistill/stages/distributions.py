@@ -24,9 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from tokendistill.artifacts import atomic_path, stable_hash
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
+from tokendistill.runtime.files import atomic_path, stable_hash
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Example, TaskData
 from tokendistill.training.modes import label_prompts

@@ -23,7 +23,7 @@ from tokendistill.report.data import (
     TeacherSummary,
 )
 from tokendistill.report.html import write_report
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
 from tokendistill.stages.students import StudentOutputs
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import TaskData

@@ -11,7 +11,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_write_json
 from tokendistill.config import TeacherConfig
 from tokendistill.deploy.card import write_kept_model
 from tokendistill.deploy.manifest import (
@@ -22,16 +21,17 @@ from tokendistill.deploy.manifest import (
     adapter_settings,
     task_facts,
 )
-from tokendistill.evaluation.io import read_jsonl, write_jsonl
+from tokendistill.distributed import inference_device
 from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.spec import parse_spec, spec_kind
-from tokendistill.stages.context import Artifact, RunContext
-from tokendistill.stages.fit import fit
-from tokendistill.stages.models import corpus, inference_device
+from tokendistill.runtime.context import Artifact, RunContext
+from tokendistill.runtime.files import atomic_write_json, read_jsonl, write_jsonl
 from tokendistill.tasks import Example, Task, TaskConfig, TaskData
 from tokendistill.training import TrainingConfig
+from tokendistill.training.corpus import corpus
+from tokendistill.training.fit import fit
 from tokendistill.training.modes import build_rows, label_prompts
 
 

@@ -15,10 +15,10 @@ from functools import partial
 import numpy as np
 import torch
 
-from tokendistill.attribution.memory import AUTO, BatchSize, BatchSizer
 from tokendistill.attribution.methods.base import GradientMethod, MethodInputs, RawStep
 from tokendistill.attribution.objective import Objective
 from tokendistill.models.batch import EncodedBatch
+from tokendistill.runtime.batching import AUTO, BatchSize, BatchSizer
 
 BASELINES: tuple[str, ...] = ("zero", "pad")
 AUTO_START_ROWS = 256  # path points per forward that ``internal_batch_size: auto`` tries first

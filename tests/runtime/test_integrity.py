@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tokendistill.stages import integrity
-from tokendistill.stages.context import DONE, Artifact, RunContext
+from tokendistill.runtime import integrity
+from tokendistill.runtime.context import DONE, Artifact, RunContext
 
 
 def context(run_dir: Path) -> RunContext:

@@ -29,11 +29,11 @@ from typing import Any
 from rich.console import Console
 
 from tokendistill import __version__
-from tokendistill.artifacts import atomic_dir, atomic_write_json, stable_hash
 from tokendistill.distributed import ProcessState, broadcast, default_state
 from tokendistill.errors import InputError
-from tokendistill.stages import integrity
-from tokendistill.stages.integrity import DONE
+from tokendistill.runtime import integrity
+from tokendistill.runtime.files import atomic_dir, atomic_write_json, stable_hash
+from tokendistill.runtime.integrity import DONE
 
 # Bump when an artifact's on-disk layout changes, so old caches are not misread.
 # 3: teachers and students keep their model folder (with a card and tokendistill.json);
