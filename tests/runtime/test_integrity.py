@@ -120,7 +120,7 @@ def test_what_was_built_from_a_recomputed_artifact_is_recomputed(tmp_path: Path)
 
     def run(content: bytes) -> RunContext:
         ctx, upstream = build(tmp_path, calls, content)
-        ctx.build(ctx.artifact("later", "user", {"upstream": upstream.key}), use)
+        ctx.build(ctx.artifact("later", "user", {"upstream": upstream.key}, upstream=[upstream]), use)
         return ctx
 
     first = run(b"0123456789")

@@ -22,7 +22,7 @@ def attribution_artifact(
     options and the teacher determine it (the chunk size does not: parts merge to the same file)."""
     settings = {**attribution.settings_dict(), "method_options": dict(attribution.options.get(method, {}))}
     determinants = {"method": method, "split": split, "settings": settings, "teacher": teacher.artifact.key}
-    return ctx.artifact("attribute", f"{method}-{split}", determinants)
+    return ctx.artifact("attribute", f"{method}-{split}", determinants, upstream=[teacher.artifact])
 
 
 def run_attribution(

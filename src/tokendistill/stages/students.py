@@ -76,7 +76,8 @@ def run_student(
         **{name: value.model_dump(mode="json") for name, value in (("model", model), ("training", training))},
         **{"seed": seed, "prepare": upstream.key, "inputs": inputs.fingerprint()},
     }
-    artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants)
+    built_from = [upstream, *([inputs.distributions.key] if inputs.distributions else [])]
+    artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants, upstream=built_from)
 
     def produce(out: Path, work: Path) -> dict:
         mode, options = get_mode(student.mode), student.options

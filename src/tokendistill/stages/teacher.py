@@ -55,7 +55,7 @@ def run_teacher(
     ``task_config`` is written into the kept model's manifest. Every process trains and
     predicts (sharded, gathered); the main one writes."""
     determinants = {"teacher": teacher.model_dump(mode="json"), "prepare": upstream.key}
-    artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants)
+    artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants, upstream=[upstream])
 
     def produce(out: Path, work: Path) -> dict:
         own = data.for_teacher()
