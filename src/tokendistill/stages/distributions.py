@@ -28,6 +28,7 @@ from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
 from tokendistill.runtime.context import RunContext
 from tokendistill.runtime.files import atomic_path, stable_hash
+from tokendistill.runtime.parts import Parts
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Example, TaskData
 from tokendistill.training.modes import label_prompts
@@ -72,23 +73,21 @@ def run_distributions(
 
     def produce(out: Path, work: Path) -> dict:
         adapter = adapter_factory()
-        parts = work / "parts"
-        for start in range(0, len(examples), CHUNK):
-            part = parts / f"part-{start // CHUNK:06d}.parquet"
-            if part.is_file():
-                continue
-            rows = range(start, min(start + CHUNK, len(examples)))
+
+        def score(rows: range, part: Path) -> None:
             targets = teacher_targets(
                 adapter, settings, [prompts[i] for i in rows], [wanted[i] for i in rows], batch_size
             )
             with atomic_path(part) as tmp:
                 pq.write_table(_table(settings.over, [examples[i] for i in rows], targets), tmp)
+
+        parts = Parts(work / "parts", "parquet").fill(len(examples), CHUNK, score)
         meta = {
             "over": settings.over,
             "tokenizer": describe_tokenizer(teacher_model, adapter.tokenizer),
             "vocabulary": vocabulary_fingerprint(adapter.tokenizer),
         }
-        table = pa.concat_tables([pq.read_table(p) for p in sorted(parts.glob("part-*.parquet"))])
+        table = pa.concat_tables([pq.read_table(p) for p in parts])
         pq.write_table(
             table.replace_schema_metadata({f"tokendistill.{k}": v for k, v in meta.items()}),
             out / DISTRIBUTIONS,
