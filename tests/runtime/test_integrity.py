@@ -146,3 +146,14 @@ def test_files_deleted_on_purpose_are_recorded_and_accepted(tmp_path: Path) -> N
     assert list(done["files"]) == ["data.bin"] and done["pruned"] == ["model"] and done["digest"] == digest
     next_run, _ = build(tmp_path, calls)
     assert calls == ["produce"] and next_run.skipped == ["stage/thing"]
+
+
+def test_upstream_is_what_the_stage_names_not_what_its_determinants_mention(tmp_path: Path) -> None:
+    """``upstream`` takes artifacts or keys; a key among the determinants that is not named
+    upstream (a content hash that happens to look like one) links nothing."""
+    ctx, upstream = build(tmp_path, [])
+    by_key = ctx.artifact("later", "user", {"upstream": upstream.key}, upstream=[upstream.key])
+    by_artifact = ctx.artifact("later", "user", {"upstream": upstream.key}, upstream=[upstream])
+    unnamed = ctx.artifact("later", "user", {"upstream": upstream.key})
+    assert by_key.upstream == by_artifact.upstream == {upstream.key: ctx.done_info(upstream)["digest"]}
+    assert by_key.key == by_artifact.key == unnamed.key and unnamed.upstream == {}
