@@ -1,9 +1,9 @@
 """Resumable, rank-aware attribution writing: atomic part files in a work folder, merged at the end.
 
 Attribution over a large dataset with a large teacher takes hours and may be killed
-(preemption, OOM). Finished records are stored as atomic part files (``runtime.parts``); a new writer on the
-same folder reads which example ids are done and hands out only the rest (``pending()``),
-and ``finalize()`` sorts all rows into the planned example order. The final artifact
+(preemption, OOM). Finished records are stored as atomic part files (``runtime.parts``); a
+new writer on the same folder reads which example ids are done and hands out only the rest
+(``pending()``), and ``finalize()`` sorts all rows into the planned example order. The final artifact
 therefore depends neither on where (or whether) the run was interrupted, nor on the chunk
 size, nor on how many processes wrote the parts.
 
