@@ -40,10 +40,11 @@ from pathlib import Path
 import torch
 
 from tokendistill.attribution import AttributionSettings, MethodInputs, Objective, attribute, get_method
-from tokendistill.attribution.batching import length_sorted_batches, sort_keys
+from tokendistill.attribution.batching import sort_keys
 from tokendistill.attribution.freeze import frozen
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.batch import EncodedBatch
+from tokendistill.runtime.batching import length_sorted_batches
 from tokendistill.tasks.example import Example
 
 MODELS = ("smollm2-135m", "minilm-encdec")

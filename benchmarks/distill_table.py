@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> str:
     sections = [run_task(tier, t, args.configs, args.print_commands) for t in tasks]
     text = ("\n" if args.print_commands else "\n\n").join(sections)
     if not args.print_commands:
-        from tokendistill.artifacts import atomic_write_text
+        from tokendistill.runtime.files import atomic_write_text
 
         header = f"## Comparison table, {args.tier} tier ({tier.note})\n\n"
         out = ROOT / tier.run_root / "TABLE.md"

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from tokendistill.models.packaged import PACKAGED
-from tokendistill.stages import integrity
+from tokendistill.runtime import integrity
 
 
 def read_all(folder: Path) -> int:

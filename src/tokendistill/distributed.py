@@ -51,6 +51,13 @@ def default_state() -> PartialState:
     return PartialState(cpu=not torch.accelerator.is_available())
 
 
+def inference_device() -> torch.device:
+    """Where the pipeline's saved models run: this process's accelerator (its own GPU under
+    ``accelerate launch``), else the CPU; the same process state as the run context and
+    attribution sharding, so the first caller cannot set it up differently from the other."""
+    return default_state().device
+
+
 def broadcast(value: T, state: ProcessState) -> T:
     """The main process's ``value`` on every process (a picklable object sent in memory
     over the process group, never written to disk); ``value`` itself with one process."""

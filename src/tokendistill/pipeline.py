@@ -1,9 +1,9 @@
 """The stage list: prepare → teacher → attribute → students → analyze → report.
 
-Each stage writes a keyed artifact under the run directory (see ``stages/context.py``);
+Each stage writes a keyed artifact under the run directory (see ``runtime/context.py``);
 finished artifacts are skipped, so re-running a finished config does nothing and a killed
 run resumes. Before any stage, the preflight checks every input (``preflight.py``) while
-the run holds its run directory's lock (``stages/lock.py``). This module holds only the
+the run holds its run directory's lock (``runtime/lock.py``). This module holds only the
 order and the wiring: every stage receives its own slice of the config and what earlier
 stages produced, and nothing here branches on a student mode or a rationale source.
 """
@@ -27,11 +27,11 @@ from tokendistill.preflight import check_inputs, check_run_dir
 from tokendistill.rationales.analysis.evidence import evidence_spans
 from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.sources.base import Produce
+from tokendistill.runtime.context import Artifact, RunContext
+from tokendistill.runtime.lock import run_lock
 from tokendistill.stages.analyze import run_analysis
 from tokendistill.stages.attribute import run_attribution
-from tokendistill.stages.context import Artifact, RunContext
 from tokendistill.stages.distributions import run_distributions
-from tokendistill.stages.lock import run_lock
 from tokendistill.stages.prepare import run_prepare
 from tokendistill.stages.rationales import student_inputs
 from tokendistill.stages.report import run_report

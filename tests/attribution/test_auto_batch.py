@@ -8,7 +8,7 @@ import torch
 
 from tokendistill.attribution import AttributionSettings, attribute, get_method
 from tokendistill.attribution.config import AttributionConfig
-from tokendistill.attribution.memory import BatchSizer, map_batches
+from tokendistill.runtime.batching import BatchSizer
 from tolerances import BATCHING, assert_close
 
 from .helpers import QUESTIONS
@@ -61,24 +61,6 @@ def _fail_if(condition: bool) -> None:
         raise RuntimeError(OOM)
 
 
-def test_a_failure_halfway_redoes_only_what_is_pending() -> None:
-    done: list[int] = []
-    sizes: list[int] = []
-
-    def work(rows: list[int]) -> list[int]:
-        sizes.append(len(rows))
-        if len(done) >= 4 and len(rows) > 2:  # memory runs out after the first batch
-            raise torch.OutOfMemoryError(f"{OOM} (simulated)")
-        done.extend(rows)
-        return [10 * i for i in rows]
-
-    keys = [(n,) for n in (5, 9, 1, 7, 3, 8, 2, 6, 4, 0)]
-    out = map_batches(BatchSizer("auto", start=4), keys, work)
-    assert out == [10 * i for i in range(len(keys))]
-    assert sorted(done) == list(range(len(keys)))  # each once
-    assert sizes == [4, 4, 2, 2, 2]
-
-
 def test_integrated_gradients_internal_batch_backs_off(adapter, examples, monkeypatch) -> None:
     method = get_method("integrated_gradients", n_steps=8, internal_batch_size=16)
     fixed = attribute(adapter, examples, method, split="t", teacher_answers=ANSWERS)
@@ -106,24 +88,6 @@ def test_generation_backs_off_too(adapter, examples, monkeypatch) -> None:
     auto = attribute(adapter, examples, "random", split="t", settings=AttributionSettings(batch_size="auto"))
     assert [r.teacher_answer for r in auto] == [r.teacher_answer for r in expected]
     assert sizes == [4, 2, 2]  # the search starts at the number of prompts
-
-
-def test_other_errors_and_fixed_sizes_never_retry() -> None:
-    attempts: list[int] = []
-
-    def oom(size: int) -> None:
-        attempts.append(size)
-        raise RuntimeError(OOM)
-
-    with pytest.raises(RuntimeError, match="CUDA out of memory"):
-        BatchSizer(8, start=64).run(oom)
-    assert attempts == [8]
-    with pytest.raises(ValueError, match="bad"):
-        BatchSizer("auto", start=8).run(lambda size: (_ for _ in ()).throw(ValueError("bad")))
-    attempts.clear()
-    with pytest.raises(torch.OutOfMemoryError, match="gradient_checkpointing: true") as err:
-        BatchSizer("auto", start=4).run(oom)
-    assert attempts == [4, 2, 1] and OOM in str(err.value.__cause__)
 
 
 @pytest.mark.parametrize(

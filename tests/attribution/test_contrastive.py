@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from tokendistill.attribution import attribute, get_method
 from tokendistill.attribution.config import AttributionConfig, AttributionSettings
 from tokendistill.attribution.contrast import NoFoil, best_foils, with_foils
-from tokendistill.attribution.memory import BatchSizer
 from tokendistill.attribution.objective import Objective
 from tokendistill.errors import InputError
+from tokendistill.runtime.batching import BatchSizer
 from tolerances import BATCHING, CANCELLING, assert_close
 
 CHOICES = ("yes", "no", "entailment", "neutral answer")

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from demo_models import student_entry
 from tokendistill.api import export
 from tokendistill.cli import app
-from tokendistill.evaluation.io import read_jsonl
 from tokendistill.inference.predict import predict
 from tokendistill.kept.manifest import read_manifest
+from tokendistill.runtime.files import read_jsonl
 from tokendistill.tasks import load_task
 
 

@@ -15,11 +15,11 @@ from huggingface_hub import ModelCard
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
 
 from demo_models import student_entry
-from tokendistill.evaluation.io import read_jsonl
 from tokendistill.evaluation.predict import predict_answers
 from tokendistill.kept.card import prompt_format
 from tokendistill.kept.manifest import read_manifest
 from tokendistill.models.adapter import make_adapter
+from tokendistill.runtime.files import read_jsonl
 from tokendistill.stats import wilson_interval
 from tokendistill.tasks import load_task
 from tokendistill.training.modes import label_prompts

@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 def record(record_dir: Path) -> None:
-    from tokendistill.stages import fit
+    from tokendistill.training import fit
     from tokendistill.training.losses import task_token_counts
     from tokendistill.training.rows import TASK_NAMES
     from tokendistill.training.trainer import DistillTrainer

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from tokendistill.config import TeacherConfig
+from tokendistill.distributed import inference_device
 from tokendistill.models.build import load_adapter
 from tokendistill.stages import teacher as teacher_stage
-from tokendistill.stages.models import inference_device
 
 
 def test_load_teacher_places_the_model_on_the_inference_device(tmp_path, monkeypatch) -> None:

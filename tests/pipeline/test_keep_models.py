@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from tokendistill.evaluation.io import read_jsonl
 from tokendistill.inference.predict import predict
 from tokendistill.kept.errors import DeployError
 from tokendistill.kept.export import export
 from tokendistill.kept.manifest import read_manifest
+from tokendistill.runtime.files import read_jsonl
 
 from .helpers import run_in_process, small_config
 

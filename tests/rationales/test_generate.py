@@ -19,7 +19,7 @@ from tokendistill.rationales import generation
 from tokendistill.rationales.generation import demo_rationale, parse
 from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.rationales.sources.generate import GENERATED, GenerateOptions
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
 from tokendistill.tasks.llm_rationales import LLMOutput
 
 HAND_WRITTEN = {"input": "a dog ran", "rationale": "a dog is an animal.", "answer": "animal"}

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tokendistill.evaluation.io import read_jsonl
 from tokendistill.rationales.generation import parse
 from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.rationales.sources.generate import GENERATED, GenerateOptions
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
+from tokendistill.runtime.files import read_jsonl
 from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.tasks.config import default_data_dir
 

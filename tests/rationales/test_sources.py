@@ -8,7 +8,7 @@ from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source, list_sources
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
 from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.tasks.example import Example
 

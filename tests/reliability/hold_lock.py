@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from tokendistill.stages.lock import run_lock
+from tokendistill.runtime.lock import run_lock
 
 if __name__ == "__main__":
     with run_lock(Path(sys.argv[1])):

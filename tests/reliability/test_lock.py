@@ -18,8 +18,8 @@ from filelock import FileLock
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
 from tokendistill.pipeline import run_pipeline
-from tokendistill.stages import lock as lock_module
-from tokendistill.stages.lock import HOLDER, LOCK, RunLocked, run_lock
+from tokendistill.runtime import lock as lock_module
+from tokendistill.runtime.lock import HOLDER, LOCK, RunLocked, run_lock
 
 from .helpers import Case, invoke
 

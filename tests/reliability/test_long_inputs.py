@@ -17,8 +17,8 @@ from tokendistill.models.build import load_adapter
 from tokendistill.models.errors import PromptTooLong
 from tokendistill.models.prompts import kept_positions
 from tokendistill.preflight import preflight
-from tokendistill.stages.models import corpus
 from tokendistill.tasks import Example, TaskData
+from tokendistill.training.corpus import corpus
 
 from .helpers import Case, rows
 

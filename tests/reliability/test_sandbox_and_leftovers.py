@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 import tokendistill.pipeline
-from tokendistill.stages.context import RunContext, UnsafePath
+from tokendistill.runtime.context import RunContext, UnsafePath
 
 from .helpers import Case, invoke
 

@@ -11,9 +11,10 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 
 import tokendistill.training.trainer as trainer_module
-from tokendistill.evaluation import EvalResult, read_jsonl
+from tokendistill.evaluation import EvalResult
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
+from tokendistill.runtime.files import read_jsonl
 from tokendistill.training import TrainingConfig, build_rows, train_model
 from tokendistill.training.modes import TermInputs, get_mode, mode_options
 from tolerances import RESUME, assert_close

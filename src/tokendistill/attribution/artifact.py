@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 
 from tokendistill.attribution.config import AttributionSettings
-from tokendistill.attribution.memory import AUTO_START, BatchSizer
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.run import attribute, resolve_method, run_metadata
 from tokendistill.attribution.store import PathLike
@@ -23,6 +22,7 @@ from tokendistill.attribution.targets import ScoreFn, exact_match
 from tokendistill.attribution.writer import AttributionWriter
 from tokendistill.distributed import ProcessState
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.batching import AUTO_START, BatchSizer, each_batch
 from tokendistill.tasks.example import Example
 
 Progress = Callable[[int, int], None]
@@ -64,12 +64,15 @@ def attribute_to_artifact(
     run_chunk = partial(
         attribute, adapter, method=impl, split=split, settings=cfg, score_fn=score_fn, sizer=sizer
     )
+
+    def chunk(part: slice) -> None:
+        rows = todo[part]
+        answers = None if teacher_answers is None else [teacher_answers[i] for i in rows]
+        writer.extend(run_chunk([examples[i] for i in rows], teacher_answers=answers))
+        writer.flush()  # one part per chunk: a kill loses at most the chunk in progress
+        if on_progress is not None:
+            on_progress(part.stop, len(todo))
+
     with writer:
-        for start in range(0, len(todo), chunk_size):
-            rows = todo[start : start + chunk_size]
-            answers = None if teacher_answers is None else [teacher_answers[i] for i in rows]
-            writer.extend(run_chunk([examples[i] for i in rows], teacher_answers=answers))
-            writer.flush()  # one part per chunk: a kill loses at most the chunk in progress
-            if on_progress is not None:
-                on_progress(start + len(rows), len(todo))
+        each_batch(chunk_size, len(todo), chunk)
     return writer.finalize(out_path)

@@ -1,4 +1,5 @@
-"""Length-sorted batches: similar lengths together, so little compute goes to padding."""
+"""Sort keys of attribution inputs from their token lengths, for length-sorted batches
+(``tokendistill.runtime.batching.map_batches``): similar costs together."""
 
 from __future__ import annotations
 
@@ -29,15 +30,3 @@ def sort_keys(
     if per_step:
         return [(t, p + t) for p, t in pairs]
     return [(p + t, t) for p, t in pairs]
-
-
-def length_sorted_batches(keys: Sequence[tuple[int, ...]], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of ``batch_size``, longest first.
-
-    Longest first makes an out-of-memory batch fail at once rather than hours in. Ties keep
-    input order, so the plan is deterministic.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    order = sorted(range(len(keys)), key=lambda i: (tuple(-k for k in keys[i]), i))
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from tokendistill.attribution.memory import AUTO
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.objective import Aggregation, AttributedFn
 from tokendistill.attribution.registry import get_method, list_methods
+from tokendistill.runtime.batching import AUTO
 
 TargetSource = Literal["teacher", "gold"]
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import torch
 
 from tokendistill.attribution.batching import sort_keys
-from tokendistill.attribution.memory import BatchSizer, map_batches
 from tokendistill.attribution.objective import ContrastiveBatch, Objective
 from tokendistill.errors import InputError
 from tokendistill.models.batch import EncodedBatch
+from tokendistill.runtime.batching import BatchSizer, map_batches
 from tokendistill.tasks.example import Example
 
 

@@ -11,7 +11,7 @@ from tokendistill.attribution.batching import sort_keys
 from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.contrast import best_foils, with_foils
 from tokendistill.attribution.freeze import frozen
-from tokendistill.attribution.memory import AUTO_START, BatchSizer, checkpointed, map_batches
+from tokendistill.attribution.memory import checkpointed
 from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs
 from tokendistill.attribution.objective import Objective
 from tokendistill.attribution.registry import get_method
@@ -20,6 +20,7 @@ from tokendistill.attribution.targets import ScoreFn, exact_match, generate_answ
 from tokendistill.attribution.tokens import Outcome, content_mask, to_record, token_slots
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch
+from tokendistill.runtime.batching import AUTO_START, BatchSizer, map_batches
 from tokendistill.tasks.example import Example
 
 

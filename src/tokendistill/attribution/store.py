@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tokendistill import __version__
-from tokendistill.artifacts import atomic_path
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.runtime.files import atomic_path
 
 __all__ = [
     "METADATA_KEY",

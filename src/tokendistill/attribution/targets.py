@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from tokendistill.attribution.batching import token_lengths
-from tokendistill.attribution.memory import BatchSizer, map_batches
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.batching import BatchSizer, map_batches
 from tokendistill.tasks.example import Example
 
 ScoreFn = Callable[[str, Example], float]

@@ -1,9 +1,9 @@
 """Resumable, rank-aware attribution writing: atomic part files in a work folder, merged at the end.
 
 Attribution over a large dataset with a large teacher takes hours and may be killed
-(preemption, OOM). Finished records are stored as atomic part files; a new writer on the
-same folder reads which example ids are done and hands out only the rest (``pending()``),
-and ``finalize()`` sorts all rows into the planned example order. The final artifact
+(preemption, OOM). Finished records are stored as atomic part files (``runtime.parts``); a
+new writer on the same folder reads which example ids are done and hands out only the rest
+(``pending()``), and ``finalize()`` sorts all rows into the planned example order. The final artifact
 therefore depends neither on where (or whether) the run was interrupted, nor on the chunk
 size, nor on how many processes wrote the parts.
 
@@ -22,7 +22,6 @@ different config or dataset raises instead of mixing results of two runs.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -31,7 +30,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tokendistill.artifacts import atomic_write_json, clean_stale_temporaries, stable_hash
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.store import (
     PathLike,
@@ -42,10 +40,11 @@ from tokendistill.attribution.store import (
     write_table,
 )
 from tokendistill.distributed import ProcessState, default_state, shard_range
+from tokendistill.runtime.files import atomic_write_json, stable_hash
+from tokendistill.runtime.parts import Parts
 
 __all__ = ["MANIFEST", "AttributionWriter"]
 
-_PART_RE = re.compile(r"^part-(\d{5,})\.parquet$")
 MANIFEST = "manifest.json"
 
 
@@ -71,6 +70,7 @@ class AttributionWriter:
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         self.run_dir = Path(run_dir)
+        self.parts = Parts(self.run_dir, "parquet", width=5)
         self.order = list(order)
         self.metadata = dict(metadata)
         self.chunk_size = chunk_size
@@ -99,9 +99,7 @@ class AttributionWriter:
         }
         path = self.run_dir / MANIFEST
         if self.state.is_main_process:
-            # Temporaries of parts whose writer was killed mid-write (the part never appeared).
-            for leftover in self.run_dir.glob(".part-*.parquet.tmp-*"):
-                clean_stale_temporaries(self.run_dir / leftover.name[1:].split(".tmp-")[0])
+            self.parts.clean()
             if not path.exists():
                 atomic_write_json(path, manifest)
         self.state.wait_for_everyone()
@@ -113,17 +111,13 @@ class AttributionWriter:
 
     def _read_done(self) -> set[str]:
         done: set[str] = set()
-        for part in self._parts():
+        for part in self.parts.found():
             ids = pq.read_table(part, columns=["example_id"]).column("example_id").to_pylist()
             overlap = done.intersection(ids)
             if overlap:
                 raise ValueError(f"{part} repeats example ids already written, e.g. {sorted(overlap)[:3]}")
             done.update(ids)
         return done
-
-    def _parts(self) -> list[Path]:
-        found = [(int(m.group(1)), p) for p in self.run_dir.iterdir() if (m := _PART_RE.match(p.name))]
-        return [p for _, p in sorted(found)]
 
     @property
     def done(self) -> frozenset[str]:
@@ -163,10 +157,12 @@ class AttributionWriter:
         if not self._buffer:
             return None
         records = sorted(self._buffer, key=lambda r: self._position[r.example_id])
-        path = self.run_dir / f"part-{self._position[records[0].example_id]:05d}.parquet"
-        if path.exists():  # its first example was pending, so only a foreign layout has this name
-            raise FileExistsError(f"{path} exists but does not hold {records[0].example_id!r}")
-        write_attributions(path, records, self.metadata)
+        # Its first example was pending, so only a foreign layout has a part of this number.
+        path = self.parts.write(
+            self._position[records[0].example_id],
+            lambda part: write_attributions(part, records, self.metadata),
+            holds=repr(records[0].example_id),
+        )
         self._done.update(self._buffered)
         self._buffer.clear()
         self._buffered.clear()
@@ -183,7 +179,7 @@ class AttributionWriter:
         self.state.wait_for_everyone()
         try:
             if self.state.is_main_process:
-                tables = [read_table(p)[0] for p in self._parts()]
+                tables = [read_table(p)[0] for p in self.parts.found()]
                 table = pa.concat_tables(tables) if tables else records_to_table([])
                 merged = sort_table(table, self.order, allow_missing=allow_missing)
                 write_table(out_path, merged, self.metadata)

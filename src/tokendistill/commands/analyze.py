@@ -35,9 +35,9 @@ def analyze_command(
 ) -> None:
     """Rationale analyses of one attribution artifact, as the pipeline computes them: gold
     overlap and planted-evidence hits at k, and both over the config's k-sweep."""
-    from tokendistill.artifacts import atomic_write_json
     from tokendistill.rationales.analysis.summary import analyze_records
     from tokendistill.rationales.select import Selection
+    from tokendistill.runtime.files import atomic_write_json
 
     records, meta = _read_artifact(attributions)
     selection, analysis, evidence = _analysis_settings(config, set_)

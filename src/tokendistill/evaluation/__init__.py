@@ -1,6 +1,5 @@
-"""Predictions (greedy generation or rank classification), task scores, artifact writes."""
+"""Predictions (greedy generation or rank classification), task scores."""
 
-from tokendistill.evaluation.io import read_jsonl, write_json, write_jsonl
 from tokendistill.evaluation.predict import (
     EvalMode,
     EvalResult,
@@ -17,7 +16,4 @@ __all__ = [
     "Scorer",
     "evaluate_examples",
     "predict_answers",
-    "read_jsonl",
-    "write_json",
-    "write_jsonl",
 ]

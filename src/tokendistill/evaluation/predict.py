@@ -11,6 +11,7 @@ from accelerate import PartialState
 from accelerate.utils import gather_object
 
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.batching import BatchSize, BatchSizer, map_batches
 from tokendistill.tasks.example import Example
 
 EvalMode = Literal["generate", "rank"]
@@ -96,25 +97,23 @@ def predict_answers(
     label_set: tuple[str, ...] | None,
     *,
     mode: EvalMode,
-    batch_size: int,
+    batch_size: BatchSize | BatchSizer,
     max_new_tokens: int,
 ) -> list[str]:
     """Answers for one process's examples, in input order."""
+
+    def answer(chunk: list[int]) -> list[str]:
+        chunk_prompts = [prompts[i] for i in chunk]
+        if mode == "generate":
+            return adapter.generate(chunk_prompts, max_new_tokens=max_new_tokens)
+        if mode == "rank":
+            return _rank(adapter, chunk_prompts, [_candidates(examples[i], label_set) for i in chunk])
+        raise ValueError(f"unknown evaluation mode {mode!r}; use 'generate' or 'rank'")
+
     # Similar lengths share a batch: less padding, and the same result (padding is masked).
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    answers: dict[int, str] = {}
+    # Shortest first (keys are negated lengths; ties keep input order).
     with _eval_mode(adapter):
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
-            chunk_prompts = [prompts[i] for i in chunk]
-            if mode == "generate":
-                out = adapter.generate(chunk_prompts, max_new_tokens=max_new_tokens)
-            elif mode == "rank":
-                out = _rank(adapter, chunk_prompts, [_candidates(examples[i], label_set) for i in chunk])
-            else:
-                raise ValueError(f"unknown evaluation mode {mode!r}; use 'generate' or 'rank'")
-            answers.update(zip(chunk, out, strict=True))
-    return [answers[i] for i in range(len(prompts))]
+        return map_batches(batch_size, [(-len(p),) for p in prompts], answer)
 
 
 def _rank(adapter: ModelAdapter, prompts: list[str], choices: list[tuple[str, ...]]) -> list[str]:

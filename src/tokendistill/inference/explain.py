@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from tokendistill.artifacts import stable_hash
 from tokendistill.attribution.artifact import attribute_to_artifact
 from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.methods.base import AttributionMethod
@@ -34,6 +33,7 @@ from tokendistill.inference.usage import ModelRef, ModelUsage, TaskRef, resolve_
 from tokendistill.kept.checks import check_output_folder
 from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.files import stable_hash
 from tokendistill.tasks import Example
 from tokendistill.tasks.config import Split
 from tokendistill.training.modes import StudentMode

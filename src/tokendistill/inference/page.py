@@ -6,11 +6,11 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.heatmap import HeatmapExample, render_heatmap
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
+from tokendistill.runtime.files import atomic_write_text
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tokendistill.evaluation.io import write_jsonl
 from tokendistill.evaluation.predict import Prediction, predict_answers
 from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
 from tokendistill.inference.usage import ModelRef, ModelUsage, UsageOptions, resolve_usage
 from tokendistill.kept.checks import check_output_file
 from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.batching import map_batches
+from tokendistill.runtime.files import write_jsonl
 from tokendistill.tasks.config import Split
 from tokendistill.tasks.metrics import exact_match
 from tokendistill.training.modes import label_prompts
@@ -93,10 +94,10 @@ def model_answers(
         )
     examples = [row.example for row in rows]
     prompts = label_prompts(examples, usage.mode)
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    evaluation, answers = usage.evaluation, [""] * len(rows)
-    for start in range(0, len(order), evaluation.batch_size):
-        chunk = order[start : start + evaluation.batch_size]
+    evaluation, done = usage.evaluation, 0
+
+    def answer(chunk: list[int]) -> list[str]:
+        nonlocal done
         got = predict_answers(
             adapter,
             [examples[i] for i in chunk],
@@ -106,11 +107,13 @@ def model_answers(
             batch_size=evaluation.batch_size,
             max_new_tokens=evaluation.max_new_tokens,
         )
-        for i, answer in zip(chunk, got, strict=True):
-            answers[i] = answer
+        done += len(chunk)
         if on_progress is not None:
-            on_progress(start + len(chunk), len(order))
-    return answers
+            on_progress(done, len(prompts))
+        return got
+
+    # Shortest prompts first (negated lengths; ties keep input order).
+    return map_batches(evaluation.batch_size, [(-len(p),) for p in prompts], answer)
 
 
 def _prediction(usage: ModelUsage, row: InputRow, answer: str, labelled: bool) -> Prediction:

@@ -13,9 +13,9 @@ from pathlib import Path
 import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.kept.manifest import ModelManifest, write_manifest
 from tokendistill.models.spec import parse_spec, spec_kind
+from tokendistill.runtime.files import atomic_write_text
 from tokendistill.stats import wilson_interval
 from tokendistill.tasks import Example
 from tokendistill.training.modes import get_mode

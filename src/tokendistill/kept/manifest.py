@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tokendistill.artifacts import atomic_write_json
 from tokendistill.evaluation.predict import EvalMode
 from tokendistill.kept.errors import DeployError
 from tokendistill.models.config import AdapterSettings, ModelConfig
+from tokendistill.runtime.files import atomic_write_json
 from tokendistill.tasks import TaskConfig, TaskData
 from tokendistill.training.config import TrainingConfig
 

@@ -30,6 +30,7 @@ from tokendistill.models.batch import EncodedBatch, Offset, pad_offsets, pad_row
 from tokendistill.models.config import AdapterSettings
 from tokendistill.models.prompting import prompt_frame
 from tokendistill.models.prompts import PromptCutter
+from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
 
 
 class ModelAdapter(ABC):
@@ -145,15 +146,21 @@ class ModelAdapter(ABC):
 
     @torch.no_grad()
     def score_choices(
-        self, prompts: Sequence[str], choices: Sequence[Sequence[str]], *, batch_size: int = 32
+        self,
+        prompts: Sequence[str],
+        choices: Sequence[Sequence[str]],
+        *,
+        batch_size: BatchSize | BatchSizer = 32,
     ) -> list[list[float]]:
         """Summed target log-probability of every candidate answer (rank classification)."""
         pairs = [(p, c) for p, cands in zip(prompts, choices, strict=True) for c in cands]
-        flat: list[float] = []
-        for start in range(0, len(pairs), batch_size):
-            chunk = pairs[start : start + batch_size]
+
+        def scores(rows: slice) -> list[float]:
+            chunk = pairs[rows]
             batch = self.encode([p for p, _ in chunk], [c for _, c in chunk]).to(self.device)
-            flat.extend(self.target_logprobs(batch).sum(-1).tolist())
+            return self.target_logprobs(batch).sum(-1).tolist()
+
+        flat = map_in_order(batch_size, len(pairs), scores)
         out, pos = [], 0
         for cands in choices:
             out.append(flat[pos : pos + len(cands)])

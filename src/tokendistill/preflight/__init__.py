@@ -29,8 +29,8 @@ from tokendistill.config_io import ConfigError, Loc
 from tokendistill.preflight.models import check_model, check_soft_labels
 from tokendistill.preflight.report import SPLITS, warn
 from tokendistill.rationales.sources import SourceRequest, get_source
-from tokendistill.stages.models import corpus
 from tokendistill.tasks import DataError, Example, Task, TaskData, resolve_task
+from tokendistill.training.corpus import corpus
 
 
 @dataclass(frozen=True)

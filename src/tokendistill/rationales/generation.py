@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tokendistill.attribution.memory import BatchSizer
 from tokendistill.attribution.targets import generate_answers
-from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.runtime.batching import BatchSizer
+from tokendistill.runtime.files import read_jsonl, write_jsonl
+from tokendistill.runtime.parts import Parts
 from tokendistill.tasks.example import Example
 from tokendistill.tasks.llm_rationales import LLMOutput
 
@@ -111,18 +112,15 @@ def generate_resumably(
 ) -> list[dict]:
     """One record per example (id, output, rationale, label, parsed), generated in parts under
     ``parts``; parts already there (a killed run's) are read back, not generated again."""
-    size = batch_size * PART_BATCHES
-    records: list[dict] = []
-    for start in range(0, len(examples), size):
-        part = parts / f"part-{start // size:06d}.jsonl"
-        if not part.is_file():
-            chunk = range(start, min(start + size, len(examples)))
-            outputs = generate_texts(
-                adapter, [prompts[i] for i in chunk], batch_size=batch_size, max_new_tokens=max_new_tokens
-            )
-            write_jsonl(part, (_record(examples[i], out) for i, out in zip(chunk, outputs, strict=True)))
-        records.extend(read_jsonl(part))
-    return records
+
+    def generate(chunk: range, part: Path) -> None:
+        outputs = generate_texts(
+            adapter, [prompts[i] for i in chunk], batch_size=batch_size, max_new_tokens=max_new_tokens
+        )
+        write_jsonl(part, (_record(examples[i], out) for i, out in zip(chunk, outputs, strict=True)))
+
+    written = Parts(parts, "jsonl").fill(len(examples), batch_size * PART_BATCHES, generate)
+    return [record for part in written for record in read_jsonl(part)]
 
 
 def _record(example: Example, output: str) -> dict:

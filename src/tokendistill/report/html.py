@@ -7,12 +7,12 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.heatmap import render_heatmap
 from tokendistill.rationales.analysis.result import AnalysisResult, Row
 from tokendistill.report import plots
 from tokendistill.report.data import TERM_PREFIX, ReportData
 from tokendistill.report.verdict import verdicts
+from tokendistill.runtime.files import atomic_write_text
 from tokendistill.stats import wilson_interval
 
 _STYLE = """

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import torch
 
-from tokendistill.artifacts import atomic_write_json, stable_hash
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.rationales.analysis.config import AnalysisConfig
@@ -18,26 +17,28 @@ from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.analysis.summary import analyze_records, aopc_rows, faithfulness_rows
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
+from tokendistill.runtime.context import RunContext
+from tokendistill.runtime.files import atomic_write_json, stable_hash
 
 ANALYSIS = "analysis.json"
 
 
 def target_probability(
-    adapter: ModelAdapter, batch_size: int = 16
+    adapter: ModelAdapter, batch_size: BatchSize | BatchSizer = 16
 ) -> Callable[[list[str], list[str]], list[float]]:
     """score_fn for faithfulness: the teacher's per-token geometric-mean probability of the
     target, exp(mean log p), so targets of different lengths are comparable."""
 
     @torch.no_grad()
     def score(texts: list[str], targets: list[str]) -> list[float]:
-        out: list[float] = []
-        for i in range(0, len(texts), batch_size):
-            batch = adapter.encode(texts[i : i + batch_size], targets[i : i + batch_size]).to(adapter.device)
+        def probabilities(rows: slice) -> list[float]:
+            batch = adapter.encode(texts[rows], targets[rows]).to(adapter.device)
             logprobs = adapter.target_logprobs(batch)
             mean = logprobs.sum(-1) / batch.target_mask.sum(-1).clamp(min=1)
-            out.extend(mean.exp().tolist())
-        return out
+            return mean.exp().tolist()
+
+        return map_in_order(batch_size, len(texts), probabilities)
 
     return score
 
@@ -66,7 +67,7 @@ def run_analysis(
         "teacher": teacher_key,
         "evidence": stable_hash(dict(evidence)),
     }
-    artifact = ctx.artifact("analyze", "rationales", determinants)
+    artifact = ctx.artifact("analyze", "rationales", determinants, upstream=[teacher_key])
 
     def produce(out: Path, _work: Path) -> dict:
         chosen = Selection(selection)

@@ -8,7 +8,7 @@ from tokendistill.attribution.artifact import attribute_to_artifact
 from tokendistill.attribution.config import AttributionConfig
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.store import read_attributions
-from tokendistill.stages.context import Artifact, RunContext
+from tokendistill.runtime.context import Artifact, RunContext
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Task, TaskData
 
@@ -22,7 +22,7 @@ def attribution_artifact(
     options and the teacher determine it (the chunk size does not: parts merge to the same file)."""
     settings = {**attribution.settings_dict(), "method_options": dict(attribution.options.get(method, {}))}
     determinants = {"method": method, "split": split, "settings": settings, "teacher": teacher.artifact.key}
-    return ctx.artifact("attribute", f"{method}-{split}", determinants)
+    return ctx.artifact("attribute", f"{method}-{split}", determinants, upstream=[teacher.artifact])
 
 
 def run_attribution(

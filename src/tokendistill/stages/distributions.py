@@ -24,9 +24,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
-from tokendistill.artifacts import atomic_path, stable_hash
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
+from tokendistill.runtime.context import RunContext
+from tokendistill.runtime.files import atomic_path, stable_hash
+from tokendistill.runtime.parts import Parts
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Example, TaskData
 from tokendistill.training.modes import label_prompts
@@ -65,27 +67,27 @@ def run_distributions(
         wanted = [list(e.choices or data.label_set or ()) for e in examples]
     content = stable_hash([(e.id, p, w) for e, p, w in zip(examples, prompts, wanted, strict=True)])
     determinants = {"teacher": teacher.artifact.key, "stored": settings.stored(), "examples": content}
-    artifact = ctx.artifact("distributions", f"{settings.over}-train", determinants)
+    artifact = ctx.artifact(
+        "distributions", f"{settings.over}-train", determinants, upstream=[teacher.artifact]
+    )
 
     def produce(out: Path, work: Path) -> dict:
         adapter = adapter_factory()
-        parts = work / "parts"
-        for start in range(0, len(examples), CHUNK):
-            part = parts / f"part-{start // CHUNK:06d}.parquet"
-            if part.is_file():
-                continue
-            rows = range(start, min(start + CHUNK, len(examples)))
+
+        def score(rows: range, part: Path) -> None:
             targets = teacher_targets(
                 adapter, settings, [prompts[i] for i in rows], [wanted[i] for i in rows], batch_size
             )
             with atomic_path(part) as tmp:
                 pq.write_table(_table(settings.over, [examples[i] for i in rows], targets), tmp)
+
+        parts = Parts(work / "parts", "parquet").fill(len(examples), CHUNK, score)
         meta = {
             "over": settings.over,
             "tokenizer": describe_tokenizer(teacher_model, adapter.tokenizer),
             "vocabulary": vocabulary_fingerprint(adapter.tokenizer),
         }
-        table = pa.concat_tables([pq.read_table(p) for p in sorted(parts.glob("part-*.parquet"))])
+        table = pa.concat_tables([pq.read_table(p) for p in parts])
         pq.write_table(
             table.replace_schema_metadata({f"tokendistill.{k}": v for k, v in meta.items()}),
             out / DISTRIBUTIONS,
@@ -102,7 +104,7 @@ def teacher_targets(
     settings: SoftLabelConfig,
     prompts: Sequence[str],
     wanted: Sequence[Sequence[str]],
-    batch_size: int,
+    batch_size: BatchSize | BatchSizer,
 ) -> list[Target]:
     """The teacher's targets for ``prompts``: per prompt, ``wanted`` holds the forced answer
     (``vocabulary``: its top-k next tokens at every answer token) or the answer choices
@@ -110,21 +112,21 @@ def teacher_targets(
     if settings.over == "choices":
         scores = adapter.score_choices(prompts, wanted, batch_size=batch_size)
         return [ChoiceTarget(tuple(c), tuple(s)) for c, s in zip(wanted, scores, strict=True)]
-    out: list[Target] = []
-    for start in range(0, len(prompts), batch_size):
-        chunk = slice(start, start + batch_size)
+
+    def top_k(chunk: slice) -> list[Target]:
         batch = adapter.encode(prompts[chunk], [w[0] for w in wanted[chunk]]).to(adapter.device)
         logprobs = torch.log_softmax(adapter.target_logits(batch).float(), dim=-1)
         top = logprobs.topk(min(settings.top_k, logprobs.shape[-1]), dim=-1)
-        for row, n in enumerate(batch.target_mask.sum(-1).tolist()):
-            out.append(
-                VocabularyTarget(
-                    tuple(batch.target_ids[row, :n].tolist()),
-                    tuple(map(tuple, top.indices[row, :n].tolist())),
-                    tuple(map(tuple, top.values[row, :n].tolist())),
-                )
+        return [
+            VocabularyTarget(
+                tuple(batch.target_ids[row, :n].tolist()),
+                tuple(map(tuple, top.indices[row, :n].tolist())),
+                tuple(map(tuple, top.values[row, :n].tolist())),
             )
-    return out
+            for row, n in enumerate(batch.target_mask.sum(-1).tolist())
+        ]
+
+    return map_in_order(batch_size, len(prompts), top_k)
 
 
 def _table(over: str, examples: Sequence[Example], targets: Sequence[Target]) -> pa.Table:

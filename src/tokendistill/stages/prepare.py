@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tokendistill.artifacts import atomic_path, atomic_write_json
-from tokendistill.stages.context import Artifact, RunContext
+from tokendistill.runtime.context import Artifact, RunContext
+from tokendistill.runtime.files import atomic_path, atomic_write_json
 from tokendistill.tasks import Example, Task, TaskConfig, TaskData
 
 SPLITS = ("train", "valid", "test")

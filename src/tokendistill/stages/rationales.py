@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tokendistill.artifacts import stable_hash
 from tokendistill.config import StudentConfig
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import CacheFn, RecordsFn, SourceRequest, get_source
+from tokendistill.runtime.files import stable_hash
 from tokendistill.tasks import TaskData
 from tokendistill.training.modes import get_mode
 from tokendistill.training.soft_targets import TeacherDistributions

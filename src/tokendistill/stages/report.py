@@ -23,7 +23,7 @@ from tokendistill.report.data import (
     TeacherSummary,
 )
 from tokendistill.report.html import write_report
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
 from tokendistill.stages.students import StudentOutputs
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import TaskData
@@ -170,7 +170,8 @@ def run_report(
         "analysis": analysis_key,
         "config": config.model_dump(mode="json"),
     }
-    artifact = ctx.artifact("report", "report", determinants)
+    built_from = [teacher.artifact, *(s.artifact for s in students), analysis_key]
+    artifact = ctx.artifact("report", "report", determinants, upstream=built_from)
 
     def produce(out: Path, _work: Path) -> dict:
         text = config_as_text(config)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_write_json
 from tokendistill.config import KeepModels, StudentConfig
 from tokendistill.kept.card import write_kept_model
 from tokendistill.kept.manifest import (
@@ -31,13 +30,14 @@ from tokendistill.kept.manifest import (
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.sources import get_source
-from tokendistill.stages.context import Artifact, RunContext
-from tokendistill.stages.fit import fit
-from tokendistill.stages.models import corpus
+from tokendistill.runtime.context import Artifact, RunContext
+from tokendistill.runtime.files import atomic_write_json
 from tokendistill.stages.rationales import StudentInputs
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training import TrainingConfig
+from tokendistill.training.corpus import corpus
+from tokendistill.training.fit import fit
 from tokendistill.training.modes import TermInputs, build_rows, get_mode
 from tokendistill.training.run import TrainResult
 from tokendistill.training.soft_targets import describe_tokenizer
@@ -75,7 +75,8 @@ def run_student(
         **{name: value.model_dump(mode="json") for name, value in (("model", model), ("training", training))},
         **{"seed": seed, "prepare": upstream.key, "inputs": inputs.fingerprint()},
     }
-    artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants)
+    built_from = [upstream, *([inputs.distributions.key] if inputs.distributions else [])]
+    artifact = ctx.artifact("students", f"{student.name}-seed{seed}", determinants, upstream=built_from)
 
     def produce(out: Path, work: Path) -> dict:
         mode, options = get_mode(student.mode), student.options

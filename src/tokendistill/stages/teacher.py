@@ -11,9 +11,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tokendistill.artifacts import atomic_write_json
 from tokendistill.config import TeacherConfig
-from tokendistill.evaluation.io import read_jsonl, write_jsonl
+from tokendistill.distributed import inference_device
 from tokendistill.evaluation.predict import evaluate_examples
 from tokendistill.kept.card import write_kept_model
 from tokendistill.kept.manifest import (
@@ -26,11 +25,12 @@ from tokendistill.kept.manifest import (
 )
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
-from tokendistill.stages.context import Artifact, RunContext
-from tokendistill.stages.fit import fit
-from tokendistill.stages.models import corpus, inference_device
+from tokendistill.runtime.context import Artifact, RunContext
+from tokendistill.runtime.files import atomic_write_json, read_jsonl, write_jsonl
 from tokendistill.tasks import Example, Task, TaskConfig, TaskData
 from tokendistill.training import TrainingConfig
+from tokendistill.training.corpus import corpus
+from tokendistill.training.fit import fit
 from tokendistill.training.modes import build_rows, label_prompts
 
 
@@ -54,7 +54,7 @@ def run_teacher(
     ``task_config`` is written into the kept model's manifest. Every process trains and
     predicts (sharded, gathered); the main one writes."""
     determinants = {"teacher": teacher.model_dump(mode="json"), "prepare": upstream.key}
-    artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants)
+    artifact = ctx.artifact("teacher", _slug(teacher.model.name), determinants, upstream=[upstream])
 
     def produce(out: Path, work: Path) -> dict:
         own = data.for_teacher()

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tokendistill.artifacts import canonical_json, stable_hash
+from tokendistill.runtime.files import canonical_json, stable_hash
 
 
 class SweepConfig(BaseModel):

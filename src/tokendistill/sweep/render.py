@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tokendistill.artifacts import atomic_write_text, canonical_json
 from tokendistill.report import plots
 from tokendistill.report.data import AccuracySummary
+from tokendistill.runtime.files import atomic_write_text, canonical_json
 from tokendistill.sweep.config import SweepConfig, short, show
 from tokendistill.sweep.run import CellResult
 

@@ -1,4 +1,5 @@
-"""Teacher and student training: student modes, the packed two-task loss, the Trainer, ``train_model``."""
+"""Teacher and student training: student modes, the packed two-task loss, the Trainer, ``train_model``
+(``fit``: as the stages call it; ``corpus``: the text a tiny model's tokenizer learns)."""
 
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.losses import packed_task_loss, task_token_counts

@@ -25,10 +25,10 @@ from transformers.trainer_callback import PrinterCallback
 
 from tokendistill.distributed import default_state
 from tokendistill.errors import InputError
-from tokendistill.evaluation.io import write_json, write_jsonl
 from tokendistill.evaluation.predict import EvalResult, Scorer
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.config import AdapterSettings
+from tokendistill.runtime.files import atomic_write_json, write_jsonl
 from tokendistill.tasks.example import Example
 from tokendistill.training import checkpoints
 from tokendistill.training.config import TrainingConfig
@@ -256,7 +256,7 @@ def _write_outputs(
             "best_checkpoint": result.best_checkpoint,
             "config": run_record,
         }
-        write_json(result.metrics_path, metrics)
+        atomic_write_json(result.metrics_path, metrics, sort_keys=False, allow_nan=True)
     trainer.accelerator.wait_for_everyone()
     return result
 

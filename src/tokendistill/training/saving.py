@@ -8,9 +8,9 @@ from pathlib import Path
 from transformers import Trainer
 from transformers.trainer import TRAINING_ARGS_NAME
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.lora import has_lora, merge_lora
+from tokendistill.runtime.files import atomic_write_text
 
 TRAINING_ARGS_JSON = "training_args.json"
 ADAPTER_DIR = "adapter"  # inside the model folder: the LoRA adapter alone (peft's format)

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import torch
 from transformers import PreTrainedTokenizerBase
 
-from tokendistill.artifacts import stable_hash
 from tokendistill.errors import InputError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch, pad_rows
+from tokendistill.runtime.files import stable_hash
 from tokendistill.training.losses import generalized_jsd, packed_task_loss
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
 from tokendistill.training.soft_labels import SoftLabelConfig, SoftOver

@@ -15,10 +15,10 @@ from functools import partial
 import numpy as np
 import torch
 
-from tokendistill.attribution.memory import AUTO, BatchSize, BatchSizer
 from tokendistill.attribution.methods.base import GradientMethod, MethodInputs, RawStep
 from tokendistill.attribution.objective import Objective
 from tokendistill.models.batch import EncodedBatch
+from tokendistill.runtime.batching import AUTO, BatchSize, BatchSizer, each_batch
 
 BASELINES: tuple[str, ...] = ("zero", "pad")
 AUTO_START_ROWS = 256  # path points per forward that ``internal_batch_size: auto`` tries first
@@ -151,9 +151,10 @@ class IntegratedGradients(GradientMethod):
         b, m_max = len(sub), max(1, m_max)
         total: dict[int, torch.Tensor] = {}
         step_weight: dict[int, torch.Tensor] = {}
-        for k in range(0, self.n_steps, m_max):
-            a = torch.tensor(self.alphas[k : k + m_max], dtype=x.dtype, device=x.device)
-            w = torch.tensor(self.weights[k : k + m_max], dtype=torch.float32, device=x.device)
+
+        def points(ks: slice) -> None:
+            a = torch.tensor(self.alphas[ks], dtype=x.dtype, device=x.device)
+            w = torch.tensor(self.weights[ks], dtype=torch.float32, device=x.device)
             m = len(a)
             path = base + a.view(m, 1, 1, 1) * (x - base)  # [m, b, P, H]
             repeated = sub.select(list(range(b)) * m)  # step-major rows, like `path`
@@ -161,6 +162,8 @@ class IntegratedGradients(GradientMethod):
                 part = (g.grad.view(m, b, *x.shape[1:]) * w.view(m, 1, 1, 1)).sum(0)  # [b, P, H]
                 total[g.step] = total[g.step] + part if g.step in total else part
                 step_weight[g.step] = g.weight.view(m, b)[0]
+
+        each_batch(m_max, self.n_steps, points)  # the row budget was set by ``self._rows`` already
         delta = (x - base).float()
         return {step: integral * delta for step, integral in total.items()}, step_weight
 

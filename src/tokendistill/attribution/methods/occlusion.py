@@ -17,6 +17,7 @@ import torch
 
 from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs
 from tokendistill.attribution.objective import Objective
+from tokendistill.runtime.batching import each_batch
 
 OCCLUSIONS: tuple[str, ...] = ("pad", "zero")
 
@@ -48,13 +49,15 @@ class LeaveOneOut(AttributionMethod):
         filler = self._filler(objective, embeds)  # [H]
         # (example, position) of every content token: [K] each.
         ex_idx, pos_idx = inputs.content_mask.to(embeds.device).nonzero(as_tuple=True)
-        for start in range(0, len(ex_idx), self.internal_batch_size):
-            chunk = slice(start, start + self.internal_batch_size)
+
+        def occlude(chunk: slice) -> None:
             ex, pos = ex_idx[chunk], pos_idx[chunk]  # [k] each
             occluded = embeds[ex].clone()  # [k, P, H]
             occluded[torch.arange(len(ex), device=ex.device), pos] = filler
             values = objective.values(batch.select(ex.tolist()), occluded)  # [k]
             scores[ex, pos] = full[ex] - values
+
+        each_batch(self.internal_batch_size, len(ex_idx), occlude)
         return scores
 
     def _filler(self, objective: Objective, embeds: torch.Tensor) -> torch.Tensor:

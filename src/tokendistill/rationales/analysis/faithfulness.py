@@ -28,6 +28,7 @@ import numpy as np
 
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.select import Selection, Unit, content_token_spans
+from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
 
 __all__ = [
     "FaithfulnessResult",
@@ -147,16 +148,18 @@ class FaithfulnessResult:
         return float(self.random_values.mean()) if self.example_ids else None
 
 
-def batched_scores(score_fn: ScoreFn, texts: list[str], targets: list[str], batch_size: int) -> list[float]:
+def batched_scores(
+    score_fn: ScoreFn, texts: list[str], targets: list[str], batch_size: BatchSize | BatchSizer
+) -> list[float]:
     """``score_fn`` over (text, target) pairs in batches of ``batch_size``, as floats in order."""
-    out: list[float] = []
-    for i in range(0, len(texts), batch_size):
-        chunk = texts[i : i + batch_size]
-        batch = score_fn(chunk, targets[i : i + batch_size])
-        if len(batch) != len(chunk):
-            raise ValueError(f"score_fn returned {len(batch)} values for {len(chunk)} inputs")
-        out.extend(float(p) for p in batch)
-    return out
+
+    def scores(rows: slice) -> list[float]:
+        batch = score_fn(texts[rows], targets[rows])
+        if len(batch) != rows.stop - rows.start:
+            raise ValueError(f"score_fn returned {len(batch)} values for {rows.stop - rows.start} inputs")
+        return [float(p) for p in batch]
+
+    return map_in_order(batch_size, len(texts), scores)
 
 
 _PERTURB = {"comprehensiveness": remove_units, "sufficiency": keep_only}

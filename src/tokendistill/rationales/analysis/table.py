@@ -14,13 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tokendistill.artifacts import atomic_write_text
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.analysis.agreement import ScoreUnit, method_agreement
 from tokendistill.rationales.analysis.faithfulness import ScoreFn, faithfulness
 from tokendistill.rationales.analysis.overlap import k_sweep
 from tokendistill.rationales.analysis.result import finite_or_null
 from tokendistill.rationales.select import Selection
+from tokendistill.runtime.files import atomic_write_text
 
 __all__ = ["agreement_table", "analysis_table", "table_to_json", "write_table_json"]
 

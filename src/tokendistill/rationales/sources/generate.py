@@ -23,9 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from tokendistill.artifacts import atomic_write_json, stable_hash
 from tokendistill.distributed import default_state
-from tokendistill.evaluation.io import read_jsonl, write_jsonl
 from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
@@ -40,6 +38,7 @@ from tokendistill.rationales.generation import (
     rationalize_prompt,
 )
 from tokendistill.rationales.sources.base import RationaleSource, SourceRequest
+from tokendistill.runtime.files import atomic_write_json, read_jsonl, stable_hash, write_jsonl
 from tokendistill.tasks.example import Example
 
 GENERATED = "generated.jsonl"

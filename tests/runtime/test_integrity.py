@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from tokendistill.stages import integrity
-from tokendistill.stages.context import DONE, Artifact, RunContext
+from tokendistill.runtime import integrity
+from tokendistill.runtime.context import DONE, Artifact, RunContext
 
 
 def context(run_dir: Path) -> RunContext:
@@ -120,7 +120,7 @@ def test_what_was_built_from_a_recomputed_artifact_is_recomputed(tmp_path: Path)
 
     def run(content: bytes) -> RunContext:
         ctx, upstream = build(tmp_path, calls, content)
-        ctx.build(ctx.artifact("later", "user", {"upstream": upstream.key}), use)
+        ctx.build(ctx.artifact("later", "user", {"upstream": upstream.key}, upstream=[upstream]), use)
         return ctx
 
     first = run(b"0123456789")
@@ -146,3 +146,14 @@ def test_files_deleted_on_purpose_are_recorded_and_accepted(tmp_path: Path) -> N
     assert list(done["files"]) == ["data.bin"] and done["pruned"] == ["model"] and done["digest"] == digest
     next_run, _ = build(tmp_path, calls)
     assert calls == ["produce"] and next_run.skipped == ["stage/thing"]
+
+
+def test_upstream_is_what_the_stage_names_not_what_its_determinants_mention(tmp_path: Path) -> None:
+    """``upstream`` takes artifacts or keys; a key among the determinants that is not named
+    upstream (a content hash that happens to look like one) links nothing."""
+    ctx, upstream = build(tmp_path, [])
+    by_key = ctx.artifact("later", "user", {"upstream": upstream.key}, upstream=[upstream.key])
+    by_artifact = ctx.artifact("later", "user", {"upstream": upstream.key}, upstream=[upstream])
+    unnamed = ctx.artifact("later", "user", {"upstream": upstream.key})
+    assert by_key.upstream == by_artifact.upstream == {upstream.key: ctx.done_info(upstream)["digest"]}
+    assert by_key.key == by_artifact.key == unnamed.key and unnamed.upstream == {}

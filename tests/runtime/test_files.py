@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tokendistill.artifacts import (
+from tokendistill.runtime.files import (
     atomic_dir,
     atomic_path,
     atomic_write_json,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tokendistill.stages import integrity
-from tokendistill.stages.context import DONE, RunContext
+from tokendistill.runtime import integrity
+from tokendistill.runtime.context import DONE, RunContext
 
 
 def _produce(out: Path, _work: Path) -> dict:

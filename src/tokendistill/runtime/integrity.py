@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from tokendistill.artifacts import stable_hash
+from tokendistill.runtime.files import stable_hash
 
 DONE = "DONE.json"
 _CHUNK = 1 << 20

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.stages.context import RunContext
+from tokendistill.runtime.context import RunContext
 from tokendistill.tasks import Task, TaskData
 from tokendistill.training import TrainingConfig
 from tokendistill.training.progress import EvalLine

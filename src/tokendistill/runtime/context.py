@@ -3,9 +3,10 @@
 Every artifact is a directory ``<run_dir>/<stage>/<name>-<key>`` that appears atomically,
 with a ``DONE.json`` inside. The key is a hash of everything that determines the artifact
 (its config slice, upstream keys, the artifact format version), so an unchanged stage is
-skipped and a changed one is recomputed next to the old one. Work that must survive a kill
-mid-stage (attribution parts, training checkpoints) lives in a sibling ``.work`` folder,
-removed again when a failed stage leaves it empty.
+skipped and a changed one is recomputed next to the old one. A stage names the artifacts
+its own is built from (``upstream``) when it keys it; their keys are among its determinants.
+Work that must survive a kill mid-stage (attribution parts, training checkpoints) lives in a
+sibling ``.work`` folder, removed again when a failed stage leaves it empty.
 
 The run directory is a sandbox: stage and artifact names are plain names, and every
 artifact path must resolve inside ``run_dir`` (no ``..``, no symlink out). ``DONE.json``
@@ -21,7 +22,7 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +30,11 @@ from typing import Any
 from rich.console import Console
 
 from tokendistill import __version__
-from tokendistill.artifacts import atomic_dir, atomic_write_json, stable_hash
 from tokendistill.distributed import ProcessState, broadcast, default_state
 from tokendistill.errors import InputError
-from tokendistill.stages import integrity
-from tokendistill.stages.integrity import DONE
+from tokendistill.runtime import integrity
+from tokendistill.runtime.files import atomic_dir, atomic_write_json, stable_hash
+from tokendistill.runtime.integrity import DONE
 
 # Bump when an artifact's on-disk layout changes, so old caches are not misread.
 # 3: teachers and students keep their model folder (with a card and tokendistill.json);
@@ -53,7 +54,7 @@ class Artifact:
     name: str
     key: str
     path: Path
-    # key -> content digest of the artifacts among this one's determinants, when it was keyed
+    # key -> content digest of the artifacts this one is built from, when it was keyed
     upstream: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -81,7 +82,12 @@ class RunContext:
     _digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (label, digest)
     _verified: set[Path] = field(default_factory=set)
 
-    def artifact(self, stage: str, name: str, determinants: Any) -> Artifact:
+    def artifact(
+        self, stage: str, name: str, determinants: Any, upstream: Iterable[Artifact | str] = ()
+    ) -> Artifact:
+        """The artifact ``name`` of ``stage``, keyed by ``determinants``; ``upstream``: the
+        artifacts (or their keys) it is built from, whose keys the determinants contain. It
+        is stale, and computed again, once one of them is recomputed with other content."""
         for part in (stage, name):
             if not _PLAIN_NAME.match(part):
                 raise UnsafePath(
@@ -90,9 +96,9 @@ class RunContext:
                 )
         key = stable_hash({"determinants": determinants, "format": FORMAT_VERSION, "version": __version__})
         path = inside(self.run_dir, self.run_dir / stage / f"{name}-{key}")
-        mentioned = _strings(determinants)
-        upstream = {k: digest for k, (_, digest) in self._digests.items() if k in mentioned}
-        return Artifact(stage, name, key, path, upstream)
+        keys = {item if isinstance(item, str) else item.key for item in upstream}
+        digests = {k: digest for k, (_, digest) in self._digests.items() if k in keys}
+        return Artifact(stage, name, key, path, digests)
 
     @property
     def is_main(self) -> bool:
@@ -248,17 +254,6 @@ class RunContext:
             else:
                 target.unlink(missing_ok=True)
         self.state.wait_for_everyone()
-
-
-def _strings(obj: Any) -> set[str]:
-    """Every string value inside ``obj`` (nested mappings and sequences)."""
-    if isinstance(obj, str):
-        return {obj}
-    if isinstance(obj, dict):
-        return {s for value in obj.values() for s in _strings(value)}
-    if isinstance(obj, (list, tuple)):
-        return {s for value in obj for s in _strings(value)}
-    return set()
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -1,19 +1,9 @@
-"""Where the pipeline's saved models run, and the text a tiny model's tokenizer learns."""
+"""The text a tiny model's tokenizer learns: the training splits and the modes' templates."""
 
 from __future__ import annotations
 
-import torch
-
-from tokendistill.distributed import default_state
 from tokendistill.tasks import TaskData
 from tokendistill.training.modes import template_texts
-
-
-def inference_device() -> torch.device:
-    """This process's accelerator (its own GPU under ``accelerate launch``), else the CPU;
-    the same process state as the run context and attribution sharding, so the first caller cannot set it up
-    differently from the other."""
-    return default_state().device
 
 
 def corpus(data: TaskData) -> list[str]:

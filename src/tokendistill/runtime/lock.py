@@ -23,8 +23,8 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from tokendistill.artifacts import atomic_write_json
 from tokendistill.errors import InputError
+from tokendistill.runtime.files import atomic_write_json
 
 LOCK = ".tokendistill.lock"
 HOLDER = ".tokendistill.lock.json"

@@ -1,11 +1,12 @@
-"""Atomic artifact writes and stable content hashes, shared by every stage.
+"""Atomic file writes (JSON, JSON Lines, bytes, folders) and stable content hashes.
 
 Every stage caches its output on disk and later stages (or a resumed run) trust what they
 find there, so an artifact must either be complete at its final path or absent. All writes
 go to a temporary sibling (same directory, hence same filesystem) and are moved into place
 with ``os.replace``, which is atomic on POSIX. Temporaries carry the writer's pid in their
 name, so leftovers from a killed run are recognised and removed on the next attempt without
-touching the temporaries of a live concurrent writer.
+touching the temporaries of a live concurrent writer. Every JSON file of the project goes
+through ``atomic_write_json`` (JSON Lines through ``write_jsonl``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ __all__ = [
     "atomic_write_text",
     "canonical_json",
     "clean_stale_temporaries",
+    "read_jsonl",
     "stable_hash",
+    "write_jsonl",
 ]
 
 _TMP_TAG = ".tmp-"
@@ -135,11 +138,28 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
 
 
 def atomic_write_json(
-    path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2, sort_keys: bool = True
+    path: str | os.PathLike[str],
+    obj: Any,
+    *,
+    indent: int | None = 2,
+    sort_keys: bool = True,
+    allow_nan: bool = False,
 ) -> Path:
-    """Write ``obj`` as JSON atomically. NaN/inf are rejected (they are not valid JSON)."""
-    text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False, allow_nan=False)
+    """Write ``obj`` as JSON atomically. NaN/inf are rejected (they are not valid JSON) unless
+    ``allow_nan`` (a record of what happened, such as a loss that diverged)."""
+    text = json.dumps(obj, indent=indent, sort_keys=sort_keys, ensure_ascii=False, allow_nan=allow_nan)
     return atomic_write_text(path, text + "\n")
+
+
+def write_jsonl(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> Path:
+    """JSON Lines, atomically: one object per line."""
+    return atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The objects of a JSON Lines file (blank lines skipped)."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
 
 
 @contextlib.contextmanager
