@@ -8,7 +8,7 @@ import math
 import statistics
 from pathlib import Path
 
-from tokendistill.attribution import TokenAttribution, get_method, list_methods
+from tokendistill.attribution import TokenAttribution, list_methods, method_class
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
 from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData
@@ -65,8 +65,8 @@ def test_metrics_json_keys_and_a_typed_read_back() -> None:
 
 
 def test_every_method_but_the_random_control_is_explanatory() -> None:
-    assert get_method("random").is_control
-    assert [m for m in list_methods() if get_method(m).is_control] == ["random"]
+    assert method_class("random").is_control
+    assert [m for m in list_methods() if method_class(m).is_control] == ["random"]
 
 
 def _records(prefix: str) -> list[TokenAttribution]:

@@ -11,7 +11,7 @@ section (the settings plus methods, their options and the chunk size).
 from tokendistill.attribution.config import AttributionConfig, AttributionSettings
 from tokendistill.attribution.methods.base import AttributionMethod, MethodInputs, RawStep
 from tokendistill.attribution.objective import GradientStep, Objective
-from tokendistill.attribution.registry import get_method, list_methods, register
+from tokendistill.attribution.registry import get_method, list_methods, method_class, register, unregister
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.run import attribute, run_metadata, score_batch
 from tokendistill.attribution.targets import exact_match
@@ -29,7 +29,9 @@ __all__ = [
     "exact_match",
     "get_method",
     "list_methods",
+    "method_class",
     "register",
     "run_metadata",
     "score_batch",
+    "unregister",
 ]

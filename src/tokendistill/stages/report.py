@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tokendistill.attribution import get_method
+from tokendistill.attribution import method_class
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, StudentConfig
 from tokendistill.rationales.analysis.result import AnalysisResult
@@ -69,7 +69,7 @@ def heatmaps(config: Config, attributions: dict[str, list[TokenAttribution]]) ->
     selection = Selection(config.selection)
     out = []
     for method, records in attributions.items():
-        if get_method(method).is_control:
+        if method_class(method).is_control:
             continue
         for record in [r for r in records if r.finite][: config.analysis.heatmaps]:
             chosen = selection.select(record, config.selection.k, on_nonfinite="empty")

@@ -11,6 +11,7 @@ class LLMSource(RationaleSource):
     true``); examples without one get an empty rationale."""
 
     name = "llm"
+    summary = "the chain-of-thought text an LLM wrote for the task (DSS data)"
     selects_k = False
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:

@@ -16,6 +16,7 @@ class OracleSource(RationaleSource):
     """Every planted evidence word, in input order (all of them: k does not apply)."""
 
     name = "oracle"
+    summary = "the planted evidence words (synthetic task): an upper bound"
     selects_k = False
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:

@@ -1,4 +1,9 @@
-"""``random``: k random units per example, the control every rationale is measured against."""
+"""``random``: k random words (units) per example, the control every rationale is measured against.
+
+Not to be confused with the ``random`` *attribution method* (``attribution.methods.simple.
+RandomControl``), which gives every token a random score; this source picks whole units at
+random and needs no attribution method.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ class RandomSource(RationaleSource):
     baselines of the analyses, so the control is fair and does not depend on record order."""
 
     name = "random"
+    summary = "control: k random words (the method `random` scores tokens)"
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:
         selection, records_of = request.selected()
