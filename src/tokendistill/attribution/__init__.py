@@ -14,7 +14,7 @@ from tokendistill.attribution.objective import GradientStep, Objective
 from tokendistill.attribution.registry import get_method, list_methods, method_class, register, unregister
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.run import attribute, run_metadata, score_batch
-from tokendistill.attribution.targets import exact_match
+from tokendistill.tasks.metrics import exact_match  # the default judge of a teacher's answer
 
 __all__ = [
     "AttributionConfig",

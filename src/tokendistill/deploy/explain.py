@@ -26,7 +26,6 @@ from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.run import attribute
 from tokendistill.attribution.store import read_attributions
 from tokendistill.attribution.targets import ScoreFn
-from tokendistill.attribution.targets import exact_match as label_match
 from tokendistill.deploy.checks import check_output_folder
 from tokendistill.deploy.errors import DeployError
 from tokendistill.deploy.inputs import InputFields, InputRow, Inputs, read_inputs
@@ -36,6 +35,7 @@ from tokendistill.deploy.usage import ModelRef, ModelUsage, TaskRef, resolve_usa
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks import Example
 from tokendistill.tasks.config import Split
+from tokendistill.tasks.metrics import exact_match
 from tokendistill.training.modes import StudentMode
 
 ATTRIBUTIONS = "attributions.parquet"
@@ -149,7 +149,7 @@ def _prepare(
     targets = _targets(rows, fields.target) if fields.target else model_answers(usage, adapter, rows)
     prefix = _prompt_prefix(usage.mode, rows[0].example)
     examples = [row.example.with_prefix(prefix) for row in rows]
-    score_fn = usage.task.score if usage.task is not None else label_match
+    score_fn = usage.task.score if usage.task is not None else exact_match
     cfg = settings or AttributionSettings()
     return _Job(usage, adapter, examples, targets, impl, cfg, score_fn, split or INPUTS_SPLIT)
 

@@ -57,7 +57,7 @@ class SyntheticTask(Task):
         self.label_set = tuple(CUES)
 
     def score(self, prediction: str, example: Example) -> float:
-        return exact_match(prediction, example.label)
+        return exact_match(prediction, example)
 
     def format_records(self, records: Sequence[Record], config: TaskConfig) -> list[Example]:
         """Rows with a ``text`` field (all of it content), a ``label`` and optionally an ``id``."""
