@@ -12,7 +12,7 @@ from tokendistill.attribution import TokenAttribution, list_methods, method_clas
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
 from tokendistill.report.data import AccuracySummary, HeatmapExample, ReportData
-from tokendistill.stages.report import heatmaps
+from tokendistill.stages.report import heatmaps, student_detail
 
 from .helpers import small_config
 from .test_report_markdown import _data
@@ -108,3 +108,15 @@ def test_seed_interval_is_students_t_and_stays_within_zero_and_one() -> None:
     assert near_top.ci95[1] == 1.0 and near_top.ci95[0] == near_top.mean - 4.303 * near_top.std / math.sqrt(3)
     near_zero = AccuracySummary("s", "standard", [0, 1, 2], [0.1, 0.0, 0.0], [0.0] * 3, n_test=100)
     assert near_zero.ci95[0] == 0.0 and near_zero.ci95[1] > near_zero.mean
+
+
+def test_the_two_random_controls_have_plain_distinct_labels(tmp_path: Path) -> None:
+    data = small_config(tmp_path)
+    data["students"] = [
+        {"name": "words", "mode": "multitask", "rationale": {"source": "random", "k": 2}},
+        {"name": "scores", "mode": "multitask", "rationale": {"source": "attribution", "method": "random"}},
+        {"name": "ours", "mode": "multitask", "rationale": {"source": "attribution", "method": "saliency"}},
+    ]
+    config = validate_config(data, Config)
+    details = [student_detail(s).split(",")[0] for s in config.students]
+    assert details == ["random selection", "random scores", "saliency"]

@@ -52,12 +52,17 @@ def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
 
 
 def student_detail(student: StudentConfig) -> str:
-    """How the student learns, in words: its labels or its rationales, then its mode's options."""
+    """How the student learns, in words: its labels or its rationales, then its mode's options.
+    Rationales are named by their method (a control's as "<method> scores", e.g. "random
+    scores") or their source's description (the ``random`` source's is "random selection")."""
     r = student.rationale
     if r is None:
         base, joint = f"{student.labels} labels", "; "
     else:
-        what = r.method or get_source(r.source).describe(r.source_options())
+        if r.method:
+            what = f"{r.method} scores" if method_class(r.method).is_control else r.method
+        else:
+            what = get_source(r.source).describe(r.source_options())
         base, joint = what + (f", k={r.k}" if r.k else ""), ", "
     options = get_mode(student.mode).describe(student.options)
     return base + joint + options if options else base

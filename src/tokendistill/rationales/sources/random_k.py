@@ -7,6 +7,8 @@ random and needs no attribution method.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.sources.base import RationaleSource, SourceRequest
 
@@ -18,6 +20,10 @@ class RandomSource(RationaleSource):
 
     name = "random"
     summary = "control: k random words (the method `random` scores tokens)"
+
+    def describe(self, options: BaseModel | None) -> str:
+        """Plainly not the ``random`` attribution method's scores (those are "random scores")."""
+        return "random selection"
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:
         selection, records_of = request.selected()
