@@ -2,7 +2,10 @@
 
 One batched, teacher-forced core (``objective.Objective``) under a registry of methods
 (``list_methods()``: saliency, input_x_gradient, integrated_gradients, attention,
-leave_one_out, random). ``attribute`` is the entry point; ``artifact.attribute_to_artifact``
+leave_one_out, and ``random``, a random-score control; ``method_class(name)`` answers a
+method's traits without building it, ``get_method(name, **options)`` builds one). Whether a
+teacher's answer is correct is judged by the task's metric or, by default, the tasks' own
+``exact_match``. ``attribute`` is the entry point; ``artifact.attribute_to_artifact``
 writes its records as a resumable artifact, split across ``accelerate launch`` processes.
 ``AttributionSettings`` configures the engine; ``AttributionConfig`` is the run config's
 section (the settings plus methods, their options and the chunk size).
