@@ -264,7 +264,6 @@ def _train_writer(instruction: str, examples: list) -> Any:
     from tokendistill.models.build import load_adapter
     from tokendistill.models.config import ModelConfig
     from tokendistill.rationales.generation import MARKER, Shot, few_shot_prompt, question
-    from tokendistill.tasks.llm_rationales import RATIONALE_KEY
 
     rng = random.Random(0)
     torch.manual_seed(0)
@@ -272,7 +271,7 @@ def _train_writer(instruction: str, examples: list) -> Any:
         instruction,
         MARKER,
         *(question(e) for e in examples),
-        *(e.meta[RATIONALE_KEY] for e in examples),
+        *(e.llm_rationale for e in examples),
     ]
     adapter = load_adapter(ModelConfig(name="tiny-causal", tiny_size=32, tiny_layers=1), corpus=texts)
     optimizer = torch.optim.AdamW(adapter.model.parameters(), lr=3e-3)
@@ -281,8 +280,8 @@ def _train_writer(instruction: str, examples: list) -> Any:
         rows = []
         for example in rng.sample(examples, 8):
             demos = rng.sample(examples, rng.randint(0, 2))
-            shots = [Shot(question(d), d.meta[RATIONALE_KEY], d.label) for d in demos]
-            target = f"{example.meta[RATIONALE_KEY]} {MARKER} {example.label}."
+            shots = [Shot(question(d), d.llm_rationale, d.label) for d in demos]
+            target = f"{example.llm_rationale} {MARKER} {example.label}."
             rows.append((few_shot_prompt(instruction, shots, example, "\nAnswer:"), target))
         batch = adapter.encode([p for p, _ in rows], [t for _, t in rows])
         loss = -adapter.target_logprobs(batch).sum() / batch.target_mask.sum()

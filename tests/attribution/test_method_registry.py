@@ -9,6 +9,7 @@ from tokendistill.attribution import (
     AttributionSettings,
     get_method,
     list_methods,
+    method_class,
     register,
 )
 from tokendistill.attribution.methods.gradient import Saliency
@@ -54,8 +55,9 @@ def test_unknown_method_and_option_fail_loudly() -> None:
     ],
 )
 def test_traits(name: str, gradients: bool, by_inputs: bool, by_aggregation: bool) -> None:
-    method = get_method(name)
-    assert isinstance(method, AttributionMethod) and method.name == name
+    method = method_class(name)  # traits are class attributes: no instance needed
+    assert issubclass(method, AttributionMethod) and method.name == name
+    assert isinstance(get_method(name), method)
     assert method.uses_gradients is gradients
     assert method.multiplies_by_inputs is by_inputs
     assert method.depends_on_aggregation is by_aggregation

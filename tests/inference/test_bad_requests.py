@@ -180,7 +180,7 @@ CASES = [
     Case(
         "explain-unknown-method",
         (*EXPLAIN, "--method", "nope", "--out", "{tmp}/explained"),
-        "unknown attribution method 'nope'; available: ['saliency', 'input_x_gradient', "
+        "unknown attribution method 'nope'; known: ['saliency', 'input_x_gradient', "
         "'integrated_gradients', 'attention', 'leave_one_out', 'random']",
     ),
     Case(

@@ -88,7 +88,7 @@ def test_unusable_requests(inputs, split, task, message) -> None:
 def test_unknown_models_tasks_and_modes_fail_in_one_line() -> None:
     with pytest.raises(DeployError, match=r"^unknown model 'nothing-here'"):
         resolve_usage("nothing-here")
-    with pytest.raises(DeployError, match=r"^unknown task 'nope'; registered tasks"):
+    with pytest.raises(DeployError, match=r"^unknown task 'nope'; known: "):
         read_inputs(resolve_usage("tiny-causal", task="nope"), ["a"], None, InputFields())
     with pytest.raises(DeployError, match=r"^unknown student mode 'none'"):
         resolve_usage("tiny-causal", mode="none")

@@ -8,12 +8,12 @@ import math
 import statistics
 from pathlib import Path
 
-from tokendistill.attribution import TokenAttribution, get_method, list_methods
+from tokendistill.attribution import TokenAttribution, list_methods, method_class
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
 from tokendistill.heatmap import HeatmapExample
 from tokendistill.report.data import AccuracySummary, ReportData
-from tokendistill.stages.report import heatmaps
+from tokendistill.stages.report import heatmaps, student_detail
 
 from .helpers import small_config
 from .test_report_markdown import _data
@@ -66,8 +66,8 @@ def test_metrics_json_keys_and_a_typed_read_back() -> None:
 
 
 def test_every_method_but_the_random_control_is_explanatory() -> None:
-    assert get_method("random").is_control
-    assert [m for m in list_methods() if get_method(m).is_control] == ["random"]
+    assert method_class("random").is_control
+    assert [m for m in list_methods() if method_class(m).is_control] == ["random"]
 
 
 def _records(prefix: str) -> list[TokenAttribution]:
@@ -109,3 +109,15 @@ def test_seed_interval_is_students_t_and_stays_within_zero_and_one() -> None:
     assert near_top.ci95[1] == 1.0 and near_top.ci95[0] == near_top.mean - 4.303 * near_top.std / math.sqrt(3)
     near_zero = AccuracySummary("s", "standard", [0, 1, 2], [0.1, 0.0, 0.0], [0.0] * 3, n_test=100)
     assert near_zero.ci95[0] == 0.0 and near_zero.ci95[1] > near_zero.mean
+
+
+def test_the_two_random_controls_have_plain_distinct_labels(tmp_path: Path) -> None:
+    data = small_config(tmp_path)
+    data["students"] = [
+        {"name": "words", "mode": "multitask", "rationale": {"source": "random", "k": 2}},
+        {"name": "scores", "mode": "multitask", "rationale": {"source": "attribution", "method": "random"}},
+        {"name": "ours", "mode": "multitask", "rationale": {"source": "attribution", "method": "saliency"}},
+    ]
+    config = validate_config(data, Config)
+    details = [student_detail(s).split(",")[0] for s in config.students]
+    assert details == ["random selection", "random scores", "saliency"]

@@ -25,7 +25,7 @@ from tokendistill.rationales.analysis import (
 )
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.tasks.example import Example
+from tokendistill.tasks.example import Evidence, Example
 
 WORD = Selection(SelectionConfig(unit="word", order="score"))
 
@@ -179,7 +179,6 @@ def test_faithfulness_rows_score_the_first_examples(make_record) -> None:
 
 
 def test_evidence_spans_of_examples_with_planted_words() -> None:
-    cue = {"word": "cue", "start": 4, "end": 7}
-    planted = Example("a", "the cue word", ((0, 12),), "y", meta={"evidence": [cue]})
+    planted = Example("a", "the cue word", ((0, 12),), "y", evidence=(Evidence("cue", 4, 7),))
     plain = Example("b", "the cue word", ((0, 12),), "y")
     assert evidence_spans([planted, plain]) == {"a": [(4, 7)]}

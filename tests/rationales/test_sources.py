@@ -10,14 +10,12 @@ from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import RecordsFn, SourceRequest, get_source, list_sources
 from tokendistill.runtime.context import RunContext
 from tokendistill.tasks import TaskConfig, load_task
-from tokendistill.tasks.example import Example
+from tokendistill.tasks.example import Evidence, Example
 
 TEXT = "story: the big dog ran home ."
-EVIDENCE = [{"word": "home", "start": 23, "end": 27}, {"word": "dog", "start": 15, "end": 18}]
+EVIDENCE = (Evidence("home", 23, 27), Evidence("dog", 15, 18))
 EXAMPLES = [
-    Example(
-        "a", TEXT, ((7, len(TEXT)),), "pet", meta={"llm_rationale": "dogs are pets.", "evidence": EVIDENCE}
-    ),
+    Example("a", TEXT, ((7, len(TEXT)),), "pet", llm_rationale="dogs are pets.", evidence=EVIDENCE),
     Example("b", TEXT, ((7, len(TEXT)),), "pet"),
 ]
 PIECES = [
@@ -118,5 +116,5 @@ def test_oracle_source_returns_exactly_the_planted_words() -> None:
     _, data = load_task(TaskConfig(name="synthetic", synthetic={"n_train": 50, "cues_per_example": 2}))
     written = get_source("oracle").rationales(SourceRequest(data.train, "train"))
     for example in data.train:
-        planted = [example.text[i["start"] : i["end"]] for i in example.meta["evidence"]]
+        planted = [example.text[i.start : i.end] for i in example.evidence]
         assert written[example.id].split() == planted and len(planted) == 2

@@ -51,7 +51,7 @@ def trained(tmp_path_factory):
 
 def test_saliency_hits_the_planted_evidence_far_above_random(trained) -> None:
     task, data, adapter = trained
-    evidence = {e.id: [(ev["start"], ev["end"]) for ev in e.meta["evidence"]] for e in data.train}
+    evidence = {e.id: [(ev.start, ev.end) for ev in e.evidence] for e in data.train}
     selection = Selection(SelectionConfig(unit="word", filters=["punctuation"]))
     records = attribute(adapter, data.train, "saliency", split="train", score_fn=task.score)
     for k in (1, 2):

@@ -693,7 +693,7 @@ DATA_CASES = [
     ),
     Case(
         "unknown-task",
-        "invalid config: {config}, line {line[task.name]}: task.name: unknown task 'nope'; registered tasks: "
+        "invalid config: {config}, line {line[task.name]}: task.name: unknown task 'nope'; known: "
         "['anli1', 'cqa', 'esnli', 'svamp', 'synthetic'] (or describe a new dataset in a `custom` section)",
         set={"task": {"name": "nope"}},
     ),
@@ -776,7 +776,7 @@ COMMAND_CASES = [
     ),
     Case(
         "show-task-unknown",
-        "unknown task 'nope'; registered tasks: ['anli1', 'cqa', 'esnli', 'svamp', 'synthetic'] (or describe "
+        "unknown task 'nope'; known: ['anli1', 'cqa', 'esnli', 'svamp', 'synthetic'] (or describe "
         "a "
         "new dataset in a `custom` section)",
         command="show-task",

@@ -90,7 +90,7 @@ def test_registry_lists_and_refuses() -> None:
     assert get_task("cqa").name == "cqa"
     assert get_task("anli1").label_set == ("entailment", "neutral", "contradiction")
     assert get_task("cqa").label_set is None and get_task("svamp").label_set is None
-    with pytest.raises(UnknownTaskError, match=r"unknown task 'nope'; registered tasks: \[.*'cqa'.*\]"):
+    with pytest.raises(UnknownTaskError, match=r"unknown task 'nope'; known: \[.*'cqa'.*\]"):
         get_task("nope")
     with pytest.raises(ValueError, match="already registered"):
         register_task(SyntheticTask())

@@ -90,7 +90,7 @@ def test_custom_label_set_map_rationales_and_explicit_valid(tmp_path: Path) -> N
     assert data.label_set == task.label_set == ("entailment", "neutral", "contradiction")
     example = data.train[2]
     assert example.id == "nli2/train/2" and example.text == "p2 => h2" and example.label == "contradiction"
-    assert example.choices == data.label_set and example.meta["llm_rationale"] == "because 2"
+    assert example.choices == data.label_set and example.llm_rationale == "because 2"
 
 
 def test_custom_numeric_metric_and_list_fields(tmp_path: Path) -> None:

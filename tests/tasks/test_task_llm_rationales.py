@@ -61,9 +61,9 @@ def test_batches_align_rows_and_survive_the_hold_out(monkeypatch: pytest.MonkeyP
     assert data.sizes() == {"train": 9, "valid": 1, "test": 3}
     for example in data.train + data.valid:
         row = example.meta["row"]
-        assert example.id == f"q{row}" and example.meta["llm_rationale"] == f"Thing {row} is there."
-        assert example.meta["llm_label"] == f"place{row}b" == example.label
-    assert [e.meta["llm_rationale"] for e in data.test] == ["T 0.", "T 1.", "T 2."]
+        assert example.id == f"q{row}" and example.llm_rationale == f"Thing {row} is there."
+        assert example.llm_label == f"place{row}b" == example.label
+    assert [e.llm_rationale for e in data.test] == ["T 0.", "T 1.", "T 2."]
 
 
 def test_short_inner_batch_is_refused(monkeypatch: pytest.MonkeyPatch, dss_dir: Path) -> None:
@@ -82,8 +82,8 @@ def test_anli_small_data_mode_keeps_rationales_with_rows(dss_dir: Path) -> None:
         n.startswith("ANLI-R1 small-data mode: train = anli1_valid.json minus a 10%") for n in data.notes
     )
     for example in data.train + data.valid + data.test:
-        assert example.meta["llm_rationale"] == f"The dog number {example.id[1:]} runs."
-        assert example.meta["llm_label"] == example.label
+        assert example.llm_rationale == f"The dog number {example.id[1:]} runs."
+        assert example.llm_label == example.label
 
 
 def test_more_outputs_than_rows_aligns_the_first(dss_dir: Path) -> None:
@@ -95,5 +95,5 @@ def test_more_outputs_than_rows_aligns_the_first(dss_dir: Path) -> None:
         write_batches(dss_dir, "esnli", split, ["R.\nAnswer: neutral"] * 3, 5500)
     _, data = load_task(TaskConfig(name="esnli", data_dir=dss_dir, llm_rationales=True))
     assert len(data.train) == len(rows) == 6
-    assert [e.meta["llm_rationale"] for e in data.train] == [f"Row {i}." for i in range(6)]
+    assert [e.llm_rationale for e in data.train] == [f"Row {i}." for i in range(6)]
     assert any("8 PaLM outputs for 6 rows; the first 6 are aligned" in note for note in data.notes)

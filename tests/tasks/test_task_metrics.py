@@ -101,3 +101,13 @@ def test_division_by_zero_is_not_a_value() -> None:
     with pytest.raises(ZeroDivisionError):
         evaluate("1 / (2 - 2)")
     assert try_evaluate("1 / 0") is None
+
+
+def test_one_exact_match_for_accuracy_and_attribution_targets() -> None:
+    from tokendistill.attribution import exact_match as judge
+
+    example = Example("x", "q", ((0, 1),), "the bridge")
+    assert judge is exact_match
+    # What accuracy counts as right, the attribution's "correct" flag counts too.
+    for answer, expected in (("The  Bridge.", 1.0), (" the bridge ", 1.0), ("bridge", 0.0)):
+        assert exact_match(answer, example) == exact_match(answer, "the bridge") == expected

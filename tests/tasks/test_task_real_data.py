@@ -69,34 +69,31 @@ def test_palm_rationales_align_with_inputs(real, name: str) -> None:
     _, data = real(name)
     for split in ("train", "valid", "test"):
         rows = data.split(split)
-        own = mean(overlap(e.text, e.meta["llm_rationale"]) for e in rows)
+        own = mean(overlap(e.text, e.llm_rationale) for e in rows)
         for shift in (1, -1):
             other = mean(
-                overlap(e.text, rows[(i + shift) % len(rows)].meta["llm_rationale"])
-                for i, e in enumerate(rows)
+                overlap(e.text, rows[(i + shift) % len(rows)].llm_rationale) for i, e in enumerate(rows)
             )
             assert own > other + 0.15, (split, shift, own, other)
-        unparsed = sum(not e.meta["llm_label"] for e in rows) / len(rows)
+        unparsed = sum(not e.llm_label for e in rows) / len(rows)
         assert unparsed < 0.03, (split, unparsed)
 
 
 def test_palm_spot_checks(real) -> None:
     cqa = {e.id: e for e in real("cqa")[1].train + real("cqa")[1].valid}["6b819727eb8a670df26a7ffad036c119"]
-    assert cqa.label == cqa.meta["llm_label"] == "math problem"
-    assert cqa.meta["llm_rationale"].startswith(
-        "The answer must be something that has to do with the above problem."
-    )
+    assert cqa.label == cqa.llm_label == "math problem"
+    assert cqa.llm_rationale.startswith("The answer must be something that has to do with the above problem.")
     svamp_task, svamp = real("svamp")
     luke = next(e for e in svamp.train + svamp.valid if e.meta["row"] == 0)
-    assert luke.text.startswith("Luke scored 84 points") and luke.meta["llm_label"] == "(84 / 2)"
-    assert svamp_task.score(luke.meta["llm_label"], luke) == 1.0
+    assert luke.text.startswith("Luke scored 84 points") and luke.llm_label == "(84 / 2)"
+    assert svamp_task.score(luke.llm_label, luke) == 1.0
     esnli = real("esnli")[1].train[0]
-    assert esnli.label == esnli.meta["llm_label"] == "neutral"
-    assert esnli.meta["llm_rationale"].startswith("The person could be training his horse for a competition")
+    assert esnli.label == esnli.llm_label == "neutral"
+    assert esnli.llm_rationale.startswith("The person could be training his horse for a competition")
     anli_data = real("anli1")[1]
     anli = {e.id: e for e in anli_data.train + anli_data.valid}["bf628cf5-6948-4595-a6d0-daf99beb47b9"]
-    assert anli.label == anli.meta["llm_label"] == "contradiction"
-    assert anli.meta["llm_rationale"].startswith("Linguistics involves an analysis of language form")
+    assert anli.label == anli.llm_label == "contradiction"
+    assert anli.llm_rationale.startswith("Linguistics involves an analysis of language form")
 
 
 def test_esnli_rationales_match_the_paper_csv(real, shared_data_dir: Path) -> None:
@@ -108,9 +105,7 @@ def test_esnli_rationales_match_the_paper_csv(real, shared_data_dir: Path) -> No
         rows = list(csv.DictReader(handle))
     train = real("esnli")[1].train
     assert [r["label"] for r in rows] == [e.label for e in train]
-    same = sum(
-        r["rationale"] == e.meta["llm_rationale"].split("\n")[0] for r, e in zip(rows, train, strict=True)
-    )
+    same = sum(r["rationale"] == e.llm_rationale.split("\n")[0] for r, e in zip(rows, train, strict=True))
     assert same == 9971
 
 

@@ -15,7 +15,7 @@ def test_same_seed_same_examples_other_seed_differs() -> None:
     _, second = load(seed=3)
     _, other = load(seed=4)
     assert first.train == second.train and first.test == second.test
-    assert [e.meta for e in first.train] == [e.meta for e in second.train]
+    assert [e.stored_meta() for e in first.train] == [e.stored_meta() for e in second.train]
     assert [e.text for e in first.train] != [e.text for e in other.train]
 
 
@@ -39,18 +39,18 @@ def test_evidence_spans_are_the_planted_cues() -> None:
         assert 10 <= len(words) <= 16 and example.text == example.text.lower()
         assert set(words) <= vocabulary
         cues = [w for w in words if w not in FILLERS]
-        evidence = example.meta["evidence"]
-        assert [item["word"] for item in evidence] == cues and len(cues) == 2
+        evidence = example.evidence
+        assert [item.word for item in evidence] == cues and len(cues) == 2
         for item in evidence:
-            assert example.text[item["start"] : item["end"]] == item["word"]
-            assert item["word"] in CUES[example.label]
+            assert example.text[item.start : item.end] == item.word
+            assert item.word in CUES[example.label]
         assert example.content_spans == ((0, len(example.text)),)
-        assert example.meta["llm_label"] == example.label and cues[0] in example.meta["llm_rationale"]
+        assert example.llm_label == example.label and cues[0] in example.llm_rationale
 
 
 def test_max_examples() -> None:
     _, data = load_task(TaskConfig(name="synthetic", max_examples={"train": 5}))
-    assert len(data.train) == 5 and "llm_rationale" not in data.train[0].meta
+    assert len(data.train) == 5 and data.train[0].llm_rationale is None
 
 
 def _fingerprint(examples) -> str:
@@ -58,7 +58,8 @@ def _fingerprint(examples) -> str:
     import json
 
     rows = [
-        [e.id, e.text, e.label, list(e.content_spans), json.dumps(e.meta, sort_keys=True)] for e in examples
+        [e.id, e.text, e.label, list(e.content_spans), json.dumps(e.stored_meta(), sort_keys=True)]
+        for e in examples
     ]
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
 
@@ -74,7 +75,7 @@ def test_the_plain_task_does_not_change_with_the_testbed_knobs_off() -> None:
 
 
 def _agreement(examples) -> float:
-    return sum(e.meta["shortcut"]["agrees"] for e in examples) / len(examples)
+    return sum(e.shortcut.agrees for e in examples) / len(examples)
 
 
 def test_the_shortcut_predicts_the_label_in_train_and_valid_only() -> None:
@@ -89,14 +90,14 @@ def test_the_shortcut_predicts_the_label_in_train_and_valid_only() -> None:
         assert abs(_agreement(split) - chance) < 0.03
     # Independence in test: within each label, each shortcut word has share 1/labels.
     for label in data.label_set:
-        words = [e.meta["shortcut"]["word"] for e in data.test if e.label == label]
+        words = [e.shortcut.word for e in data.test if e.label == label]
         for word in set(words):
             assert abs(words.count(word) / len(words) - chance) < 0.07
     for example in [*data.train[:200], *data.test[:200]]:
-        shortcut = example.meta["shortcut"]
-        assert example.text[shortcut["start"] : shortcut["end"]] == shortcut["word"]
-        for item in example.meta["evidence"]:
-            assert example.text[item["start"] : item["end"]] == item["word"] in CUES[example.label]
+        shortcut = example.shortcut
+        assert example.text[shortcut.start : shortcut.end] == shortcut.word
+        for item in example.evidence:
+            assert example.text[item.start : item.end] == item.word in CUES[example.label]
 
 
 def test_distractors_replace_fillers_at_the_asked_rate() -> None:
@@ -108,7 +109,7 @@ def test_distractors_replace_fillers_at_the_asked_rate() -> None:
     non_cue = [w for w in words if w in FILLERS or w in DISTRACTORS]
     share = sum(w in DISTRACTORS for w in non_cue) / len(non_cue)
     assert abs(share - 0.3) < 0.03
-    assert all(len(e.meta["evidence"]) == 2 for e in data.train)
+    assert all(len(e.evidence) == 2 for e in data.train)
 
 
 def test_the_teacher_has_its_own_splits() -> None:

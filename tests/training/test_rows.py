@@ -15,7 +15,7 @@ EX = Example(
     text="Premise: a dog runs. Hypothesis: an animal moves.",
     content_spans=((9, 20), (33, 49)),
     label="entailment",
-    meta={"llm_rationale": "A dog is an animal."},
+    llm_rationale="A dog is an animal.",
 )
 
 

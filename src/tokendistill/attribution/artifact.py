@@ -18,12 +18,13 @@ from tokendistill.attribution.config import AttributionSettings
 from tokendistill.attribution.methods.base import AttributionMethod
 from tokendistill.attribution.run import attribute, resolve_method, run_metadata
 from tokendistill.attribution.store import PathLike
-from tokendistill.attribution.targets import ScoreFn, exact_match
+from tokendistill.attribution.targets import ScoreFn
 from tokendistill.attribution.writer import AttributionWriter
 from tokendistill.distributed import ProcessState
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.batching import AUTO_START, BatchSizer, each_batch
 from tokendistill.tasks.example import Example
+from tokendistill.tasks.metrics import exact_match
 
 Progress = Callable[[int, int], None]
 

@@ -16,12 +16,13 @@ from tokendistill.attribution.methods.base import AttributionMethod, MethodInput
 from tokendistill.attribution.objective import Objective
 from tokendistill.attribution.registry import get_method
 from tokendistill.attribution.result import TokenAttribution
-from tokendistill.attribution.targets import ScoreFn, exact_match, generate_answers, is_correct
+from tokendistill.attribution.targets import ScoreFn, generate_answers, is_correct
 from tokendistill.attribution.tokens import Outcome, content_mask, to_record, token_slots
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch
 from tokendistill.runtime.batching import AUTO_START, BatchSizer, map_batches
 from tokendistill.tasks.example import Example
+from tokendistill.tasks.metrics import exact_match
 
 
 def resolve_method(method: str | AttributionMethod) -> AttributionMethod:

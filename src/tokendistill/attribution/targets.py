@@ -9,12 +9,9 @@ from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.batching import BatchSizer, map_batches
 from tokendistill.tasks.example import Example
 
+# How a teacher's answer is judged: a task's ``score``, or by default the tasks' own
+# ``tasks.metrics.exact_match``, so "correct" means what accuracy counts.
 ScoreFn = Callable[[str, Example], float]
-
-
-def exact_match(prediction: str, example: Example) -> float:
-    """1.0 when the prediction equals the gold label after strip + lowercase, else 0.0."""
-    return float(prediction.strip().lower() == example.label.strip().lower())
 
 
 def is_correct(score_fn: ScoreFn, prediction: str, example: Example) -> bool:

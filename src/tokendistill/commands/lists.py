@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,34 +13,40 @@ from tokendistill.commands.terminal import console, fail
 
 def tasks_command() -> None:
     """List the registered tasks."""
-    from tokendistill.tasks import list_tasks
+    from tokendistill.tasks import get_task, list_tasks
 
-    for name in list_tasks():
-        console.print(name)
+    _show(list_tasks(), get_task)
 
 
 def methods_command() -> None:
-    """List the attribution methods."""
-    from tokendistill.attribution import list_methods
+    """List the attribution methods (token scorers), each with one line on what it computes."""
+    from tokendistill.attribution import list_methods, method_class
 
-    for name in list_methods():
-        console.print(name)
+    _show(list_methods(), method_class)
 
 
 def modes_command() -> None:
     """List the student modes."""
-    from tokendistill.training.modes import list_modes
+    from tokendistill.training.modes import get_mode, list_modes
 
-    for name in list_modes():
-        console.print(name)
+    _show(list_modes(), get_mode)
 
 
 def sources_command() -> None:
-    """List the rationale sources."""
-    from tokendistill.rationales.sources import list_sources
+    """List the rationale sources, each with one line on what its rationales are."""
+    from tokendistill.rationales.sources import get_source, list_sources
 
-    for name in list_sources():
-        console.print(name)
+    _show(list_sources(), get_source)
+
+
+def _show(names: list[str], entry: Callable[[str], object]) -> None:
+    """One line per registered name (registration order), then the entry's ``summary`` where
+    it has one."""
+    width = max(map(len, names), default=0)
+    for name in names:
+        summary = getattr(entry(name), "summary", "")
+        line = f"{name:<{width}}  {summary}" if summary else name
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def show_task_command(

@@ -25,7 +25,6 @@ from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.run import attribute
 from tokendistill.attribution.store import read_attributions
 from tokendistill.attribution.targets import ScoreFn
-from tokendistill.attribution.targets import exact_match as label_match
 from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
 from tokendistill.inference.page import write_page
 from tokendistill.inference.predict import model_answers
@@ -36,6 +35,7 @@ from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.files import stable_hash
 from tokendistill.tasks import Example
 from tokendistill.tasks.config import Split
+from tokendistill.tasks.metrics import exact_match
 from tokendistill.training.modes import StudentMode
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def _prepare(
     targets = _targets(rows, fields.target) if fields.target else model_answers(usage, adapter, rows)
     prefix = _prompt_prefix(usage.mode, rows[0].example)
     examples = [row.example.with_prefix(prefix) for row in rows]
-    score_fn = usage.task.score if usage.task is not None else label_match
+    score_fn = usage.task.score if usage.task is not None else exact_match
     cfg = settings or AttributionSettings()
     return _Job(usage, adapter, examples, targets, impl, cfg, score_fn, split or INPUTS_SPLIT)
 

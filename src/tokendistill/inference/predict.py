@@ -120,7 +120,5 @@ def _prediction(usage: ModelUsage, row: InputRow, answer: str, labelled: bool) -
     example = row.example
     if not labelled:
         return Prediction(example.id, answer, example.label, 0.0)
-    score = (
-        usage.task.score(answer, example) if usage.task is not None else exact_match(answer, example.label)
-    )
+    score = usage.task.score(answer, example) if usage.task is not None else exact_match(answer, example)
     return Prediction(example.id, answer, example.label, float(score))

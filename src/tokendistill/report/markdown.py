@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from tokendistill.attribution import get_method
+from tokendistill.attribution import method_class
 from tokendistill.rationales.analysis.result import AopcRow, FaithfulnessRow
 from tokendistill.report.data import ReportData
 
@@ -127,7 +127,7 @@ def agreement_lines(data: ReportData) -> list[str]:
     cells = [
         f"{r.methods}: top-k Jaccard {_num(r.jaccard, 2)}, Spearman {_num(r.spearman, 2)}"
         for r in data.analysis.agreement
-        if not (get_method(r.method_a).is_control or get_method(r.method_b).is_control)
+        if not (method_class(r.method_a).is_control or method_class(r.method_b).is_control)
     ]
     return [f"Agreement between methods: {'; '.join(cells)}"] if cells else []
 

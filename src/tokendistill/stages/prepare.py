@@ -1,4 +1,8 @@
-"""Stage 1: load the task and store its formatted splits as Parquet."""
+"""Stage 1: load the task and store its formatted splits as Parquet.
+
+The typed example fields other packages read (evidence, shortcut, the LLM's rationale and
+label) are stored in the ``meta`` JSON column under the keys they always had
+(``Example.stored_meta`` / ``Example.from_stored``), so the stored layout is unchanged."""
 
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ def examples_to_table(examples: list[Example]) -> pa.Table:
             "content_spans": [[list(s) for s in e.content_spans] for e in examples],
             "label": [e.label for e in examples],
             "choices": [list(e.choices) if e.choices is not None else None for e in examples],
-            "meta": [json.dumps(e.meta, sort_keys=True, ensure_ascii=False) for e in examples],
+            "meta": [json.dumps(e.stored_meta(), sort_keys=True, ensure_ascii=False) for e in examples],
         },
         schema=_SCHEMA,
     )
@@ -44,13 +48,13 @@ def examples_to_table(examples: list[Example]) -> pa.Table:
 def table_to_examples(table: pa.Table) -> list[Example]:
     rows = table.to_pylist()
     return [
-        Example(
+        Example.from_stored(
+            json.loads(r["meta"]),
             id=r["id"],
             text=r["text"],
             content_spans=tuple((int(s), int(e)) for s, e in r["content_spans"]),
             label=r["label"],
             choices=tuple(r["choices"]) if r["choices"] is not None else None,
-            meta=json.loads(r["meta"]),
         )
         for r in rows
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tokendistill.attribution import get_method
+from tokendistill.attribution import method_class
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.config import Config, StudentConfig
 from tokendistill.heatmap import HeatmapExample
@@ -52,12 +52,17 @@ def student_summaries(outputs: list[StudentOutputs]) -> list[AccuracySummary]:
 
 
 def student_detail(student: StudentConfig) -> str:
-    """How the student learns, in words: its labels or its rationales, then its mode's options."""
+    """How the student learns, in words: its labels or its rationales, then its mode's options.
+    Rationales are named by their method (a control's as "<method> scores", e.g. "random
+    scores") or their source's description (the ``random`` source's is "random selection")."""
     r = student.rationale
     if r is None:
         base, joint = f"{student.labels} labels", "; "
     else:
-        what = r.method or get_source(r.source).describe(r.source_options())
+        if r.method:
+            what = f"{r.method} scores" if method_class(r.method).is_control else r.method
+        else:
+            what = get_source(r.source).describe(r.source_options())
         base, joint = what + (f", k={r.k}" if r.k else ""), ", "
     options = get_mode(student.mode).describe(student.options)
     return base + joint + options if options else base
@@ -69,7 +74,7 @@ def heatmaps(config: Config, attributions: dict[str, list[TokenAttribution]]) ->
     selection = Selection(config.selection)
     out = []
     for method, records in attributions.items():
-        if get_method(method).is_control:
+        if method_class(method).is_control:
             continue
         for record in [r for r in records if r.finite][: config.analysis.heatmaps]:
             chosen = selection.select(record, config.selection.k, on_nonfinite="empty")

@@ -39,10 +39,7 @@ class CQATask(DSSTask):
         if answer not in choices:
             raise record.error(f"answer {answer!r} is not one of the choices {list(choices)}", "answer")
         text, spans = cqa_text(question, choices)
-        meta = {"split_file": role, "row": record.row}
-        for key in ("abstractive_explanation", "extractive_explanation"):
-            if record.fields.get(key) is not None:
-                meta[key] = record.fields[key]
+        meta = self.row_meta(record, role, ("abstractive_explanation", "extractive_explanation"))
         return Example(
             id=self.example_id(record, role, "id"),
             text=text,

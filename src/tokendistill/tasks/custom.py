@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from tokendistill.tasks.base import Task, TaskData
 from tokendistill.tasks.config import SPLITS, CustomTaskConfig, Split, TaskConfig, template_fields
 from tokendistill.tasks.example import Example, TemplateBuilder
-from tokendistill.tasks.llm_rationales import LABEL_KEY, RATIONALE_KEY
 from tokendistill.tasks.metrics import get_metric, label_problem
 from tokendistill.tasks.readers import Record, read_records
 from tokendistill.tasks.splits import holdout_or_fail, take_first
@@ -89,11 +89,15 @@ class CustomTask(Task):
         choices = self._choices(record)
         label = self._label(record, choices)
         meta: dict[str, Any] = {"split_file": role, "row": record.row}
-        if with_rationale:
-            meta[RATIONALE_KEY] = _as_text(record, str(self.spec.rationale_field))
-            llm_field = self.spec.llm_label_field
-            meta[LABEL_KEY] = _as_text(record, llm_field) if llm_field else ""
-        return Example(self._id(record, role), text, spans, label, choices, meta)
+        example = Example(self._id(record, role), text, spans, label, choices, meta)
+        if not with_rationale:
+            return example
+        llm_field = self.spec.llm_label_field
+        return replace(
+            example,
+            llm_rationale=_as_text(record, str(self.spec.rationale_field)),
+            llm_label=_as_text(record, llm_field) if llm_field else "",
+        )
 
     def _render(self, record: Record) -> tuple[str, tuple[tuple[int, int], ...]]:
         builder = TemplateBuilder()

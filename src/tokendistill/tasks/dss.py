@@ -147,6 +147,14 @@ class DSSTask(Task):
             return str(record.fields[id_field])
         return f"{self.name}/{role}/{record.row}"
 
+    @staticmethod
+    def row_meta(record: Record, role: Split, keys: tuple[str, ...], **extra: object) -> dict:
+        """An example's free-form ``meta``: its split file and row, ``extra``, and those of the
+        record's fields ``keys`` that are present (not None)."""
+        meta: dict = {"split_file": role, "row": record.row, **extra}
+        meta.update({key: record.fields[key] for key in keys if record.fields.get(key) is not None})
+        return meta
+
     def _attach_rationales(self, config: TaskConfig, examples: dict[Split, list[Example]]) -> list[str]:
         task_dir = self.task_dir(config)
         notes = []

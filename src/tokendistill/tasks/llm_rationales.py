@@ -20,8 +20,6 @@ from tokendistill.tasks.example import Example
 from tokendistill.tasks.readers import read_json_list
 
 PALM_BATCH_SIZES: dict[str, int] = {"anli1": 5000, "cqa": 1000, "esnli": 5500, "svamp": 500}
-RATIONALE_KEY = "llm_rationale"
-LABEL_KEY = "llm_label"
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,7 @@ def load_llm_outputs(task: str, task_dir: Path, prefix: str) -> list[LLMOutput]:
 def attach_llm_outputs(
     examples: Sequence[Example], outputs: Sequence[LLMOutput], what: str
 ) -> tuple[list[Example], list[str]]:
-    """Examples (row order) with ``meta["llm_rationale"]`` / ``meta["llm_label"]`` from ``outputs``.
+    """Examples (row order) with ``llm_rationale`` / ``llm_label`` from ``outputs``.
 
     More outputs than rows is allowed (e-SNLI train here has 10,000 of the 11,000 rows
     PaLM saw): the first ones are aligned and a note says so. Fewer is an error.
@@ -124,7 +122,7 @@ def attach_llm_outputs(
             f"the first {len(examples):,} are aligned row by row, the rest unused"
         )
     attached = [
-        replace(ex, meta={**ex.meta, RATIONALE_KEY: out.rationale, LABEL_KEY: out.label})
+        replace(ex, llm_rationale=out.rationale, llm_label=out.label)
         for ex, out in zip(examples, outputs[: len(examples)], strict=True)
     ]
     return attached, notes

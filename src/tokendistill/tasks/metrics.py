@@ -30,9 +30,15 @@ def normalize(text: str) -> str:
     return text.rstrip(_TRAILING_PUNCT).strip()
 
 
-def exact_match(prediction: str, gold: str) -> float:
-    """1.0 when prediction and gold are equal after ``normalize``."""
-    return float(normalize(prediction) == normalize(gold))
+def exact_match(prediction: str, gold: str | Example) -> float:
+    """1.0 when prediction and gold are equal after ``normalize``.
+
+    ``gold`` is the gold text or an example (its label), so this one function is both the
+    ``exact_match`` metric of accuracy and the default judge of whether a teacher's answer is
+    correct (``attribution.targets``): an answer counted right in accuracy is right there too.
+    """
+    label = gold.label if isinstance(gold, Example) else gold
+    return float(normalize(prediction) == normalize(label))
 
 
 def choice_match(prediction: str, gold: str, choices: Sequence[str] | None) -> float:
@@ -62,7 +68,7 @@ def numeric_match(prediction: str, gold: str) -> float:
 
 
 METRICS: dict[str, Scorer] = {
-    "exact_match": lambda prediction, example: exact_match(prediction, example.label),
+    "exact_match": exact_match,
     "choice": lambda prediction, example: choice_match(prediction, example.label, example.choices),
     "numeric": lambda prediction, example: numeric_match(prediction, example.label),
 }

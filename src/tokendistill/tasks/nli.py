@@ -39,10 +39,7 @@ class NLITask(DSSTask):
         premise, hypothesis = record.text("premise"), record.text("hypothesis")
         join_with = config.nli_separator if config.nli_input == "join" else None
         text, spans = nli_text(premise, hypothesis, join_with=join_with)
-        meta = {"split_file": role, "row": record.row}
-        meta.update(
-            {key: record.fields[key] for key in self.extra_fields if record.fields.get(key) is not None}
-        )
+        meta = self.row_meta(record, role, self.extra_fields)
         return Example(
             id=self.example_id(record, role, "uid"),
             text=text,

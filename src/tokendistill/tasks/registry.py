@@ -1,46 +1,28 @@
-"""The explicit task registry: one name -> ``Task`` dict, filled by ``register_builtin_tasks``.
+"""The explicit task registry: one ``Registry`` of ``Task``s, filled by ``register_builtin_tasks``.
 
 ``register_task`` refuses a second task under a taken name, so two definitions can never
-shadow each other silently. Config-defined tasks are not registered: ``resolve_task``
-builds them from the config's ``custom`` section.
+shadow each other silently; ``list_tasks`` lists them in registration order. Config-defined
+tasks are not registered: ``resolve_task`` builds them from the config's ``custom`` section.
 """
 
 from __future__ import annotations
 
+from tokendistill.registry import Registry
 from tokendistill.tasks.base import Task, TaskData
 from tokendistill.tasks.config import TaskConfig
-
-_REGISTRY: dict[str, Task] = {}
 
 
 class UnknownTaskError(ValueError):
     """A task name that is neither registered nor described by a ``custom`` section."""
 
 
-def register_task(task: Task) -> Task:
-    """Add ``task`` under ``task.name``; a name already taken is an error."""
-    if not getattr(task, "name", ""):
-        raise ValueError(f"{task!r} has no name")
-    if task.name in _REGISTRY:
-        raise ValueError(f"task {task.name!r} is already registered ({_REGISTRY[task.name]!r})")
-    _REGISTRY[task.name] = task
-    return task
-
-
-def get_task(name: str) -> Task:
-    """The registered task ``name``; unknown names list the valid ones."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownTaskError(
-            f"unknown task {name!r}; registered tasks: {list_tasks()} "
-            "(or describe a new dataset in a `custom` section)"
-        ) from None
-
-
-def list_tasks() -> list[str]:
-    """Registered task names, sorted."""
-    return sorted(_REGISTRY)
+_TASKS: Registry[Task] = Registry(
+    "task", error=UnknownTaskError, hint="(or describe a new dataset in a `custom` section)"
+)
+register_task = _TASKS.register
+unregister_task = _TASKS.unregister
+get_task = _TASKS.get
+list_tasks = _TASKS.names
 
 
 def resolve_task(config: TaskConfig) -> Task:
@@ -48,7 +30,7 @@ def resolve_task(config: TaskConfig) -> Task:
     if config.custom is not None:
         from tokendistill.tasks.custom import CustomTask
 
-        if config.name in _REGISTRY:
+        if config.name in _TASKS:
             raise ValueError(f"custom task name {config.name!r} is taken by a registered task; pick another")
         return CustomTask(config.name, config.custom)
     return get_task(config.name)
@@ -68,5 +50,5 @@ def register_builtin_tasks() -> None:
     from tokendistill.tasks.synthetic import SyntheticTask
 
     for task_type in (ANLI1Task, CQATask, ESNLITask, SVAMPTask, SyntheticTask):
-        if task_type.name not in _REGISTRY:
+        if task_type.name not in _TASKS:
             register_task(task_type())

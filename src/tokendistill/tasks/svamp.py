@@ -42,10 +42,7 @@ class SVAMPTask(DSSTask):
         body, question = split_svamp_input(record.text("input"))
         equation, value = svamp_equation(record)
         text, spans = svamp_text(body, question)
-        meta: dict = {"split_file": role, "row": record.row, "answer": value}
-        for key in ("svamp_id", "svamp_answer"):
-            if record.fields.get(key) is not None:
-                meta[key] = record.fields[key]
+        meta = self.row_meta(record, role, ("svamp_id", "svamp_answer"), answer=value)
         return Example(
             id=self.example_id(record, role, "svamp_id"),
             text=text,

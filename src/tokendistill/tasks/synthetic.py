@@ -4,13 +4,13 @@ Each example is a lowercase sentence of filler words with one (or a few) cue wor
 planted at random positions; the cue's class is the label ("animal", "color", "food",
 "tool"). Fillers never carry a label and cue words never collide across classes, so the
 planted words are the whole evidence: a tiny transformer learns the task in seconds, and an
-attribution method can be checked by whether its top tokens hit ``meta["evidence"]``.
+attribution method can be checked by whether its top tokens hit ``Example.evidence``.
 
 The knobs of ``SyntheticConfig`` turn it into a controlled testbed for the paper's premise
 (a teacher that knows something its student cannot learn from its own data): neutral
 distractor nouns, and a *shortcut* word that predicts the label in the student's train and
 valid splits but not in test, while the teacher learns from its own abundant splits where
-the shortcut carries no signal. ``meta["shortcut"]`` records the word and whether it agrees
+the shortcut carries no signal. ``Example.shortcut`` records the word and whether it agrees
 with the label.
 
 Generation depends only on the seed and split name (string seeds hash with SHA-512 in
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 
 from tokendistill.tasks.base import Task, TaskData
 from tokendistill.tasks.config import SPLITS, SyntheticConfig, TaskConfig
-from tokendistill.tasks.example import Example, TemplateBuilder
-from tokendistill.tasks.llm_rationales import LABEL_KEY, RATIONALE_KEY
+from tokendistill.tasks.example import Evidence, Example, Shortcut, TemplateBuilder
 from tokendistill.tasks.metrics import exact_match
 from tokendistill.tasks.readers import Record
 
@@ -57,7 +57,7 @@ class SyntheticTask(Task):
         self.label_set = tuple(CUES)
 
     def score(self, prediction: str, example: Example) -> float:
-        return exact_match(prediction, example.label)
+        return exact_match(prediction, example)
 
     def format_records(self, records: Sequence[Record], config: TaskConfig) -> list[Example]:
         """Rows with a ``text`` field (all of it content), a ``label`` and optionally an ``id``."""
@@ -123,21 +123,16 @@ def _example(
     positions = sorted(rng.sample(range(length), spec.cues_per_example))
     for position in positions:
         words[position] = rng.choice(CUES[label])
-    meta: dict = {}
+    shortcut = None
     if spec.distractors or spec.shortcut is not None:
         extra = random.Random(f"tokendistill-synthetic-knobs:{spec.seed}:{example_id}")
         positions, shortcut = _apply_knobs(words, positions, label, labels, spec, extra, example_id)
-        if shortcut is not None:
-            meta["shortcut"] = shortcut
     text, spans, evidence = _render(words, positions)
-    meta["evidence"] = evidence
-    if "shortcut" in meta:
-        meta["shortcut"] = {**meta["shortcut"], **_span_of(words, meta["shortcut"].pop("position"))}
-    if with_rationale:
-        cue_words = " and ".join(item["word"] for item in evidence)
-        meta[RATIONALE_KEY] = f"the word {cue_words} names a kind of {label}."
-        meta[LABEL_KEY] = label
-    return Example(example_id, text, spans, label, labels, meta)
+    example = Example(example_id, text, spans, label, labels, evidence=evidence, shortcut=shortcut)
+    if not with_rationale:
+        return example
+    cue_words = " and ".join(item.word for item in evidence)
+    return replace(example, llm_rationale=f"the word {cue_words} names a kind of {label}.", llm_label=label)
 
 
 def _apply_knobs(
@@ -148,9 +143,9 @@ def _apply_knobs(
     spec: SyntheticConfig,
     rng: random.Random,
     example_id: str,
-) -> tuple[list[int], dict | None]:
+) -> tuple[list[int], Shortcut | None]:
     """Distractors and the shortcut word, in place; returns the cue positions after any
-    insertion and the shortcut's record (word, whether it agrees, position)."""
+    insertion and the shortcut (word, whether it agrees, its span in the final text)."""
     cues = set(positions)
     for i in range(len(words)):
         if i not in cues and rng.random() < spec.distractors:
@@ -163,10 +158,12 @@ def _apply_knobs(
     at = rng.randint(0, len(words))
     words.insert(at, SHORTCUTS[named])
     moved = [p + (p >= at) for p in positions]
-    return moved, {"word": SHORTCUTS[named], "agrees": named == label, "position": at}
+    return moved, Shortcut(SHORTCUTS[named], named == label, *_span_of(words, at))
 
 
-def _render(words: list[str], positions: list[int]) -> tuple[str, tuple[tuple[int, int], ...], list[dict]]:
+def _render(
+    words: list[str], positions: list[int]
+) -> tuple[str, tuple[tuple[int, int], ...], tuple[Evidence, ...]]:
     """The sentence (all content), its spans and the planted words' character spans."""
     builder, evidence, offset = TemplateBuilder(), [], 0
     for i, word in enumerate(words):
@@ -175,12 +172,12 @@ def _render(words: list[str], positions: list[int]) -> tuple[str, tuple[tuple[in
             offset += 1
         builder.content(word)
         if i in positions:
-            evidence.append({"word": word, "start": offset, "end": offset + len(word)})
+            evidence.append(Evidence(word, offset, offset + len(word)))
         offset += len(word)
     text, spans = builder.build()
-    return text, spans, evidence
+    return text, spans, tuple(evidence)
 
 
-def _span_of(words: list[str], index: int) -> dict:
+def _span_of(words: list[str], index: int) -> tuple[int, int]:
     start = sum(len(w) + 1 for w in words[:index])
-    return {"start": start, "end": start + len(words[index])}
+    return start, start + len(words[index])

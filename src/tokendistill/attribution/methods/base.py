@@ -1,10 +1,12 @@
-"""What every attribution method shares: one signature, traits as properties (Captum-style)."""
+"""What every attribution method shares: one signature, traits as class attributes (read from
+the registered class, without building one)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
@@ -46,29 +48,22 @@ class RawStep:
 class AttributionMethod(ABC):
     """Scores every prompt token of a batch: ``attribute(inputs, objective) -> [B, P]``.
 
-    Subclasses set ``name`` and take their options as keyword arguments of ``__init__``.
+    Subclasses set ``name`` and ``summary`` (one line for ``tokendistill methods``), their
+    traits, and take their options as keyword arguments of ``__init__``. The traits:
+
+    * ``uses_gradients``: backpropagates through the model;
+    * ``multiplies_by_inputs``: scores are gradients times (input - baseline), Captum's sense;
+    * ``depends_on_aggregation``: ``sequence`` and ``per_step`` can give different scores;
+    * ``is_control``: the scores carry no information about the model (a baseline such as
+      random scores): reports compare it with the real methods but do not explain with it.
     """
 
-    name: str = ""
-
-    @property
-    def uses_gradients(self) -> bool:
-        return False
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return False
-
-    @property
-    def depends_on_aggregation(self) -> bool:
-        """Whether ``sequence`` and ``per_step`` can give different scores."""
-        return self.uses_gradients
-
-    @property
-    def is_control(self) -> bool:
-        """Whether the scores carry no information about the model (a baseline such as
-        random scores): reports compare it with the real methods but do not explain with it."""
-        return False
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    uses_gradients: ClassVar[bool] = False
+    multiplies_by_inputs: ClassVar[bool] = False
+    depends_on_aggregation: ClassVar[bool] = False
+    is_control: ClassVar[bool] = False
 
     @abstractmethod
     def attribute(self, inputs: MethodInputs, objective: Objective) -> torch.Tensor:
@@ -82,6 +77,9 @@ class AttributionMethod(ABC):
 class GradientMethod(AttributionMethod):
     """A method whose per-token score is a reduction over the hidden dim of ``raw_steps``."""
 
+    uses_gradients = True
+    depends_on_aggregation = True
+
     def __init__(self, reduction: str) -> None:
         if reduction not in self.allowed_reductions():
             raise ValueError(
@@ -92,10 +90,6 @@ class GradientMethod(AttributionMethod):
     @classmethod
     def allowed_reductions(cls) -> tuple[str, ...]:
         return REDUCTIONS
-
-    @property
-    def uses_gradients(self) -> bool:
-        return True
 
     @abstractmethod
     def raw_steps(self, inputs: MethodInputs, objective: Objective) -> Iterator[RawStep]:

@@ -16,6 +16,7 @@ class Saliency(GradientMethod):
     """
 
     name = "saliency"
+    summary = "gradient norm per token (the paper's method)"
 
     def __init__(self, norm: str = "l2") -> None:
         super().__init__(reduction=norm)
@@ -42,13 +43,11 @@ class InputXGradient(GradientMethod):
     """
 
     name = "input_x_gradient"
+    summary = "embedding times gradient per token"
+    multiplies_by_inputs = True
 
     def __init__(self, reduction: str = "sum") -> None:
         super().__init__(reduction=reduction)
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return True
 
     def raw_steps(self, inputs: MethodInputs, objective: Objective) -> Iterator[RawStep]:
         batch = inputs.batch

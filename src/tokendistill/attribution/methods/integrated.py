@@ -56,6 +56,8 @@ class IntegratedGradients(GradientMethod):
     """
 
     name = "integrated_gradients"
+    summary = "gradients integrated from a baseline embedding"
+    multiplies_by_inputs = True
 
     def __init__(
         self,
@@ -78,10 +80,6 @@ class IntegratedGradients(GradientMethod):
         self.n_steps, self.baseline, self.rule = n_steps, baseline, rule
         self.internal_batch_size = internal_batch_size
         self._rows = BatchSizer(internal_batch_size, AUTO_START_ROWS)
-
-    @property
-    def multiplies_by_inputs(self) -> bool:
-        return True
 
     def options(self) -> dict[str, object]:
         return {

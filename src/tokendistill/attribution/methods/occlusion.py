@@ -24,6 +24,7 @@ OCCLUSIONS: tuple[str, ...] = ("pad", "zero")
 
 class LeaveOneOut(AttributionMethod):
     name = "leave_one_out"
+    summary = "change in the answer's score when one token is removed"
 
     def __init__(self, occlusion: str = "pad", internal_batch_size: int = 64) -> None:
         if occlusion not in OCCLUSIONS:
@@ -32,10 +33,6 @@ class LeaveOneOut(AttributionMethod):
             raise ValueError(f"{self.name}: internal_batch_size must be >= 1")
         self.occlusion = occlusion
         self.internal_batch_size = internal_batch_size
-
-    @property
-    def depends_on_aggregation(self) -> bool:
-        return False
 
     def options(self) -> dict[str, object]:
         return {"occlusion": self.occlusion, "internal_batch_size": self.internal_batch_size}

@@ -16,10 +16,7 @@ class Attention(AttributionMethod):
     seq2seq, self-attention for causal models)."""
 
     name = "attention"
-
-    @property
-    def depends_on_aggregation(self) -> bool:
-        return False
+    summary = "attention from the answer to each prompt token"
 
     @torch.inference_mode()
     def attribute(self, inputs: MethodInputs, objective: Objective) -> torch.Tensor:
@@ -29,22 +26,17 @@ class Attention(AttributionMethod):
 
 
 class RandomControl(AttributionMethod):
-    """Uniform [0, 1) scores, the ablation's control. Each example's scores come from a
+    """Uniform [0, 1) scores, the ablation's control (a score control, not the ``random``
+    rationale source, which picks k random words). Each example's scores come from a
     generator seeded by ``(seed, example id)``, so they do not depend on batching, order,
     padding or the process that computes them."""
 
     name = "random"
+    summary = "control: a random score per token (the source `random` picks words)"
+    is_control = True
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = int(seed)
-
-    @property
-    def depends_on_aggregation(self) -> bool:
-        return False
-
-    @property
-    def is_control(self) -> bool:
-        return True
 
     def options(self) -> dict[str, object]:
         return {"seed": self.seed}

@@ -1,7 +1,7 @@
 """Evidence hit rate: how often top-k selects a span known to carry the answer.
 
-Tasks with planted or annotated evidence (the ``synthetic`` task's ``meta["evidence"]``:
-``[{"word", "start", "end"}]``) give attribution a ground truth. A record is a hit when
+Tasks with planted or annotated evidence (``Example.evidence``: word and character span, e.g.
+the ``synthetic`` task's cue words) give attribution a ground truth. A record is a hit when
 any selected unit overlaps an evidence span. The same rate for k random units from the
 same eligible pool (seeded per example) is the chance level to beat.
 """
@@ -20,13 +20,9 @@ Span = tuple[int, int]
 
 
 def evidence_spans(examples: Iterable[Example]) -> dict[str, list[Span]]:
-    """Example id -> char spans of its planted evidence (``meta["evidence"]``), for the
+    """Example id -> char spans of its planted evidence (``Example.evidence``), for the
     examples that have any (the synthetic task's cue words); empty for other tasks."""
-    return {
-        e.id: [(int(ev["start"]), int(ev["end"])) for ev in e.meta["evidence"]]
-        for e in examples
-        if e.meta.get("evidence")
-    }
+    return {e.id: [(ev.start, ev.end) for ev in e.evidence] for e in examples if e.evidence}
 
 
 @dataclass(frozen=True)

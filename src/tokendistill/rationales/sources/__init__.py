@@ -2,7 +2,9 @@
 ``gold``, ``oracle``.
 
 A new source is one module (a ``RationaleSource`` subclass) plus one ``register_source``
-call; config validation, the CLI and the tests read ``list_sources()``.
+call; config validation, the CLI and the tests read ``list_sources()``. ``random`` here is k
+random *words* per example; the attribution method of the same name is a random *score*
+control (``tokendistill sources`` and ``tokendistill methods`` say which is which).
 """
 
 from __future__ import annotations

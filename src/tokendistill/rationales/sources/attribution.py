@@ -10,6 +10,7 @@ class AttributionSource(RationaleSource):
     scores gets an empty rationale (it is counted in the analyses, never ranked)."""
 
     name = "attribution"
+    summary = "the teacher's top-k words under an attribution method (the paper's)"
     needs_method = True
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:

@@ -69,6 +69,7 @@ class SourceRequest:
 
 class RationaleSource(ABC):
     name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""  # one line for ``tokendistill sources``
     needs_method: ClassVar[bool] = False
     selects_k: ClassVar[bool] = True
     uses_model: ClassVar[bool] = False

@@ -88,6 +88,7 @@ class GenerateSource(RationaleSource):
     gives an empty rationale (counted in the artifact's summary)."""
 
     name = "generate"
+    summary = "few-shot chain-of-thought rationales written by a local model"
     selects_k = False
     uses_model = True
     options_model = GenerateOptions

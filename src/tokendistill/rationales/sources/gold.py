@@ -10,6 +10,7 @@ class GoldSource(RationaleSource):
     names the answer can give."""
 
     name = "gold"
+    summary = "the gold answer as the rationale (a leakage control)"
     selects_k = False
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:

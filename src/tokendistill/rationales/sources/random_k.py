@@ -1,6 +1,13 @@
-"""``random``: k random units per example, the control every rationale is measured against."""
+"""``random``: k random words (units) per example, the control every rationale is measured against.
+
+Not to be confused with the ``random`` *attribution method* (``attribution.methods.simple.
+RandomControl``), which gives every token a random score; this source picks whole units at
+random and needs no attribution method.
+"""
 
 from __future__ import annotations
+
+from pydantic import BaseModel
 
 from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.sources.base import RationaleSource, SourceRequest
@@ -12,6 +19,11 @@ class RandomSource(RationaleSource):
     baselines of the analyses, so the control is fair and does not depend on record order."""
 
     name = "random"
+    summary = "control: k random words (the method `random` scores tokens)"
+
+    def describe(self, options: BaseModel | None) -> str:
+        """Plainly not the ``random`` attribution method's scores (those are "random scores")."""
+        return "random selection"
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:
         selection, records_of = request.selected()
