@@ -1,6 +1,6 @@
 """The `tokendistill` command: one typer app, its commands registered from ``commands/``.
 
-Every command is ``guarded`` (``commands/errors.py``): a failure is one line, never a
+Every command is ``guarded`` (``commands/failures.py``): a failure is one line, never a
 traceback (an unexpected one also names a log file holding its traceback).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from tokendistill.commands import analyze, deploy, lists, pipeline, sweep
-from tokendistill.commands.errors import guarded
+from tokendistill.commands.failures import guarded
 
 app = typer.Typer(
     add_completion=False,

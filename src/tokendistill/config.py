@@ -7,11 +7,12 @@ key's name instead of being silently ignored.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -27,13 +28,23 @@ from tokendistill.config_io import SourceMap, load_located
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.config import RationaleSize, SelectionConfig
-from tokendistill.rationales.sources import get_source, list_sources
+from tokendistill.rationales.sources import get_source
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.modes import ModeOptions, get_mode, list_modes, mode_options
 
 # Which students keep their trained model: every seed, the best seed on validation, or none.
 KeepModels = Literal["all", "best", "none"]
+
+
+def registered(get: Callable[[str], object]) -> AfterValidator:
+    """A name's check against a registry: ``get``'s error names the registered ones."""
+
+    def check(name: str) -> str:
+        get(name)
+        return name
+
+    return AfterValidator(check)
 
 
 class _Strict(BaseModel):
@@ -61,7 +72,7 @@ class RationaleConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    source: str
+    source: Annotated[str, registered(get_source)]
     method: str | None = None
     k: RationaleSize | None = None
 
@@ -69,13 +80,6 @@ class RationaleConfig(BaseModel):
         """The source's own settings, validated (defaults filled in); None for a source without."""
         model = get_source(self.source).options_model
         return None if model is None else model.model_validate(self.model_extra or {})
-
-    @field_validator("source")
-    @classmethod
-    def _known_source(cls, source: str) -> str:
-        if source not in list_sources():
-            raise ValueError(f"unknown rationale source {source!r}; known: {list_sources()}")
-        return source
 
     @model_validator(mode="after")
     def _method_and_k_fit_the_source(self) -> RationaleConfig:
@@ -100,7 +104,7 @@ class StudentConfig(BaseModel):
 
     # It names the student's folders in the run directory: one plain path component.
     name: str = Field(pattern=r"^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{0,99}$")
-    mode: str
+    mode: Annotated[str, registered(get_mode)]
     labels: Literal["gold", "teacher"] = "gold"
     rationale: RationaleConfig | None = None
     sweep_k: list[RationaleSize] = Field(default_factory=list, description="expand into one student per k")
@@ -136,13 +140,6 @@ class StudentConfig(BaseModel):
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return data
-
-    @field_validator("mode")
-    @classmethod
-    def _known_mode(cls, mode: str) -> str:
-        if mode not in list_modes():
-            raise ValueError(f"unknown student mode {mode!r}; known: {list_modes()}")
-        return mode
 
     @model_validator(mode="after")
     def _fits_the_mode(self) -> StudentConfig:

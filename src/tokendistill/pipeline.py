@@ -2,7 +2,7 @@
 
 Each stage writes a keyed artifact under the run directory (see ``runtime/context.py``);
 finished artifacts are skipped, so re-running a finished config does nothing and a killed
-run resumes. Before any stage, the preflight checks every input (``preflight.py``) while
+run resumes. Before any stage, the preflight checks every input (``preflight/``) while
 the run holds its run directory's lock (``runtime/lock.py``). This module holds only the
 order and the wiring: every stage receives its own slice of the config and what earlier
 stages produced, and nothing here branches on a student mode or a rationale source.

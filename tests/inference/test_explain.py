@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from demo_models import student_entry
 from tokendistill.attribution.store import read_attributions
 from tokendistill.cli import app
+from tokendistill.errors import DeployError
 from tokendistill.inference.explain import attribute_inputs, explain
 from tokendistill.inference.inputs import InputFields
-from tokendistill.kept.errors import DeployError
 from tokendistill.kept.manifest import read_manifest
 from tokendistill.tasks import load_task
 from tokendistill.training.modes.multitask import PREDICT_PREFIX

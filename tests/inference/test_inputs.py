@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tokendistill.errors import DeployError
 from tokendistill.inference.inputs import InputFields, read_inputs
 from tokendistill.inference.usage import resolve_usage
-from tokendistill.kept.errors import DeployError
 from tokendistill.tasks import CustomTaskConfig, DataError, TaskConfig
 from tokendistill.tasks.formatting import nli_text
 from tokendistill.tasks.readers import Record

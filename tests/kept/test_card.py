@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from huggingface_hub import ModelCard
 
+from tokendistill.errors import DeployError
 from tokendistill.kept.card import prompt_format, render_card, write_kept_model
-from tokendistill.kept.errors import DeployError
 from tokendistill.kept.manifest import MANIFEST, Accuracy, Evaluation, Method, ModelManifest, read_manifest
 from tokendistill.models.config import AdapterSettings
 from tokendistill.stats import wilson_interval

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from demo_models import student_entry
 from tokendistill.cli import app
+from tokendistill.errors import DeployError
 from tokendistill.kept import hub
-from tokendistill.kept.errors import DeployError
 from tokendistill.kept.export import export
 
 

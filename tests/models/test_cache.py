@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from filelock import FileLock, Timeout
 
+from tokendistill.errors import ModelSpecError
 from tokendistill.models import cache, wheels
 from tokendistill.models.cache import CACHE_ENV, MARKER, cache_root, ensure_folder, is_complete
-from tokendistill.models.errors import ModelSpecError
 
 
 class FakeConverter:

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from tokendistill.attribution import attribute
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.config import AdapterSettings
-from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.tiny import TINY_CHAT_TEMPLATE, build_tiny_tokenizer, tiny_causal, tiny_seq2seq
 from tokendistill.rationales import Selection, SelectionConfig
 from tokendistill.tasks.example import Example, TemplateBuilder

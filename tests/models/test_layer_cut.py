@@ -21,7 +21,7 @@ from transformers import (
     Qwen2ForCausalLM,
 )
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.layer_cut import cut_layers, find_block_stacks
 from tokendistill.models.spec import LayerSelection
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq2seq

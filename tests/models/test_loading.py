@@ -11,9 +11,9 @@ import torch
 from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
 from transformers import PreTrainedModel, PreTrainedTokenizerFast, ViTConfig, ViTModel
 
+from tokendistill.errors import ModelSpecError
 from tokendistill.models import loading
 from tokendistill.models.cache import CACHE_ENV
-from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.hub_errors import describe_hub_error
 from tokendistill.models.loading import LoadedModel, load_model
 from tokendistill.models.packaged import PACKAGED, PackagedModel

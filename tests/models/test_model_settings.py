@@ -6,9 +6,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import LoraSettings, ModelConfig
-from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.lora import has_lora
 from tokendistill.models.precision import weight_dtype
 from tolerances import FORMULA, assert_close

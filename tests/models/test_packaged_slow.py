@@ -13,8 +13,8 @@ import huggingface_hub.constants
 import pytest
 import torch
 
+from tokendistill.errors import ModelSpecError
 from tokendistill.models import packaged
-from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.loading import LoadedModel, load_model
 from tokendistill.models.packaged import PACKAGED
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.spec import LayerSelection, ModelSpec, parse_spec
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import huggingface_hub.constants
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """huggingface_hub reads HF_HUB_OFFLINE at import, so patch the constant as well."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def offline(hub_offline: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hub offline; tokenizers single-threaded (runs fork worker processes)."""
     monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
-    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tokendistill.errors import DeployError
 from tokendistill.inference.predict import predict
-from tokendistill.kept.errors import DeployError
 from tokendistill.kept.export import export
 from tokendistill.kept.manifest import read_manifest
 from tokendistill.runtime.files import read_jsonl

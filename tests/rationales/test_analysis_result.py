@@ -39,10 +39,36 @@ def _result() -> AnalysisResult:
         evidence_chance={1: 0.2, 2: 0.4},
         agreement=(AgreementRow("random", "saliency", 2, 0.1, math.nan, 4),),
         evidence=(EvidenceRow("saliency", 2, 4, 1.0, 0.4),),
-        faithfulness=(FaithfulnessRow("saliency", 2, 4, 0.3, 0.1, -0.05, 0.2),),
+        faithfulness=(
+            FaithfulnessRow(
+                "saliency",
+                2,
+                4,
+                comprehensiveness=0.3,
+                comprehensiveness_random=0.1,
+                sufficiency=-0.05,
+                sufficiency_random=0.2,
+            ),
+        ),
         aopc=(
-            AopcRow("saliency", "AOPC", 4, 0.2, 0.05, 0.1, math.nan),
-            AopcRow("saliency", "5 %", 4, 0.1, 0.1, 0.1, 0.1),
+            AopcRow(
+                "saliency",
+                "AOPC",
+                4,
+                comprehensiveness=0.2,
+                comprehensiveness_random=0.05,
+                sufficiency=0.1,
+                sufficiency_random=math.nan,
+            ),
+            AopcRow(
+                "saliency",
+                "5 %",
+                4,
+                comprehensiveness=0.1,
+                comprehensiveness_random=0.1,
+                sufficiency=0.1,
+                sufficiency_random=0.1,
+            ),
         ),
     )
 

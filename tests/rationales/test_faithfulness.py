@@ -5,16 +5,18 @@ import re
 
 import pytest
 
-from tokendistill.rationales.analysis import (
-    comprehensiveness,
-    content_regions,
-    faithfulness,
-    keep_only,
-    remove_units,
-    sufficiency,
-)
+from tokendistill.rationales.analysis import content_regions, faithfulness, keep_only, remove_units
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
+
+
+def comprehensiveness(*args, **kwargs):
+    return faithfulness(*args, metrics=("comprehensiveness",), **kwargs)["comprehensiveness"]
+
+
+def sufficiency(*args, **kwargs):
+    return faithfulness(*args, metrics=("sufficiency",), **kwargs)["sufficiency"]
+
 
 WORD = Selection(SelectionConfig(unit="word", filters=["stopwords", "punctuation"], order="score"))
 TEXT = "Question: the zebra planted seeds\nAnswer:"

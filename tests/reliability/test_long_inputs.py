@@ -13,8 +13,8 @@ from rich.console import Console
 
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
+from tokendistill.errors import PromptTooLong
 from tokendistill.models.build import load_adapter
-from tokendistill.models.errors import PromptTooLong
 from tokendistill.models.prompts import kept_positions
 from tokendistill.preflight import preflight
 from tokendistill.tasks import Example, TaskData

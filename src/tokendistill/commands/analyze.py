@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from tokendistill.commands.errors import loaded
+from tokendistill.commands.failures import loaded
 from tokendistill.commands.terminal import SetOpt, console, fail
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ BatchOpt = Annotated[int | None, typer.Option(min=1, help="examples per batch (d
 
 def _task(task: str | None, config: Path | None, overrides: list[str] | None) -> str | TaskConfig | None:
     from tokendistill.config import load_config
-    from tokendistill.kept.errors import DeployError
+    from tokendistill.errors import DeployError
 
     if task is not None and config is not None:
         raise DeployError("give --task or --config, not both")
@@ -60,7 +60,7 @@ def export_command(
 ) -> None:
     """Copy a kept student (best seed on validation by default) with its model card."""
     from tokendistill.api import export
-    from tokendistill.kept.errors import DeployError
+    from tokendistill.errors import DeployError
 
     quiet_libraries()
     if best and seed is not None:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tokendistill.commands.errors import loaded
+from tokendistill.commands.failures import loaded
 from tokendistill.commands.terminal import (
     ConfigArg,
     SetOpt,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tokendistill.commands.errors import fail
+from tokendistill.commands.failures import fail
 
 console = Console()
 

@@ -25,12 +25,12 @@ from tokendistill.attribution.result import TokenAttribution
 from tokendistill.attribution.run import attribute
 from tokendistill.attribution.store import read_attributions
 from tokendistill.attribution.targets import ScoreFn
+from tokendistill.errors import DeployError
 from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
 from tokendistill.inference.page import write_page
 from tokendistill.inference.predict import model_answers
 from tokendistill.inference.usage import ModelRef, ModelUsage, TaskRef, resolve_usage
 from tokendistill.kept.checks import check_output_folder
-from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.files import stable_hash
 from tokendistill.tasks import Example

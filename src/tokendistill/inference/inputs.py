@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from tokendistill.errors import DeployError
 from tokendistill.inference.usage import ModelUsage
-from tokendistill.kept.errors import DeployError
 from tokendistill.tasks import Example, load_task
 from tokendistill.tasks.config import Split
 from tokendistill.tasks.readers import Record, read_records

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tokendistill.errors import DeployError
 from tokendistill.evaluation.predict import Prediction, predict_answers
 from tokendistill.inference.inputs import InputFields, InputRow, Inputs, read_inputs
 from tokendistill.inference.usage import ModelRef, ModelUsage, UsageOptions, resolve_usage
 from tokendistill.kept.checks import check_output_file
-from tokendistill.kept.errors import DeployError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.batching import map_batches
 from tokendistill.runtime.files import write_jsonl

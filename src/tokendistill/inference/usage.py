@@ -12,9 +12,9 @@ from typing import TypedDict
 from pydantic import ValidationError
 
 from tokendistill.distributed import default_state
+from tokendistill.errors import DeployError
 from tokendistill.evaluation.predict import EvalMode
 from tokendistill.kept.checks import check_model_folder
-from tokendistill.kept.errors import DeployError
 from tokendistill.kept.manifest import Evaluation, ModelManifest, read_manifest
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter

@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from tokendistill.kept.errors import DeployError
+from tokendistill.errors import DeployError
 
 CONFIG = "config.json"
 TOKENIZER = "tokenizer.json"

@@ -12,9 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
+from tokendistill.errors import DeployError
 from tokendistill.kept import hub
 from tokendistill.kept.checks import check_hub_upload, check_output_folder
-from tokendistill.kept.errors import DeployError
 from tokendistill.kept.manifest import MODEL_INDEX
 from tokendistill.runtime.files import atomic_dir
 

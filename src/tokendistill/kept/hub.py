@@ -8,7 +8,7 @@ from pathlib import Path
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
-from tokendistill.kept.errors import DeployError
+from tokendistill.errors import DeployError
 from tokendistill.models.hub_errors import first_line
 
 

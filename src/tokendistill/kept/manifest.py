@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from tokendistill.errors import DeployError
 from tokendistill.evaluation.predict import EvalMode
-from tokendistill.kept.errors import DeployError
 from tokendistill.models.config import AdapterSettings, ModelConfig
 from tokendistill.runtime.files import atomic_write_json
 from tokendistill.tasks import TaskConfig, TaskData

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.prompts import Truncation
 from tokendistill.models.spec import ModelSpec, SpecKind, check_spec, spec_kind
 

@@ -19,7 +19,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 
 _UNREACHABLE_HINTS = ("couldn't connect", "could not connect", "offline mode", "connection", "timed out")
 

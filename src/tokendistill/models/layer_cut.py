@@ -25,7 +25,7 @@ from typing import Literal
 from torch import nn
 from transformers import PretrainedConfig, PreTrainedModel
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.spec import LayerSelection
 
 Role = Literal["decoder-only", "encoder", "decoder"]

@@ -26,7 +26,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.hub_errors import first_line, hub_errors
 from tokendistill.models.layer_cut import cut_layers
 from tokendistill.models.packaged import PACKAGED

@@ -12,8 +12,8 @@ from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_
 from torch import nn
 from transformers import PreTrainedModel
 
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.config import LoraSettings
-from tokendistill.models.errors import ModelSpecError
 
 
 def add_lora(

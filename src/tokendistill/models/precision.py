@@ -13,8 +13,8 @@ import importlib.util
 import torch
 from transformers import BitsAndBytesConfig
 
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.config import ModelConfig, Precision
-from tokendistill.models.errors import ModelSpecError
 
 DTYPES: dict[Precision, torch.dtype] = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 

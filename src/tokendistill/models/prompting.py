@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from jinja2 import TemplateError
 from transformers import PreTrainedTokenizerBase
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 
 if TYPE_CHECKING:  # the settings import the prompt cutter, which imports this frame
     from tokendistill.models.config import AdapterSettings

@@ -23,7 +23,7 @@ from typing import Literal
 
 from transformers import PreTrainedTokenizerBase
 
-from tokendistill.models.errors import PromptTooLong
+from tokendistill.errors import PromptTooLong
 from tokendistill.models.prompting import PromptFrame
 
 Truncation = Literal["error", "left", "right", "middle"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tokendistill.models.errors import ModelSpecError
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.packaged import PACKAGED, known_names
 
 SpecKind = Literal["tiny", "packaged", "local", "hub"]

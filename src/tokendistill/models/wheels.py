@@ -18,8 +18,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.cache import ensure_folder
-from tokendistill.models.errors import ModelSpecError
 
 _RECIPE = "unzip-1"
 

@@ -10,9 +10,9 @@ from rich.console import Console
 
 from tokendistill.config import Config
 from tokendistill.config_io import ConfigError, Loc
+from tokendistill.errors import ModelSpecError
 from tokendistill.models.build import model_skeleton, prompt_cutter
 from tokendistill.models.config import ModelConfig
-from tokendistill.models.errors import ModelSpecError
 from tokendistill.models.lora import check_lora_targets
 from tokendistill.models.precision import check_machine
 from tokendistill.preflight.report import SPLITS, warn

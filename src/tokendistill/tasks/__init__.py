@@ -8,9 +8,9 @@ Typical use::
     task.score(prediction, data.test[0])
 """
 
+from tokendistill.errors import DataError
 from tokendistill.tasks.base import Task, TaskData
 from tokendistill.tasks.config import CustomTaskConfig, SyntheticConfig, TaskConfig, default_data_dir
-from tokendistill.tasks.errors import DataError
 from tokendistill.tasks.example import Example, TemplateBuilder
 from tokendistill.tasks.registry import (
     UnknownTaskError,

@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from tokendistill.errors import DataError
 from tokendistill.tasks.config import Split, TaskConfig
-from tokendistill.tasks.errors import DataError
 from tokendistill.tasks.example import Example
 from tokendistill.tasks.readers import Record
 

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tokendistill.errors import DataError
 from tokendistill.tasks.base import Task, TaskData
 from tokendistill.tasks.config import SPLITS, Split, TaskConfig
-from tokendistill.tasks.errors import DataError
 from tokendistill.tasks.example import Example
 from tokendistill.tasks.llm_rationales import attach_llm_outputs, load_llm_outputs
 from tokendistill.tasks.metrics import get_metric

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tokendistill.tasks.errors import DataError
+from tokendistill.errors import DataError
 from tokendistill.tasks.example import Example
 from tokendistill.tasks.readers import read_json_list
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tokendistill.tasks.errors import DataError
+from tokendistill.errors import DataError
 
 FileFormat = Literal["jsonl", "csv", "parquet"]
 _EXTENSIONS: dict[str, FileFormat] = {

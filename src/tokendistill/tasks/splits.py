@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from tokendistill.tasks.errors import DataError
+from tokendistill.errors import DataError
 
 T = TypeVar("T")
 

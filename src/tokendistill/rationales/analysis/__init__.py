@@ -14,12 +14,10 @@ from tokendistill.rationales.analysis.evidence import EvidenceResult, evidence_h
 from tokendistill.rationales.analysis.faithfulness import (
     FaithfulnessResult,
     ScoreFn,
-    comprehensiveness,
     content_regions,
     faithfulness,
     keep_only,
     remove_units,
-    sufficiency,
 )
 from tokendistill.rationales.analysis.overlap import (
     OverlapResult,
@@ -32,6 +30,7 @@ from tokendistill.rationales.analysis.result import (
     AgreementRow,
     AnalysisResult,
     AopcRow,
+    ErasureScores,
     EvidenceRow,
     FaithfulnessRow,
     OverlapRow,
@@ -51,6 +50,7 @@ __all__ = [
     "AnalysisResult",
     "AopcResult",
     "AopcRow",
+    "ErasureScores",
     "EvidenceResult",
     "EvidenceRow",
     "FaithfulnessResult",
@@ -63,7 +63,6 @@ __all__ = [
     "analyze_records",
     "aopc",
     "aopc_rows",
-    "comprehensiveness",
     "content_regions",
     "evidence_hits",
     "evidence_spans",
@@ -79,7 +78,6 @@ __all__ = [
     "rankdata",
     "remove_units",
     "spearman",
-    "sufficiency",
     "table_to_json",
     "write_table_json",
 ]

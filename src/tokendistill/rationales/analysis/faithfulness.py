@@ -33,12 +33,10 @@ from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
 __all__ = [
     "FaithfulnessResult",
     "ScoreFn",
-    "comprehensiveness",
     "content_regions",
     "faithfulness",
     "keep_only",
     "remove_units",
-    "sufficiency",
 ]
 
 ScoreFn = Callable[[list[str], list[str]], Sequence[float]]
@@ -224,37 +222,3 @@ def faithfulness(
         )
         for m, metric in enumerate(metrics)
     }
-
-
-def comprehensiveness(
-    records: Sequence[TokenAttribution],
-    k: int,
-    score_fn: ScoreFn,
-    selection: Selection,
-    *,
-    seed: int,
-    batch_size: int = 32,
-) -> FaithfulnessResult:
-    """p(target | full) − p(target | top-k units removed), with the random-k baseline."""
-    metric: Metric = "comprehensiveness"
-    results = faithfulness(
-        records, k, score_fn, selection, metrics=(metric,), seed=seed, batch_size=batch_size
-    )
-    return results[metric]
-
-
-def sufficiency(
-    records: Sequence[TokenAttribution],
-    k: int,
-    score_fn: ScoreFn,
-    selection: Selection,
-    *,
-    seed: int,
-    batch_size: int = 32,
-) -> FaithfulnessResult:
-    """p(target | full) − p(target | template + top-k units only), with the random-k baseline."""
-    metric: Metric = "sufficiency"
-    results = faithfulness(
-        records, k, score_fn, selection, metrics=(metric,), seed=seed, batch_size=batch_size
-    )
-    return results[metric]

@@ -20,6 +20,7 @@ __all__ = [
     "AgreementRow",
     "AnalysisResult",
     "AopcRow",
+    "ErasureScores",
     "EvidenceRow",
     "FaithfulnessRow",
     "OverlapRow",
@@ -119,51 +120,58 @@ class EvidenceRow(Row):
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ErasureScores:
+    """Comprehensiveness and sufficiency with their random baselines (keyword fields, after
+    a row's own): what the faithfulness and AOPC rows share."""
+
+    comprehensiveness: float | None
+    comprehensiveness_random: float | None
+    sufficiency: float | None
+    sufficiency_random: float | None
+
+    @staticmethod
+    def columns_with(random: str) -> tuple[tuple[str, str], ...]:
+        """The four columns, the baselines headed ``comp. <random>`` and ``suff. <random>``."""
+        return (
+            ("comprehensiveness", "comprehensiveness"),
+            (f"comp. {random}", "comprehensiveness_random"),
+            ("sufficiency", "sufficiency"),
+            (f"suff. {random}", "sufficiency_random"),
+        )
+
+
 @dataclass(frozen=True)
-class FaithfulnessRow(Row):
+class FaithfulnessRow(ErasureScores, Row):
     """Comprehensiveness and sufficiency of one method's top-k on the teacher, with the
     random-k baselines."""
 
     method: str
     k: int
     examples: int
-    comprehensiveness: float | None
-    comprehensiveness_random: float | None
-    sufficiency: float | None
-    sufficiency_random: float | None
 
     COLUMNS: ClassVar = (
         ("method", "method"),
         ("k", "k"),
         ("examples", "examples"),
-        ("comprehensiveness", "comprehensiveness"),
-        ("comp. random-k", "comprehensiveness_random"),
-        ("sufficiency", "sufficiency"),
-        ("suff. random-k", "sufficiency_random"),
+        *ErasureScores.columns_with("random-k"),
     )
 
 
 @dataclass(frozen=True)
-class AopcRow(Row):
+class AopcRow(ErasureScores, Row):
     """AOPC comprehensiveness and sufficiency of one method (``bin`` "AOPC": the mean over
     bins), or their value at one bin ("5 %"), with the random-unit baselines."""
 
     method: str
     bin: str
     examples: int
-    comprehensiveness: float | None
-    comprehensiveness_random: float | None
-    sufficiency: float | None
-    sufficiency_random: float | None
 
     COLUMNS: ClassVar = (
         ("method", "method"),
         ("bin", "bin"),
         ("examples", "examples"),
-        ("comprehensiveness", "comprehensiveness"),
-        ("comp. random", "comprehensiveness_random"),
-        ("sufficiency", "sufficiency"),
-        ("suff. random", "sufficiency_random"),
+        *ErasureScores.columns_with("random"),
     )
 
 

@@ -170,8 +170,8 @@ def aopc_rows(
         res = aopc(records[:n_examples], score_fn, selection, seed=seed, bins=bins)
         n = len(res.example_ids)
         names = ("comprehensiveness", "comprehensiveness_random", "sufficiency", "sufficiency_random")
-        rows.append(AopcRow(method, "AOPC", n, *(res.area(name) for name in names)))
+        rows.append(AopcRow(method, "AOPC", n, **{name: res.area(name) for name in names}))
         for i, share in enumerate(res.bins):
-            per_bin = (res.values[name][i] if n else None for name in names)
-            rows.append(AopcRow(method, bin_label(share), n, *per_bin))
+            per_bin = {name: res.values[name][i] if n else None for name in names}
+            rows.append(AopcRow(method, bin_label(share), n, **per_bin))
     return tuple(rows)

@@ -12,6 +12,11 @@ fault, and a crash log goes to the run directory when there is one.
 from __future__ import annotations
 
 import functools
+import os
+import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +26,8 @@ import click
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from tokendistill import __version__
 
 if TYPE_CHECKING:
     from tokendistill.config import Config
@@ -54,12 +61,39 @@ def fail(message: str) -> NoReturn:
 
 def crash(err: BaseException, folder: Path | None = None) -> NoReturn:
     """An unexpected failure: one line, and its traceback in a log file."""
-    from tokendistill.errors import crash_log, one_line
-
     log = crash_log(err, folder)
     where = f" (traceback in {log})" if log else ""
     err_console.print(f"[red]error:[/red] unexpected {type(err).__name__}: {escape(one_line(err) + where)}")
     raise typer.Exit(code=1)
+
+
+def crash_log(err: BaseException, folder: Path | None = None) -> Path | None:
+    """Write ``err``'s traceback into a new log file, under ``folder/logs`` when ``folder``
+    is an existing folder, else in the system's temporary folder; its path (None when
+    nothing could be written)."""
+    name = f"tokendistill-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    text = "".join(
+        [
+            f"tokendistill {__version__}, python {sys.version.split()[0]}\n",
+            f"command: {' '.join(sys.argv)}\n\n",
+            *traceback.format_exception(type(err), err, err.__traceback__),
+        ]
+    )
+    candidates = [folder / "logs"] if folder is not None and folder.is_dir() else []
+    for base in [*candidates, Path(tempfile.gettempdir())]:
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            (base / name).write_text(text, encoding="utf-8")
+        except OSError:
+            continue
+        return base / name
+    return None
+
+
+def one_line(err: BaseException, limit: int = 300) -> str:
+    """The exception's message on one line (whitespace collapsed, cut at ``limit``)."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 F = TypeVar("F", bound=Callable[..., Any])

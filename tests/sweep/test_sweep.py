@@ -13,12 +13,11 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
+from pipeline.helpers import small_config, write_config
 from tokendistill.cli import app
 from tokendistill.config_io import ConfigError
 from tokendistill.sweep import load_sweep, markdown_table, plan, run_sweep, write_outputs
 from tokendistill.sweep.config import SweepConfig, cells
-
-from .helpers import small_config, write_config
 
 
 def _sweep_file(tmp_path: Path, **changes) -> Path:

@@ -14,7 +14,7 @@ from tokendistill.rationales.sources import list_sources
 from tokendistill.tasks import list_tasks
 from tokendistill.training.modes import list_modes
 
-DEMO = Path(__file__).resolve().parents[1] / "src" / "tokendistill" / "demo.yaml"
+DEMO = Path(__file__).resolve().parents[2] / "src" / "tokendistill" / "demo.yaml"
 
 
 @pytest.fixture

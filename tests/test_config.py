@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.helpers import DEMO
 from tokendistill.attribution import list_methods
 from tokendistill.config import Config
 from tokendistill.config_io import ConfigError, load_yaml_config
 from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.training.modes import get_mode, list_modes
-
-from .helpers import DEMO
 
 # Line numbers below refer to this text.
 BASE = """\

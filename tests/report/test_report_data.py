@@ -8,6 +8,7 @@ import math
 import statistics
 from pathlib import Path
 
+from pipeline.helpers import small_config
 from tokendistill.attribution import TokenAttribution, list_methods, method_class
 from tokendistill.config import Config
 from tokendistill.config_io import validate_config
@@ -15,7 +16,6 @@ from tokendistill.heatmap import HeatmapExample
 from tokendistill.report.data import AccuracySummary, ReportData
 from tokendistill.stages.report import heatmaps, student_detail
 
-from .helpers import small_config
 from .test_report_markdown import _data
 
 METRICS_KEYS = [
