@@ -10,7 +10,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from tokendistill.errors import ModelSpecError
 from tokendistill.models.prompts import Truncation
-from tokendistill.models.spec import ModelSpec, SpecKind, check_spec, spec_kind
+from tokendistill.models.spec import ModelSpec, SpecKind, check_spec
 
 Precision = Literal["fp32", "bf16", "fp16"]
 PromptFormat = Literal["plain", "chat"]
@@ -126,6 +126,5 @@ class ModelConfig(AdapterSettings):
 
     def _resolved(self) -> tuple[ModelSpec, SpecKind]:
         if self._parsed is None or self._parsed[0] != self.name:  # a copy with another name
-            spec = check_spec(self.name)
-            self._parsed = (self.name, spec, spec_kind(spec))
+            self._parsed = (self.name, *check_spec(self.name))
         return self._parsed[1], self._parsed[2]

@@ -30,7 +30,7 @@ from tokendistill.errors import ModelSpecError
 from tokendistill.models.hub_errors import first_line, hub_errors
 from tokendistill.models.layer_cut import cut_layers
 from tokendistill.models.packaged import PACKAGED
-from tokendistill.models.spec import check_spec, spec_kind
+from tokendistill.models.spec import check_spec
 
 Architecture = Literal["seq2seq", "causal"]
 DType = torch.dtype | str | None
@@ -87,8 +87,7 @@ def load_model(
     (bitsandbytes, see ``precision.quantization_config``) is handed to ``from_pretrained``.
     Every failure caused by the spec raises ModelSpecError with a one-sentence message.
     """
-    parsed = check_spec(spec)
-    kind = spec_kind(parsed)
+    parsed, kind = check_spec(spec)
     weights: dict = {"dtype": torch.float32 if dtype is None else dtype}
     if quantization is not None:
         # bitsandbytes places the weights as it quantizes them: on this process's GPU.
@@ -125,8 +124,7 @@ def load_tokenizer(spec: str, *, trust_remote_code: bool = False) -> tuple[PreTr
     A packaged model must have been built already (``PackagedModel.built_folder``). Fails
     with the ModelSpecError that loading the model would give for the same reason.
     """
-    parsed = check_spec(spec)
-    kind = spec_kind(parsed)
+    parsed, kind = check_spec(spec)
     if kind == "hub":
         where = f"the Hugging Face Hub model '{parsed.base}'"
         with hub_errors(parsed.base):
@@ -147,8 +145,7 @@ def load_tokenizer(spec: str, *, trust_remote_code: bool = False) -> tuple[PreTr
 def load_model_config(spec: str, *, trust_remote_code: bool = False) -> PretrainedConfig | None:
     """The transformers config of a packaged, local or Hub spec (no weights, no tokenizer);
     None for a packaged model that is not built yet."""
-    parsed = check_spec(spec)
-    kind = spec_kind(parsed)
+    parsed, kind = check_spec(spec)
     if kind == "hub":
         with hub_errors(parsed.base):
             return AutoConfig.from_pretrained(parsed.base, trust_remote_code=trust_remote_code)

@@ -116,8 +116,9 @@ def spec_kind(spec: ModelSpec) -> SpecKind:
     return "hub"
 
 
-def check_spec(text: str) -> ModelSpec:
-    """``parse_spec`` plus the kind check: the spec a loader can be handed (ModelSpecError if not).
+def check_spec(text: str) -> tuple[ModelSpec, SpecKind]:
+    """``parse_spec`` plus the kind check: the spec a loader can be handed and its kind
+    (ModelSpecError if there is none).
 
     A ``:layers=N`` cut deeper than the model is refused here when the depth is known
     without loading anything: packaged models, and local folders whose config.json names it.
@@ -135,7 +136,7 @@ def check_spec(text: str) -> ModelSpec:
             f"'{text}': {spec.base} has only {depth} blocks per stack, "
             f"so ':layers=' can keep at most {depth}."
         )
-    return spec
+    return spec, kind
 
 
 def known_depth(base: str, kind: SpecKind) -> int | None:

@@ -182,11 +182,8 @@ def _learns_from_teacher(student: StudentConfig) -> bool:
 
 def rationale_k(student: StudentConfig) -> int | None:
     """The rationale size ``student`` trains with (resolved by ``Config.expanded_students``),
-    or None when its rationales select no words."""
-    rationale = student.rationale
-    if rationale is None or not get_source(rationale.source).selects_k:
-        return None
-    return rationale.k
+    or None when its rationales select no words (validation refuses a ``k`` for those)."""
+    return student.rationale.k if student.rationale is not None else None
 
 
 def best_index(outputs: Sequence[StudentOutputs]) -> int:
