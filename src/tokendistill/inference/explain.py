@@ -112,8 +112,8 @@ def explain(
     check_output_folder(Path(out_dir), "--out")
     job = _prepare(model, inputs, **request)
     out = Path(out_dir)
-    request = [job.method.name, job.method.options(), job.settings.settings_dict(), job.targets]
-    work = out / f".explain-{stable_hash([*request, [ex.text for ex in job.examples]])}.work"
+    determinants = [job.method.name, job.method.options(), job.settings.settings_dict(), job.targets]
+    work = out / f".explain-{stable_hash([*determinants, [ex.text for ex in job.examples]])}.work"
     path = attribute_to_artifact(
         job.adapter,
         job.examples,
