@@ -115,7 +115,13 @@ def test_build_checks_options_against_the_constructor() -> None:
 
 TRAITS = {
     "attribution method": ("is_control", "uses_gradients", "multiplies_by_inputs", "depends_on_aggregation"),
-    "student mode": ("needs_rationale", "rationale_at_inference", "template_texts", "row_tasks"),
+    "student mode": (
+        "needs_rationale",
+        "rationale_at_inference",
+        "template_texts",
+        "row_tasks",
+        "optional_tasks",
+    ),
     "rationale source": ("needs_method", "selects_k", "uses_model", "options_model", "summary"),
 }
 

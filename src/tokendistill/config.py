@@ -28,7 +28,7 @@ from tokendistill.config_io import SourceMap, load_located
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.config import RationaleSize, SelectionConfig
-from tokendistill.rationales.sources import get_source
+from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.modes import ModeOptions, get_mode, list_modes, mode_options
@@ -160,6 +160,12 @@ class StudentConfig(BaseModel):
                     f"`{key}` does not apply to mode {self.mode!r}; modes that take it: {takers}"
                 )
         self._options = mode.options_model.model_validate(extra)  # its errors name the key
+        if mode.needs(self._options).marks and not get_source(self.rationale.source).marks_words:
+            marking = [name for name in list_sources() if get_source(name).marks_words]
+            raise ValueError(
+                f"mode {self.mode!r} is guided by the input words a rationale marks; source "
+                f"{self.rationale.source!r} marks none: use one of {marking}"
+            )
         return self
 
 

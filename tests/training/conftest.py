@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 import sys
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ import pytest
 import torch
 
 from tokendistill.models.tiny import build_tiny_tokenizer
+from tokendistill.rationales.marks import Marks
 from tokendistill.tasks.example import Example, TemplateBuilder
 
 ANIMALS = {"cat": "pet", "dog": "pet", "fox": "wild", "wolf": "wild"}
@@ -48,6 +50,21 @@ class ExactMatch:
 
 def animal_rationales(examples: list[Example]) -> dict[str, str]:
     return {ex.id: ex.meta["animal"] for ex in examples}
+
+
+def animal_marks(examples: list[Example], *, all_marked: bool = False) -> dict[str, Marks]:
+    """Guided students' marks: the animal word marked, the other content words unmarked (or
+    every word marked)."""
+    out = {}
+    for ex in examples:
+        start, end = ex.content_spans[0]
+        words = [m.span() for m in re.finditer(r"\w+", ex.text[:end]) if m.start() >= start]
+        if all_marked:
+            out[ex.id] = Marks(tuple(words), tuple(1 / len(words) for _ in words), ())
+            continue
+        animal = next(s for s in words if ex.text[s[0] : s[1]] == ex.meta["animal"])
+        out[ex.id] = Marks((animal,), (1.0,), tuple(s for s in words if s != animal))
+    return out
 
 
 @functools.cache

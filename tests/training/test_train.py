@@ -49,7 +49,8 @@ def _run(toy, arch, out, *, mode="standard", seed=0, init_seed=None, options=Non
     hints = toy.animal_rationales([*toy.VALID, *toy.TEST]) if mode == "hints" else None
     rows = _rows(toy, mode, options)
     chosen = mode_options(mode, options)
-    terms = get_mode(mode).loss_terms(chosen, TermInputs(make_adapter(model, tokenizer), rows))
+    marks = toy.animal_marks(toy.TRAIN) if get_mode(mode).needs(chosen).marks else None
+    terms = get_mode(mode).loss_terms(chosen, TermInputs(make_adapter(model, tokenizer), rows, marks=marks))
     result = train_model(
         model,
         tokenizer,
@@ -79,6 +80,9 @@ def _run(toy, arch, out, *, mode="standard", seed=0, init_seed=None, options=Non
         ("seq2seq", "multitask", "rank", 60),
         ("causal", "multitask", "generate", 120),
         ("seq2seq", "hints", "generate", 60),
+        ("causal", "guided-gradient", "rank", 60),
+        ("seq2seq", "guided-matching", "rank", 60),
+        ("causal", "guided-consistency", "rank", 60),
     ],
 )
 def test_teacher_and_student_learn_the_toy_task(toy, tmp_path, arch, mode, eval_mode, steps):
@@ -142,6 +146,22 @@ def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path):
     best_whole, best_resumed = (load_file(r.model_dir / "model.safetensors") for r in (whole, resumed))
     for name, tensor in best_whole.items():
         assert_close(best_resumed[name], tensor, RESUME, name)
+
+
+@pytest.mark.parametrize("mode", ["guided-gradient", "guided-consistency"])
+def test_a_killed_guided_student_resumes_as_if_uninterrupted(toy, tmp_path, mode):
+    config = _config(max_steps=20, eval_steps=10, batch_size=8, eval_mode="rank")
+    whole, _ = _run(toy, "causal", tmp_path / "whole", mode=mode, config=config)
+    with pytest.raises(_Killed):
+        _run(toy, "causal", tmp_path / "split", mode=mode, config=config, callbacks=[_KillAfterSave(10)])
+    resumed, _ = _run(
+        toy, "causal", tmp_path / "split", mode=mode, config=config, init_seed=99, resume_from_checkpoint=True
+    )
+    assert resumed.valid_history == whole.valid_history and resumed.test_metrics == whole.test_metrics
+    last_whole = load_file(tmp_path / "whole/checkpoints/checkpoint-20/model.safetensors")
+    last_resumed = load_file(tmp_path / "split/checkpoints/checkpoint-20/model.safetensors")
+    for name, tensor in last_whole.items():
+        assert_close(last_resumed[name], tensor, RESUME, name)
 
 
 def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(toy, tmp_path, monkeypatch):

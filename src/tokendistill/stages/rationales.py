@@ -14,24 +14,27 @@ from dataclasses import dataclass
 
 from tokendistill.config import StudentConfig
 from tokendistill.rationales.config import SelectionConfig
+from tokendistill.rationales.marks import Marks
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import CacheFn, RecordsFn, SourceRequest, get_source
 from tokendistill.runtime.files import stable_hash
 from tokendistill.tasks import TaskData
-from tokendistill.training.modes import get_mode
+from tokendistill.training.modes import Needs, get_mode
 from tokendistill.training.soft_targets import TeacherDistributions
 
 
 @dataclass(frozen=True)
 class StudentInputs:
     """Example id -> text tables: ``rationales`` (train split), ``eval_rationales`` (valid and
-    test, for modes that read a rationale at inference) and ``teacher_labels``; and the
-    teacher's stored ``distributions`` for a soft-label student."""
+    test, for modes that read a rationale at inference) and ``teacher_labels``; the
+    teacher's stored ``distributions`` for a soft-label student; the train split's ``marks``
+    (where the rationale lies in each input) for a guided student."""
 
     rationales: dict[str, str] | None = None
     eval_rationales: dict[str, str] | None = None
     teacher_labels: dict[str, str] | None = None
     distributions: TeacherDistributions | None = None
+    marks: dict[str, Marks] | None = None
 
     def fingerprint(self) -> dict[str, str | None]:
         """Content hashes, so a student is retrained exactly when what it learns from changes."""
@@ -45,6 +48,8 @@ class StudentInputs:
         }
         if self.distributions is not None:  # absent otherwise: other students keep their keys
             hashes["distributions"] = self.distributions.key
+        if self.marks is not None:
+            hashes["marks"] = stable_hash({key: m.as_json() for key, m in self.marks.items()})
         return hashes
 
 
@@ -63,23 +68,18 @@ def student_inputs(
     keeps its own work in, ``distributions(student)`` the teacher's stored distributions."""
     labels = teacher_answers if student.labels == "teacher" else None
     needs = get_mode(student.mode).needs(student.options)
-    soft = None
-    if needs.distributions is not None:
-        if distributions is None:
-            raise ValueError(
-                f"mode {student.mode!r} learns the teacher's distributions: give `distributions`"
-            )
-        soft = distributions(student)
+    soft = _distributions(student, needs, distributions)
     if student.rationale is None:
         return StudentInputs(teacher_labels=labels, distributions=soft)
     source = get_source(student.rationale.source)
 
-    def write(split: str) -> dict[str, str]:
-        request = SourceRequest(
+    def request(split: str) -> SourceRequest:
+        return SourceRequest(
             examples=data.split(split),
             split=split,
             train_examples=data.train,
-            k=student.rationale.k,
+            # Marks of a source that selects no words still have the run's size (see oracle).
+            k=student.rationale.k or selection.k,
             seed=seed,
             selection=Selection(selection),
             method=student.rationale.method,
@@ -87,11 +87,26 @@ def student_inputs(
             options=student.rationale.source_options(),
             cache=cache,
         )
-        return source.rationales(request)
 
     evals = None
     if needs.eval_rationales:
-        evals = {**write("valid"), **write("test")}
+        evals = {**source.rationales(request("valid")), **source.rationales(request("test"))}
     return StudentInputs(
-        rationales=write("train"), eval_rationales=evals, teacher_labels=labels, distributions=soft
+        rationales=source.rationales(request("train")),
+        eval_rationales=evals,
+        teacher_labels=labels,
+        distributions=soft,
+        marks=source.marks(request("train")) if needs.marks else None,
     )
+
+
+def _distributions(
+    student: StudentConfig,
+    needs: Needs,
+    distributions: Callable[[StudentConfig], TeacherDistributions] | None,
+) -> TeacherDistributions | None:
+    if needs.distributions is None:
+        return None
+    if distributions is None:
+        raise ValueError(f"mode {student.mode!r} learns the teacher's distributions: give `distributions`")
+    return distributions(student)

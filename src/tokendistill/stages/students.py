@@ -27,6 +27,7 @@ from tokendistill.kept.manifest import (
     adapter_settings,
     task_facts,
 )
+from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.sources import get_source
@@ -39,6 +40,7 @@ from tokendistill.training import TrainingConfig
 from tokendistill.training.corpus import corpus
 from tokendistill.training.fit import fit
 from tokendistill.training.modes import TermInputs, build_rows, get_mode
+from tokendistill.training.rows import TrainingRow
 from tokendistill.training.run import TrainResult
 from tokendistill.training.soft_targets import describe_tokenizer
 
@@ -85,8 +87,7 @@ def run_student(
             data.train, mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
             options=options,
         )  # fmt: skip
-        described = describe_tokenizer(model.name, adapter.tokenizer)
-        terms = mode.loss_terms(options, TermInputs(adapter, rows, inputs.distributions, described))
+        terms = mode.loss_terms(options, _term_inputs(adapter, rows, model, inputs))
         result = fit(
             ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed, terms=terms,
             hints=inputs.eval_rationales, record=options.model_dump(mode="json"),
@@ -104,6 +105,13 @@ def run_student(
     metrics = json.loads((artifact.path / "metrics.json").read_text())
     kept = None if MODEL in ctx.pruned(artifact) else artifact.path / MODEL
     return StudentOutputs(student, seed, artifact, metrics, kept)
+
+
+def _term_inputs(
+    adapter: ModelAdapter, rows: list[TrainingRow], model: ModelConfig, inputs: StudentInputs
+) -> TermInputs:
+    described = describe_tokenizer(model.name, adapter.tokenizer)
+    return TermInputs(adapter, rows, inputs.distributions, described, inputs.marks)
 
 
 def _corpus(student: StudentConfig, data: TaskData, inputs: StudentInputs) -> list[str]:

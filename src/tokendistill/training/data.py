@@ -53,7 +53,7 @@ class RowCollator:
         out["row_weight"] = torch.tensor([r.weight for r in rows], dtype=torch.float32)
         out["row_task"] = torch.tensor([r.task for r in rows], dtype=torch.long)
         for term in self.terms:
-            term.collate(rows, out, self.adapter)
+            term.collate(rows, out, self.adapter, batch)
         return out
 
 

@@ -129,7 +129,11 @@ class SoftLabelTerm(LossTerm):
 
     # ------------------------------------------------------------------ batching
     def collate(
-        self, rows: Sequence[TrainingRow], out: dict[str, torch.Tensor], adapter: ModelAdapter
+        self,
+        rows: Sequence[TrainingRow],
+        out: dict[str, torch.Tensor],
+        adapter: ModelAdapter,
+        encoded: EncodedBatch,
     ) -> None:
         """Add the teacher's distributions of the batch's label rows to ``out`` (in place)."""
         mine = [self.distributions[row.example_id] if row.task == TASK_LABEL else None for row in rows]

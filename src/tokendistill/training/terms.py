@@ -25,6 +25,7 @@ from tokendistill.training.rows import TASK_LABEL, TrainingRow
 
 if TYPE_CHECKING:
     from tokendistill.models.adapter import ModelAdapter
+    from tokendistill.models.batch import EncodedBatch
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,14 @@ class LossTerm(ABC):
     name: str | None = None
 
     def collate(  # noqa: B027 (most terms need nothing beyond the rows' batch)
-        self, rows: Sequence[TrainingRow], out: dict[str, torch.Tensor], adapter: ModelAdapter
+        self,
+        rows: Sequence[TrainingRow],
+        out: dict[str, torch.Tensor],
+        adapter: ModelAdapter,
+        encoded: EncodedBatch,
     ) -> None:
-        """Add what the term needs to the collated batch ``out`` (in place)."""
+        """Add what the term needs to the collated batch ``out`` (in place); ``encoded`` is
+        the rows' batch as the adapter encoded it (with the prompt tokens' character offsets)."""
 
     @abstractmethod
     def __call__(self, batch: StepBatch) -> torch.Tensor:

@@ -6,9 +6,11 @@ gold label) is its own business. Its traits tell config validation what a studen
 ``needs_method`` (an attribution method is named), ``selects_k`` (``k`` and ``sweep_k``
 apply) and ``options_model`` (the source's own settings: every other key of the student's
 ``rationale`` section, validated by this pydantic model; ``request.options`` holds them).
-``uses_model`` says it writes with a model, so the preflight checks its settings but never
-runs it. A source that keeps its own work (generated text, say) as a keyed, resumable
-artifact asks for one through ``request.cached``.
+``marks_words`` says it can also say *where* its rationale lies in the input (``marks``:
+word spans, which guided students learn to decide by). ``uses_model`` says it writes with a
+model, so the preflight checks its settings but never runs it. A source that keeps its own
+work (generated text, say) as a keyed, resumable artifact asks for one through
+``request.cached``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.rationales.marks import Marks
 from tokendistill.rationales.select import Selection
 from tokendistill.tasks.example import Example
 
@@ -73,11 +76,20 @@ class RationaleSource(ABC):
     needs_method: ClassVar[bool] = False
     selects_k: ClassVar[bool] = True
     uses_model: ClassVar[bool] = False
+    marks_words: ClassVar[bool] = False
     options_model: ClassVar[type[BaseModel] | None] = None
 
     @abstractmethod
     def rationales(self, request: SourceRequest) -> dict[str, str]:
         """Example id -> rationale text for every example of ``request.examples``."""
+
+    def marks(self, request: SourceRequest) -> dict[str, Marks]:
+        """Example id -> the rationale's words as spans of the example's text, for every
+        example with an attribution record of ``request.split`` (sources with ``marks_words``)."""
+        raise ValueError(
+            f"rationale source {self.name!r} writes text that is not a selection of input words, "
+            "so it marks none: guided students take a source that marks words (attribution, random, oracle)"
+        )
 
     def describe(self, options: BaseModel | None) -> str:
         """How reports name the rationales of this source with ``options``."""

@@ -1,5 +1,6 @@
-"""Student modes behind one registry: ``standard``, ``multitask`` (DSS), ``hints``, and the
-soft-label modes ``kd`` and ``kd-multitask``.
+"""Student modes behind one registry: ``standard``, ``multitask`` (DSS), ``hints``, the
+soft-label modes ``kd`` and ``kd-multitask``, and the guided modes ``guided-gradient``,
+``guided-matching`` and ``guided-consistency`` (the teacher's marks shape the decision).
 
 A new mode is one module (a ``StudentMode`` subclass: its options, rows, prompts, loss terms
 and needs) plus one ``register_mode`` call; config validation, the CLI and the tests read
@@ -15,6 +16,9 @@ from typing import Any
 from tokendistill.registry import Registry
 from tokendistill.tasks.example import Example
 from tokendistill.training.modes.base import ModeOptions, Needs, StudentMode, TermInputs
+from tokendistill.training.modes.guided_consistency import GuidedConsistency
+from tokendistill.training.modes.guided_gradient import GuidedGradient
+from tokendistill.training.modes.guided_matching import GuidedMatching
 from tokendistill.training.modes.hints import Hints
 from tokendistill.training.modes.kd import SoftLabels, SoftLabelsMultitask
 from tokendistill.training.modes.multitask import Multitask
@@ -26,7 +30,16 @@ register_mode = _MODES.register
 unregister_mode = _MODES.unregister
 list_modes = _MODES.names
 
-for _mode in (Standard(), Multitask(), Hints(), SoftLabels(), SoftLabelsMultitask()):
+for _mode in (
+    Standard(),
+    Multitask(),
+    Hints(),
+    SoftLabels(),
+    SoftLabelsMultitask(),
+    GuidedGradient(),
+    GuidedMatching(),
+    GuidedConsistency(),
+):
     register_mode(_mode)
 
 

@@ -8,18 +8,20 @@ trainer, the preflight and the report ask the mode; none tests its name or its o
 Class-level traits tell what holds for every student of the mode: ``needs_rationale`` (the
 training split's rationales), ``rationale_at_inference`` (the rationale is part of the input,
 so valid/test examples need one too) and ``template_texts`` (template strings its prompts add,
-which a tokenizer trained from scratch must know).
+which a tokenizer trained from scratch must know); ``row_tasks`` are the tasks its rows always
+hold and ``optional_tasks`` those its options may add.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from tokendistill.rationales.marks import Marks
 from tokendistill.tasks.example import Example
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
 from tokendistill.training.soft_labels import SoftLabelConfig
@@ -40,11 +42,13 @@ class ModeOptions(BaseModel):
 class Needs:
     """What a student of the mode, with its options, needs from upstream: the training split's
     rationales, valid/test rationales (read at inference), the teacher's distributions over
-    the answers (with their settings), and whether its tokenizer must be the teacher's."""
+    the answers (with their settings), the training split's marks (where each rationale lies in
+    the input), and whether its tokenizer must be the teacher's."""
 
     rationales: bool = False
     eval_rationales: bool = False
     distributions: SoftLabelConfig | None = None
+    marks: bool = False
 
     @property
     def teacher_vocabulary(self) -> bool:
@@ -54,12 +58,14 @@ class Needs:
 @dataclass(frozen=True)
 class TermInputs:
     """What ``loss_terms`` may draw on: the student model, its training rows, the teacher's
-    distributions (when the mode needs them) and how messages name the student's tokenizer."""
+    distributions and the rationales' marks (when the mode needs them) and how messages name
+    the student's tokenizer."""
 
     adapter: ModelAdapter
     rows: Sequence[TrainingRow]
     distributions: TeacherDistributions | None = None
     tokenizer: str = ""
+    marks: Mapping[str, Marks] | None = None
 
 
 class StudentMode(ABC):
@@ -69,6 +75,7 @@ class StudentMode(ABC):
     rationale_at_inference: ClassVar[bool] = False
     template_texts: ClassVar[tuple[str, ...]] = ()
     row_tasks: ClassVar[frozenset[int]] = frozenset({TASK_LABEL})
+    optional_tasks: ClassVar[frozenset[int]] = frozenset()
 
     @abstractmethod
     def prompt(self, example: Example, rationale: str | None = None) -> str:
