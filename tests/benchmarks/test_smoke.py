@@ -92,3 +92,10 @@ def test_process_scaling(tmp_path: Path) -> None:
     table = script("process_scaling").main(["--config", str(path), "--run-root", str(tmp_path / "runs")])
     assert table.splitlines()[0] == "| stage | 1 process (s) | 2 processes (s) | ratio |"
     assert "| whole command (wall) |" in table and "| students/standard-seed0 |" in table
+
+
+def test_guided_cost(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--model", "tiny-causal", "--task", "synthetic", "--batch", "4", "--steps", "1", "--k", "2"]
+    figures = script("guided_cost").main(args)
+    assert set(figures) == {"standard", "guided-consistency", "guided-gradient", "guided-matching"}
+    assert "| guided-matching |" in capsys.readouterr().out

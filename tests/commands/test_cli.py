@@ -28,7 +28,7 @@ def test_validate_demo(runner: CliRunner) -> None:
     # The student list is printed as text, not swallowed as console markup.
     text = " ".join(result.stdout.split())
     assert "valid: task synthetic, teacher tiny-causal" in text
-    assert "[standard, ours-saliency, ours-ig, random-k, oracle] × seeds [0, 1, 2]" in text
+    assert "[standard, ours-saliency, random-k, oracle, matching, matching-random] × seeds [0, 1, 2]" in text
 
 
 def test_validate_with_overrides(runner: CliRunner) -> None:

@@ -122,3 +122,30 @@ def test_killed_with_two_processes_resumes_with_one(one_process: Path, tmp_path:
     result, _ = run_in_process(tiny_config(run_dir))
     assert "attribute/saliency-train" in result.computed
     assert_same_run(run_dir, one_process)
+
+
+def test_a_guided_student_trains_on_two_processes_as_on_one(tmp_path: Path) -> None:
+    """The guided modes run extra forwards (and a double backward) inside the training step:
+    under data parallelism both processes still train one student in step, to what one
+    process trains."""
+    configs = {}
+    for name in ("one", "two"):
+        config = tiny_config(tmp_path / name / "run")
+        config["attribution"]["chunk_size"] = 8
+        config["students"] = [
+            {
+                "name": "matching",
+                "mode": "guided-matching",
+                "rationale": {"source": "attribution", "method": "saliency"},
+            },
+            {"name": "consistency", "mode": "guided-consistency", "rationale": {"source": "random"}},
+        ]
+        configs[name] = config
+    one, _ = run_in_process(configs["one"])
+    run_dir = tmp_path / "two" / "run"
+    run_dir.parent.mkdir()
+    code = launch(
+        ["-m", "tokendistill", "run", str(write_config(configs["two"], tmp_path / "two.yaml"))], run_dir
+    )
+    assert code == 0, run_dir.with_suffix(".launch.log").read_text()[-3000:]
+    assert_same_run(run_dir, one.run_dir)
