@@ -19,9 +19,10 @@ from tokendistill.runtime.files import canonical_json, stable_hash
 
 
 class SweepConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A sweep: a base run config, the knobs it varies (``axes``) and the seeds of every cell;
+    each cell is a cached pipeline run."""
 
-    """A sweep: a base run config, the knobs it varies, the seeds of every cell."""
+    model_config = ConfigDict(extra="forbid")
 
     title: str = Field("tokendistill sweep", description="the sweep page's title")
     base: Path = Field(description="the run config every cell starts from (relative to this file)")
