@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from tokendistill import __version__
-from tokendistill.commands import analyze, deploy, lists, pipeline, reference, sweep
+from tokendistill.commands import analyze, deploy, init, lists, pipeline, reference, sweep
 from tokendistill.commands.failures import guarded
 from tokendistill.commands.help import example_epilog, help_text
 
@@ -46,6 +46,7 @@ def _add(name: str, command: Callable[..., Any], example: str) -> None:
     app.command(name, help=help_text(command), epilog=example_epilog(example))(guarded(command))
 
 
+_add("init", init.init_command, "tokendistill init --data data/reviews.csv --out reviews.yaml")
 _add("run", pipeline.run_command, "tokendistill run configs/offline/esnli.yaml --set seeds=[0,1,2]")
 _add("validate", pipeline.validate_command, "tokendistill validate configs/offline/esnli.yaml")
 for _stage, _doc in pipeline.STAGE_COMMANDS:
