@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup demo test test-kernels test-benchmarks lint
+.PHONY: setup demo test test-kernels test-benchmarks lint docs
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+
+# The config reference (docs/config.md) and the JSON Schemas presets name, from the config
+# models; tests/reference fails when the checked-in copies differ from what this writes.
+docs: $(STAMP)
+	$(BIN)/python -m tokendistill.reference docs
 
 # One pytest worker per core (at most 4; tests run one torch thread each), a module per worker.
 test: $(STAMP)

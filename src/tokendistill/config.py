@@ -55,10 +55,12 @@ class TeacherConfig(_Strict):
     """The teacher: fine-tuned once on gold labels with ``seed`` (or used as it is with
     ``finetune: false``); the run's ``seeds`` are the students' seeds."""
 
-    model: ModelConfig
-    finetune: bool = True
-    seed: int = 0
-    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    model: ModelConfig = Field(description="the teacher model")
+    finetune: bool = Field(
+        True, description="fine-tune on the gold labels first; false uses the model as it is"
+    )
+    seed: int = Field(0, description="the seed of the teacher's one training run")
+    training: TrainingConfig = Field(default_factory=TrainingConfig, description="how the teacher trains")
 
 
 class _NoOptions(_Strict):
@@ -72,9 +74,11 @@ class RationaleConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    source: Annotated[str, registered(get_source)]
-    method: str | None = None
-    k: RationaleSize | None = None
+    source: Annotated[str, registered(get_source)] = Field(
+        description="where rationales come from: a registered source (tokendistill sources)"
+    )
+    method: str | None = Field(None, description="the attribution method, for sources that need one")
+    k: RationaleSize | None = Field(None, description="words per rationale (default: selection.k)")
 
     def source_options(self) -> BaseModel | None:
         """The source's own settings, validated (defaults filled in); None for a source without."""
@@ -103,10 +107,17 @@ class StudentConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     # It names the student's folders in the run directory: one plain path component.
-    name: str = Field(pattern=r"^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{0,99}$")
-    mode: Annotated[str, registered(get_mode)]
-    labels: Literal["gold", "teacher"] = "gold"
-    rationale: RationaleConfig | None = None
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{0,99}$",
+        description="the student's name in the report and its folders",
+    )
+    mode: Annotated[str, registered(get_mode)] = Field(
+        description="how it trains: a registered mode (tokendistill modes)"
+    )
+    labels: Literal["gold", "teacher"] = Field(
+        "gold", description="train on the gold labels or on the teacher's answers"
+    )
+    rationale: RationaleConfig | None = Field(None, description="the rationale source of two-task modes")
     sweep_k: list[RationaleSize] = Field(default_factory=list, description="expand into one student per k")
     _options: ModeOptions | None = PrivateAttr(default=None)
 
@@ -170,18 +181,32 @@ class StudentConfig(BaseModel):
 
 
 class Config(_Strict):
-    run_dir: Path
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
-    task: TaskConfig
-    teacher: TeacherConfig
-    attribution: AttributionConfig = Field(default_factory=AttributionConfig)
-    selection: SelectionConfig = Field(default_factory=SelectionConfig)
-    student_model: ModelConfig
-    student_training: TrainingConfig = Field(default_factory=TrainingConfig)
-    students: list[StudentConfig] = Field(min_length=1)
-    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    """A run: the task, the teacher, how its tokens are scored and selected, the students."""
+
+    run_dir: Path = Field(description="the folder every artifact of the run is written to")
+    seeds: list[int] = Field(
+        default_factory=lambda: [0],
+        min_length=1,
+        description="the students' seeds: each trains once per seed",
+    )
+    task: TaskConfig = Field(description="the task and its data")
+    teacher: TeacherConfig = Field(description="the teacher: its model and training")
+    attribution: AttributionConfig = Field(
+        default_factory=AttributionConfig, description="how the teacher's input tokens are scored"
+    )
+    selection: SelectionConfig = Field(
+        default_factory=SelectionConfig, description="how top-k rationale words are picked from the scores"
+    )
+    student_model: ModelConfig = Field(description="the model every student starts from")
+    student_training: TrainingConfig = Field(
+        default_factory=TrainingConfig, description="how every student trains"
+    )
+    students: list[StudentConfig] = Field(min_length=1, description="the students to train and compare")
+    analysis: AnalysisConfig = Field(
+        default_factory=AnalysisConfig, description="the rationale analyses of the report"
+    )
     keep_models: KeepModels = Field("all", description="students' models kept: all, best seed, or none")
-    title: str = "tokendistill report"
+    title: str = Field("tokendistill report", description="the report's title")
     _source: SourceMap | None = PrivateAttr(default=None)
 
     @property

@@ -38,6 +38,10 @@ class DeployError(InputError):
     use as asked (message: one line)."""
 
 
+class StarterError(InputError):
+    """A starter config that ``tokendistill init`` cannot write as asked (message: one line)."""
+
+
 class DataError(InputError):
     """Bad or missing task data: a folder, file, line or field that cannot be used."""
 

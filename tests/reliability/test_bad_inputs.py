@@ -647,14 +647,16 @@ DATA_CASES = [
         "no-test-split",
         "invalid config: {config}, line {line[task]}: task: task 'mine' has no test examples; the stages "
         "need all "
-        "three splits (give the split's file, or a valid_fraction to hold validation rows out of train)",
+        "three splits (give the split's file, or hold its rows out of train: task.valid_fraction, "
+        "task.custom.test_fraction)",
         set={"task.custom.test_file": DELETE},
     ),
     Case(
         "no-valid-split",
         "invalid config: {config}, line {line[task]}: task: task 'mine' has no valid examples; the stages "
         "need all "
-        "three splits (give the split's file, or a valid_fraction to hold validation rows out of train)",
+        "three splits (give the split's file, or hold its rows out of train: task.valid_fraction, "
+        "task.custom.test_fraction)",
         set={"task.valid_fraction": 0.0},
     ),
     Case("train-file-empty", "{data}/train.jsonl: the file has no rows", files={"train.jsonl": ""}),

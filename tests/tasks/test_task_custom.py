@@ -139,3 +139,21 @@ def test_custom_duplicate_ids(tmp_path: Path) -> None:
     write(tmp_path / "t.jsonl", rows, "jsonl")
     with pytest.raises(DataError, match=re.escape("t.jsonl, line 2, field 'uid': id 'same' already used")):
         load_task(custom_config(tmp_path, test_file="t.jsonl", id_field="uid"))
+
+
+def test_custom_test_fraction_holds_test_then_valid_rows_out_of_one_file(tmp_path: Path) -> None:
+    write(tmp_path / "all.jsonl", ROWS, "jsonl")
+    _, data = load_task(custom_config(tmp_path, train_file="all.jsonl", test_fraction=0.2))
+    assert data.sizes() == {"train": 14, "valid": 2, "test": 4}
+    ids = [ex.id for split in ("train", "valid", "test") for ex in data.split(split)]
+    assert sorted(ids) == sorted(f"mine/train/{i}" for i in range(20))  # every row once
+    _, again = load_task(custom_config(tmp_path, train_file="all.jsonl", test_fraction=0.2))
+    assert [ex.id for ex in again.test] == [ex.id for ex in data.test]
+    assert any(note.startswith("test = 4 rows held out from all.jsonl") for note in data.notes)
+
+
+def test_custom_test_fraction_needs_a_train_file_and_no_test_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="test_fraction holds test rows out of train_file"):
+        custom_config(tmp_path, train_file="a.jsonl", test_file="b.jsonl", test_fraction=0.1)
+    with pytest.raises(ValueError, match="test_fraction holds test rows out of train_file"):
+        custom_config(tmp_path, test_file="b.jsonl", test_fraction=0.1)

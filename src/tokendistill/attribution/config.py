@@ -24,34 +24,37 @@ TargetSource = Literal["teacher", "gold"]
 class AttributionSettings(BaseModel):
     """What is attributed, and how examples are batched.
 
-    * ``target``: ``teacher`` forces the teacher's own greedy answer (the paper), ``gold``
-      forces the example's label.
-    * ``attributed_fn``: the function of each target token that is differentiated: its
-      log-probability (default), probability (Inseq's default), or raw logit.
-    * ``aggregation``: ``sequence`` differentiates the mean over target tokens once per
-      batch (the paper; one backward); ``per_step`` attributes every target token
-      separately and averages the per-token scores (Inseq's convention).
-    * ``contrastive``: attribute the margin ``F(target) − F(foil)`` of the forced target over
-      the best other answer choice (the example's ``choices``: CQA's answers, NLI labels, a
-      custom task's choices field or label set), i.e. why this answer rather than the
-      likeliest alternative. Every method that scores through the attributed function gets
-      it (saliency, input×gradient, integrated gradients, leave-one-out); attention and the
-      random control do not read it. Needs ``sequence`` aggregation.
-    * ``batch_size``: examples per forward pass, or ``auto``: the largest that fits in memory,
-      found by halving from 64 on out-of-memory errors (no example is dropped or repeated, and
-      scores do not depend on it); methods that expand an example into many rows (integrated
-      gradients, leave-one-out) bound rows with their own option.
-    * ``max_new_tokens``: cap on the teacher's generated answer (None: the adapter's limit).
+    ``per_step`` aggregation attributes every target token separately and averages the
+    per-token scores (Inseq's convention); ``sequence`` differentiates their mean once (the
+    paper; one backward). A ``contrastive`` foil is the best other answer choice (the example's
+    ``choices``: CQA's answers, NLI labels, a custom task's choices field or label set); every
+    method that scores through the attributed function gets it (saliency, input×gradient,
+    integrated gradients, leave-one-out), attention and the random control do not read it.
+    ``batch_size: auto`` halves from 64 on out-of-memory errors (no example is dropped or
+    repeated, and scores do not depend on it); methods that expand an example into many rows
+    (integrated gradients, leave-one-out) bound rows with their own option.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    target: TargetSource = "teacher"
-    attributed_fn: AttributedFn = "logprob"
-    aggregation: Aggregation = "sequence"
-    batch_size: int | Literal["auto"] = 16
-    max_new_tokens: int | None = Field(None, ge=1)
-    contrastive: bool = False
+    target: TargetSource = Field(
+        "teacher", description="the answer attributed: the teacher's own (the paper) or the gold label"
+    )
+    attributed_fn: AttributedFn = Field(
+        "logprob", description="what is differentiated per target token: log-probability, probability, logit"
+    )
+    aggregation: Aggregation = Field(
+        "sequence", description="over target tokens: their mean at once, or each token then averaged"
+    )
+    batch_size: int | Literal["auto"] = Field(
+        16, description="examples per forward pass, or auto: the largest that fits in memory"
+    )
+    max_new_tokens: int | None = Field(
+        None, ge=1, description="cap on the teacher's generated answer (default: the model's limit)"
+    )
+    contrastive: bool = Field(
+        False, description="attribute the margin of the answer over the likeliest other choice"
+    )
 
     @field_validator("contrastive")
     @classmethod
@@ -84,8 +87,15 @@ class AttributionConfig(AttributionSettings):
     ``{integrated_gradients: {n_steps: 32, baseline: zero}}``; each method checks its own.
     """
 
-    methods: list[str] = Field(default_factory=lambda: ["saliency"], min_length=1)
-    options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    methods: list[str] = Field(
+        default_factory=lambda: ["saliency"],
+        min_length=1,
+        description="the methods run (tokendistill methods)",
+    )
+    options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="settings per method name, e.g. {integrated_gradients: {n_steps: 32}}",
+    )
     chunk_size: int = Field(256, ge=1, description="examples per resumable part file")
 
     @field_validator("methods")

@@ -20,35 +20,34 @@ Quantization = Literal["4bit", "8bit"]
 class AdapterSettings(BaseModel):
     """What the adapter adds to and cuts from every prompt and target, and how it runs the model.
 
-    * ``prompt_format``: ``plain`` tokenises the prompt as it is (with the tokenizer's special
-      tokens); ``chat`` wraps it in the tokenizer's chat template as the user's message (after
-      ``system_prompt`` when one is given), ending with the template's assistant turn. Template
-      tokens carry no character offsets, so they are never content and never a rationale.
-    * ``answer_prefix`` follows the prompt of a decoder-only model in ``plain`` format (template
-      text, never a rationale). In ``chat`` format the answer follows the assistant turn the
-      template opens, so ``answer_prefix`` does not apply.
-    * a prompt longer than ``max_prompt_tokens`` (template tokens included) is cut by the
-      ``truncation`` policy (see ``prompts.py``: ``middle`` keeps its beginning and its end,
-      ``left`` its end, ``right`` its beginning, ``error`` refuses); the preflight reports how
-      many inputs that affects before a run. Targets longer than ``max_target_tokens`` (EOS
-      included) are cut.
-    * ``precision``: the dtype the model computes in. Training uses the Trainer's mixed
-      precision (weights trained in full stay float32); inference and attribution run the
-      model in this dtype, with scores accumulated in float32. ``fp16`` needs a CUDA GPU.
-    * ``gradient_checkpointing``: recompute each block's activations in the backward pass
-      instead of keeping them, in training and in gradient attribution.
+    In ``chat`` format the prompt is the user's message in the tokenizer's chat template (after
+    ``system_prompt``), ending with the template's assistant turn. Template tokens carry no
+    character offsets, so they are never content and never a rationale, and the answer follows
+    the assistant turn, so ``answer_prefix`` does not apply. The ``truncation`` policies are in
+    ``prompts.py``; the preflight reports how many inputs a cut affects before a run. Training
+    uses the Trainer's mixed precision under ``precision`` (weights trained in full stay
+    float32); inference and attribution run the model in that dtype and accumulate scores in
+    float32.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    prompt_format: PromptFormat = "plain"
-    system_prompt: str | None = None
-    answer_prefix: str = "\nAnswer:"
-    max_prompt_tokens: int = Field(512, ge=8)
-    truncation: Truncation = "middle"
-    max_target_tokens: int = Field(64, ge=2)
-    precision: Precision = "fp32"
-    gradient_checkpointing: bool = False
+    prompt_format: PromptFormat = Field(
+        "plain", description="plain: the prompt as it is; chat: wrapped in the tokenizer's chat template"
+    )
+    system_prompt: str | None = Field(None, description="chat format: the system message before the prompt")
+    answer_prefix: str = Field(
+        "\nAnswer:", description="plain format, decoder-only models: template text between prompt and answer"
+    )
+    max_prompt_tokens: int = Field(512, ge=8, description="longer prompts are cut by `truncation`")
+    truncation: Truncation = Field(
+        "middle", description="what a cut keeps: middle (both ends), left (the end), right (the start); error"
+    )
+    max_target_tokens: int = Field(64, ge=2, description="longer targets (EOS included) are cut")
+    precision: Precision = Field("fp32", description="the dtype the model computes in (fp16: CUDA only)")
+    gradient_checkpointing: bool = Field(
+        False, description="recompute activations in the backward pass: less memory, more time"
+    )
 
     @model_validator(mode="after")
     def _chat_settings(self) -> AdapterSettings:
@@ -73,10 +72,12 @@ class LoraSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    r: int = Field(16, ge=1)
-    alpha: float = Field(32.0, gt=0)
-    dropout: float = Field(0.0, ge=0, lt=1)
-    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+    r: int = Field(16, ge=1, description="the adapters' rank")
+    alpha: float = Field(32.0, gt=0, description="the adapters' scaling (alpha / r)")
+    dropout: float = Field(0.0, ge=0, lt=1, description="dropout on the adapters' input")
+    target_modules: list[str] | Literal["all-linear"] = Field(
+        "all-linear", description="the adapted layers' name suffixes, or all-linear"
+    )
 
 
 class ModelConfig(AdapterSettings):
@@ -91,12 +92,14 @@ class ModelConfig(AdapterSettings):
     bitsandbytes (a CUDA GPU only; a quantized model is trained through ``peft`` only).
     """
 
-    name: str
-    trust_remote_code: bool = False
-    peft: LoraSettings | None = None
-    quantization: Quantization | None = None
+    name: str = Field(description="a hub name, local folder, packaged name or tiny-causal / tiny-seq2seq")
+    trust_remote_code: bool = Field(False, description="run a hub model's own code")
+    peft: LoraSettings | None = Field(None, description="train LoRA adapters instead of every weight")
+    quantization: Quantization | None = Field(
+        None, description="load the base weights in 4 or 8 bits (bitsandbytes, CUDA only)"
+    )
     tiny_size: int = Field(64, ge=16, description="hidden size of tiny-* models")
-    tiny_layers: int = Field(2, ge=1)
+    tiny_layers: int = Field(2, ge=1, description="layers of tiny-* models")
     tiny_vocab: int = Field(600, ge=64, description="BPE vocabulary size of tiny-* tokenizers")
 
     # ``name`` parsed and checked once, by validation: (the name it was parsed from, spec, kind).

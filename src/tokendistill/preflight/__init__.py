@@ -99,7 +99,8 @@ def load_checked(config: Config) -> tuple[Task, TaskData]:
         if not data.split(split):
             raise ConfigError(
                 f"task {data.task!r} has no {split} examples; the stages need all three splits "
-                "(give the split's file, or a valid_fraction to hold validation rows out of train)",
+                "(give the split's file, or hold its rows out of train: task.valid_fraction, "
+                "task.custom.test_fraction)",
                 ("task",),
             )
     return task, data

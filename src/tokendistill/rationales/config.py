@@ -19,25 +19,25 @@ RationaleSize = Annotated[int, Field(ge=1, le=RATIONALE_K_MAX)]
 
 
 class SelectionConfig(BaseModel):
-    """How top-k rationale words are picked from stored scores (no recomputation).
-
-    * ``k``: the rationale size students train on and the analyses report at.
-    * ``unit``: ``word`` merges sub-word tokens by character offsets; ``token`` keeps pieces.
-    * ``word_agg``: a word's score is the ``sum`` or ``max`` of its tokens' scores.
-    * ``filters``: units never selected (``punctuation`` runs, ``stopwords``).
-    * ``keep_numbers``: numbers (digits or spelled out) pass every filter.
-    * ``order``: the selected words in ``input`` order or best ``score`` first.
-    * ``dedupe``: k counts distinct words (case-insensitive), keeping the best occurrence.
-    * ``stopwords``: a custom stopword list; ``None`` is the built-in English list.
-    """
+    """How top-k rationale words are picked from stored scores (no recomputation)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    k: RationaleSize = 5
-    unit: Literal["token", "word"] = "word"
-    word_agg: Literal["sum", "max"] = "sum"
-    filters: list[Literal["stopwords", "punctuation"]] = Field(default_factory=lambda: ["punctuation"])
-    keep_numbers: bool = True
-    order: Literal["score", "input"] = "input"
-    dedupe: bool = True
-    stopwords: list[str] | None = None
+    k: RationaleSize = Field(5, description="the rationale size students train on and the analyses report at")
+    unit: Literal["token", "word"] = Field(
+        "word", description="word merges sub-word tokens by character offsets; token keeps pieces"
+    )
+    word_agg: Literal["sum", "max"] = Field("sum", description="a word's score from its tokens' scores")
+    filters: list[Literal["stopwords", "punctuation"]] = Field(
+        default_factory=lambda: ["punctuation"], description="units never selected"
+    )
+    keep_numbers: bool = Field(True, description="numbers (digits or spelled out) pass every filter")
+    order: Literal["score", "input"] = Field(
+        "input", description="the selected words in input order or best score first"
+    )
+    dedupe: bool = Field(
+        True, description="k counts distinct words (case-insensitive), keeping the best occurrence"
+    )
+    stopwords: list[str] | None = Field(
+        None, description="a custom stopword list (default: built-in English)"
+    )

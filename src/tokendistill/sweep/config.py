@@ -19,15 +19,24 @@ from tokendistill.runtime.files import canonical_json, stable_hash
 
 
 class SweepConfig(BaseModel):
+    """A sweep: a base run config, the knobs it varies (``axes``) and the seeds of every cell;
+    each cell is a cached pipeline run."""
+
     model_config = ConfigDict(extra="forbid")
 
-    title: str = "tokendistill sweep"
+    title: str = Field("tokendistill sweep", description="the sweep page's title")
     base: Path = Field(description="the run config every cell starts from (relative to this file)")
-    run_dir: Path
-    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], min_length=1)
+    run_dir: Path = Field(description="the folder holding every cell's run directory")
+    seeds: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4], min_length=1, description="the students' seeds in every cell"
+    )
     set: list[str] = Field(default_factory=list, description="--set overrides applied to every cell")
-    axes: dict[str, list[Any]] = Field(min_length=1)
-    grid: Literal["one_at_a_time", "full"] = "one_at_a_time"
+    axes: dict[str, list[Any]] = Field(
+        min_length=1, description="a config key (as --set writes it) -> the values it takes"
+    )
+    grid: Literal["one_at_a_time", "full"] = Field(
+        "one_at_a_time", description="vary one knob at a time around the base point, or every combination"
+    )
 
     @field_validator("axes")
     @classmethod

@@ -10,7 +10,8 @@ Typical use::
 
 from tokendistill.errors import DataError
 from tokendistill.tasks.base import Task, TaskData
-from tokendistill.tasks.config import CustomTaskConfig, SyntheticConfig, TaskConfig, default_data_dir
+from tokendistill.tasks.config import SyntheticConfig, TaskConfig, default_data_dir
+from tokendistill.tasks.custom_config import CustomTaskConfig
 from tokendistill.tasks.example import Example, TemplateBuilder
 from tokendistill.tasks.registry import (
     UnknownTaskError,

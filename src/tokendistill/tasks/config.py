@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tokendistill.tasks.custom_config import CustomTaskConfig
 
 Split = Literal["train", "valid", "test"]
 SPLITS: tuple[Split, ...] = ("train", "valid", "test")
@@ -53,9 +54,9 @@ class _Strict(BaseModel):
 class MaxExamples(_Strict):
     """Upper bounds per split, applied after splitting by taking the first n (deterministic)."""
 
-    train: int | None = Field(None, ge=0)
-    valid: int | None = Field(None, ge=0)
-    test: int | None = Field(None, ge=0)
+    train: int | None = Field(None, ge=0, description="keep the first N train examples")
+    valid: int | None = Field(None, ge=0, description="keep the first N valid examples")
+    test: int | None = Field(None, ge=0, description="keep the first N test examples")
 
     @model_validator(mode="before")
     @classmethod
@@ -65,80 +66,31 @@ class MaxExamples(_Strict):
         return value
 
 
-class CustomTaskConfig(_Strict):
-    """A dataset described entirely by config: files, an input template and a label field.
-
-    ``input_template`` like ``"Question: {question}\\nContext: {context}"``: each ``{field}``
-    is content (eligible as rationale), the rest is template. Literal braces are ``{{ }}``.
-    Relative file paths are resolved against ``TaskConfig.data_dir``.
-    """
-
-    train_file: str | None = None
-    valid_file: str | None = None
-    test_file: str | None = None
-    format: Literal["jsonl", "csv", "parquet"] | None = None
-    input_template: str
-    label_field: str
-    label_map: dict[str, str] | None = None
-    choices_field: str | None = None
-    choices_delimiter: str = Field("|", min_length=1)
-    label_set: tuple[str, ...] | None = None
-    metric: Literal["exact_match", "choice", "numeric", "equation"] = "exact_match"
-    id_field: str | None = None
-    rationale_field: str | None = None
-    llm_label_field: str | None = None
-
-    @field_validator("input_template")
-    @classmethod
-    def _template_fields(cls, template: str) -> str:
-        template_fields(template)
-        return template
-
-    @field_validator("label_set")
-    @classmethod
-    def _label_set_unique(cls, labels: tuple[str, ...] | None) -> tuple[str, ...] | None:
-        if labels is not None and (not labels or len(set(labels)) != len(labels)):
-            raise ValueError(f"label_set must be non-empty and without repeats, got {list(labels)}")
-        return labels
-
-    @model_validator(mode="after")
-    def _files_and_metric(self) -> CustomTaskConfig:
-        if self.train_file is None and self.test_file is None:
-            raise ValueError("a custom task needs at least train_file or test_file")
-        if self.metric == "choice" and self.choices_field is None and self.label_set is None:
-            raise ValueError("metric 'choice' needs choices_field or label_set (the letters index them)")
-        return self
-
-
 class SyntheticConfig(_Strict):
     """Sizes, seed and knobs of the generated ``synthetic`` task (see ``tasks/synthetic.py``).
 
-    The defaults give the plain task: cue words among fillers. The knobs make it a testbed
-    for when a teacher's tokens help a student:
-
-    * ``cues_per_example``: how many evidence words (all of the label's class) are planted;
-    * ``distractors``: the share of filler positions taken by neutral nouns that never carry
-      the label (content that looks like evidence);
-    * ``shortcut``: every example gets one shortcut word; in the student's train and valid
-      splits it names the label with probability ``shortcut`` (otherwise a random label's
-      word), in test and in the teacher's splits it is drawn independently of the label;
-      ``None`` inserts no shortcut word;
-    * ``teacher_train`` / ``teacher_valid``: the teacher's own splits, without the shortcut's
-      signal (0: the teacher trains and selects on the student's splits).
+    The defaults give the plain task: cue words (all of the label's class) among fillers. The
+    knobs make it a testbed for when a teacher's tokens help a student: distractors are neutral
+    nouns that never carry the label (content that looks like evidence); the shortcut word
+    names the label with probability ``shortcut`` (otherwise a random label's word) in the
+    students' train and valid splits only, and is drawn independently of the label in test and
+    in the teacher's own splits, which carry no shortcut signal.
     """
 
-    n_train: int = Field(800, ge=0)
-    n_valid: int = Field(100, ge=0)
-    n_test: int = Field(200, ge=0)
-    seed: int = 0
-    min_words: int = Field(10, ge=2, le=64)
-    max_words: int = Field(16, ge=2, le=64)
-    n_labels: int = Field(4, ge=2, le=4)
-    cues_per_example: int = Field(1, ge=1, le=3)
-    distractors: float = Field(0.0, ge=0.0, lt=1.0)
-    shortcut: float | None = Field(None, ge=0.0, le=1.0)
-    teacher_train: int = Field(0, ge=0)
-    teacher_valid: int = Field(0, ge=0)
+    n_train: int = Field(800, ge=0, description="the students' training examples")
+    n_valid: int = Field(100, ge=0, description="the students' validation examples")
+    n_test: int = Field(200, ge=0, description="test examples")
+    seed: int = Field(0, description="the generator's seed")
+    min_words: int = Field(10, ge=2, le=64, description="the fewest words of an input")
+    max_words: int = Field(16, ge=2, le=64, description="the most words of an input")
+    n_labels: int = Field(4, ge=2, le=4, description="how many classes")
+    cues_per_example: int = Field(1, ge=1, le=3, description="evidence words planted per example")
+    distractors: float = Field(0.0, ge=0.0, lt=1.0, description="share of filler positions given to nouns")
+    shortcut: float | None = Field(
+        None, ge=0.0, le=1.0, description="how often the shortcut word names the label (null: none)"
+    )
+    teacher_train: int = Field(0, ge=0, description="the teacher's own training examples (0: the students')")
+    teacher_valid: int = Field(0, ge=0, description="the teacher's own validation examples")
 
     @model_validator(mode="after")
     def _lengths(self) -> SyntheticConfig:
@@ -154,26 +106,38 @@ class SyntheticConfig(_Strict):
 class TaskConfig(_Strict):
     """Which task to load and how. Built-in file names are filled in from ``BUILTIN_FILES``."""
 
-    name: str = Field(min_length=1)
-    data_dir: Path | None = None
-    source: Literal["local", "hub"] = "local"
-    train_file: str | None = None
-    valid_file: str | None = None
-    test_file: str | None = None
+    name: str = Field(min_length=1, description="a registered task (tokendistill tasks), or your task's name")
+    data_dir: Path | None = Field(
+        None, description="the folder of the task's files (default: $TOKENDISTILL_DATA)"
+    )
+    source: Literal["local", "hub"] = Field(
+        "local", description="built-in tasks: read the data folder or the Hugging Face hub"
+    )
+    train_file: str | None = Field(None, description="built-in tasks: another training file")
+    valid_file: str | None = Field(None, description="built-in tasks: another validation file")
+    test_file: str | None = Field(None, description="built-in tasks: another test file")
     train_from: Split | None = Field(None, description="which file plays train; 'valid' holds out from it")
-    valid_fraction: float = Field(0.1, ge=0.0, lt=1.0)
-    split_seed: int = 0
-    max_examples: MaxExamples = Field(default_factory=MaxExamples)
+    valid_fraction: float = Field(
+        0.1, ge=0.0, lt=1.0, description="share of train held out for validation when there is no valid file"
+    )
+    split_seed: int = Field(0, description="the seed of the held-out splits")
+    max_examples: MaxExamples = Field(
+        default_factory=MaxExamples, description="trim each split to its first N examples (a number: all)"
+    )
     teacher_max_train: int | None = Field(
         None,
         ge=1,
         description="the teacher trains on the first N train rows; max_examples.train trims the students'",
     )
-    llm_rationales: bool = False
-    nli_input: Literal["template", "join"] = "template"
-    nli_separator: str = "</s>"
-    custom: CustomTaskConfig | None = None
-    synthetic: SyntheticConfig | None = None
+    llm_rationales: bool = Field(
+        False, description="load the LLM rationales the data carry (dss-palm students)"
+    )
+    nli_input: Literal["template", "join"] = Field(
+        "template", description="NLI tasks: premise and hypothesis in a template, or joined by nli_separator"
+    )
+    nli_separator: str = Field("</s>", description="NLI tasks: what joins premise and hypothesis")
+    custom: CustomTaskConfig | None = Field(None, description="your own task's files and fields")
+    synthetic: SyntheticConfig | None = Field(None, description="the generated synthetic task's settings")
 
     @field_validator("name")
     @classmethod
@@ -239,26 +203,6 @@ class TaskConfig(_Strict):
 
 def _default(field: str) -> object:
     return TaskConfig.model_fields[field].default
-
-
-def template_fields(template: str) -> list[str]:
-    """The ``{field}`` names of an input template, refusing format specs and attribute access."""
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as err:
-        raise ValueError(
-            f"input_template {template!r} is malformed: {err} (literal braces are {{{{ }}}})"
-        ) from err
-    names = []
-    for _, name, spec, conversion in parsed:
-        if name is None:
-            continue
-        if not name or spec or conversion or any(ch in name for ch in ".[]"):
-            raise ValueError(f"input_template field {{{name}}} must be a plain field name like {{question}}")
-        names.append(name)
-    if not names:
-        raise ValueError(f"input_template {template!r} has no {{field}}: the input would have no content")
-    return names
 
 
 def repo_root() -> Path | None:

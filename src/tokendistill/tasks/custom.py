@@ -14,7 +14,8 @@ from dataclasses import replace
 from typing import Any
 
 from tokendistill.tasks.base import Task, TaskData
-from tokendistill.tasks.config import SPLITS, CustomTaskConfig, Split, TaskConfig, template_fields
+from tokendistill.tasks.config import SPLITS, Split, TaskConfig
+from tokendistill.tasks.custom_config import CustomTaskConfig, template_fields
 from tokendistill.tasks.example import Example, TemplateBuilder
 from tokendistill.tasks.metrics import get_metric, label_problem
 from tokendistill.tasks.readers import Record, read_records
@@ -53,18 +54,30 @@ class CustomTask(Task):
         seen_ids: dict[str, str] = {}
         loaded = {role: self._read_split(config, role, seen_ids) for role in SPLITS if self._file(role)}
         notes = ["source: " + ", ".join(f"{role} = {self._file(role)}" for role in loaded)]
-        train, valid = loaded.get("train", []), loaded.get("valid", [])
-        if "valid" not in loaded and train:
-            origin = str(config.resolved_data_dir() / str(self._file("train")))
-            train, valid = holdout_or_fail(train, config.valid_fraction, config.split_seed, origin)
-            notes.append(
-                f"valid = {len(valid):,} rows held out from {self._file('train')} "
-                f"(valid_fraction {config.valid_fraction:g}, seed {config.split_seed})"
-            )
-        splits = {"train": train, "valid": valid, "test": loaded.get("test", [])}
+        splits = {split: loaded.get(split, []) for split in SPLITS}
+        if self.spec.test_fraction is not None and splits["train"]:
+            self._hold_out(splits, "test", self.spec.test_fraction, config, notes)
+        if "valid" not in loaded and splits["train"]:
+            self._hold_out(splits, "valid", config.valid_fraction, config, notes)
         for split in SPLITS:
             splits[split] = take_first(splits[split], getattr(config.max_examples, split))
         return TaskData(**splits, notes=notes, label_set=self.label_set, task=self.name)
+
+    def _hold_out(
+        self,
+        splits: dict[str, list[Example]],
+        split: Split,
+        fraction: float,
+        config: TaskConfig,
+        notes: list[str],
+    ) -> None:
+        """Move ``fraction`` of the train rows into ``split`` (deterministic, ``split_seed``)."""
+        origin = str(config.resolved_data_dir() / str(self._file("train")))
+        splits["train"], splits[split] = holdout_or_fail(splits["train"], fraction, config.split_seed, origin)
+        notes.append(
+            f"{split} = {len(splits[split]):,} rows held out from {self._file('train')} "
+            f"({split}_fraction {fraction:g}, seed {config.split_seed})"
+        )
 
     def _file(self, role: Split) -> str | None:
         return getattr(self.spec, f"{role}_file")

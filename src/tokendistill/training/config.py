@@ -28,19 +28,27 @@ class TrainingConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    epochs: float = Field(1.0, gt=0)
-    max_steps: int | None = Field(None, ge=1)
-    learning_rate: float = Field(5e-5, gt=0)
-    lr_scheduler: Literal["linear", "constant", "constant_with_warmup", "cosine"] = "linear"
-    warmup: float = Field(0.0, ge=0)
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(1.0, ge=0)
-    batch_size: int = Field(8, ge=1)
-    grad_accumulation: int = Field(1, ge=1)
-    eval_batch_size: int = Field(32, ge=1)
-    eval_steps: int = Field(100, ge=1)
-    save_total_limit: int | None = Field(2, ge=1)
-    eval_mode: EvalMode = "generate"
-    max_new_tokens: int = Field(32, ge=1)
-    logging_steps: int = Field(10, ge=1)
-    report_to: Literal["auto", "tensorboard", "none"] = "auto"
+    epochs: float = Field(1.0, gt=0, description="passes over the training split")
+    max_steps: int | None = Field(None, ge=1, description="optimizer steps; overrides epochs when set")
+    learning_rate: float = Field(5e-5, gt=0, description="the peak learning rate")
+    lr_scheduler: Literal["linear", "constant", "constant_with_warmup", "cosine"] = Field(
+        "linear", description="how the learning rate changes over the steps"
+    )
+    warmup: float = Field(
+        0.0, ge=0, description="warm-up: a fraction of the steps below 1, else a step count"
+    )
+    weight_decay: float = Field(0.0, ge=0, description="AdamW's weight decay")
+    max_grad_norm: float = Field(1.0, ge=0, description="gradient clipping norm")
+    batch_size: int = Field(8, ge=1, description="examples per micro-batch over all processes")
+    grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
+    eval_batch_size: int = Field(32, ge=1, description="examples per evaluation batch")
+    eval_steps: int = Field(100, ge=1, description="evaluate on validation (and checkpoint) every N steps")
+    save_total_limit: int | None = Field(2, ge=1, description="checkpoints kept (the best is always kept)")
+    eval_mode: EvalMode = Field(
+        "generate", description="generate an answer, or rank the candidate answers by likelihood"
+    )
+    max_new_tokens: int = Field(32, ge=1, description="cap on generated answers in evaluation")
+    logging_steps: int = Field(10, ge=1, description="log the losses every N steps")
+    report_to: Literal["auto", "tensorboard", "none"] = Field(
+        "auto", description="where training logs go (auto: TensorBoard when it is installed)"
+    )

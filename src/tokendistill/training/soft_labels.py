@@ -43,9 +43,13 @@ class SoftLabelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    over: SoftOver = "vocabulary"
+    over: SoftOver = Field(
+        "vocabulary", description="compare next-token distributions, or distributions over the answer choices"
+    )
     weight: float = Field(0.5, ge=0.0, le=1.0, description="share of the label task learnt from the teacher")
-    temperature: float = Field(2.0, gt=0.0)
+    temperature: float = Field(
+        2.0, gt=0.0, description="softens both distributions (the term is scaled by T²)"
+    )
     beta: float = Field(0.0, ge=0.0, le=1.0, description="0: forward KL, 1: reverse KL, between: GKD's JSD")
     top_k: int = Field(
         20, ge=1, le=4096, description="teacher tokens stored per answer position (vocabulary)"

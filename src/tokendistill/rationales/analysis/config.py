@@ -15,24 +15,27 @@ BinShare = Annotated[float, Field(gt=0.0, le=1.0)]
 
 
 class AnalysisConfig(BaseModel):
-    """Settings of the analyze stage (and of ``tokendistill analyze``).
-
-    * ``k_sweep``: the k values of the gold-overlap and evidence sweeps.
-    * ``faithfulness_examples``: training examples scored on the teacher (0 skips it).
-    * ``aopc_bins``: the rationale-size bins of AOPC, as shares of each example's rankable
-      units (ERASER's 1, 5, 10, 20 and 50 %); empty skips AOPC. Scored on the same
-      ``faithfulness_examples``.
-    * ``heatmaps``: examples shown as token heatmaps in the report.
-    * ``seed``: the seed of the random-k baselines (evidence chance line, faithfulness).
-    """
+    """Settings of the analyze stage (and of ``tokendistill analyze``). AOPC is scored on the
+    same ``faithfulness_examples``; its default bins are ERASER's."""
 
     model_config = ConfigDict(extra="forbid")
 
-    k_sweep: list[RationaleSize] = Field(default_factory=lambda: list(range(1, 11)), min_length=1)
-    faithfulness_examples: int = Field(100, ge=0)
-    aopc_bins: list[BinShare] = Field(default_factory=lambda: [0.01, 0.05, 0.10, 0.20, 0.50])
-    heatmaps: int = Field(6, ge=0)
-    seed: int = 0
+    k_sweep: list[RationaleSize] = Field(
+        default_factory=lambda: list(range(1, 11)),
+        min_length=1,
+        description="the k values of the gold-overlap and evidence sweeps",
+    )
+    faithfulness_examples: int = Field(
+        100, ge=0, description="training examples scored for faithfulness on the teacher (0 skips it)"
+    )
+    aopc_bins: list[BinShare] = Field(
+        default_factory=lambda: [0.01, 0.05, 0.10, 0.20, 0.50],
+        description="AOPC's rationale sizes as shares of each example's words (empty skips AOPC)",
+    )
+    heatmaps: int = Field(6, ge=0, description="examples shown as token heatmaps in the report")
+    seed: int = Field(
+        0, description="the seed of the random-k baselines (evidence chance line, faithfulness)"
+    )
 
     @field_validator("k_sweep", "aopc_bins")
     @classmethod

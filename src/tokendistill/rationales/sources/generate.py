@@ -55,9 +55,9 @@ class Demonstration(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input: str = Field(min_length=1)
-    rationale: str = Field(min_length=1)
-    answer: str = Field(min_length=1)
+    input: str = Field(min_length=1, description="the input as the model should read it")
+    rationale: str = Field(min_length=1, description="the reasoning to show")
+    answer: str = Field(min_length=1, description="the answer it leads to")
 
 
 class GenerateOptions(BaseModel):
@@ -68,9 +68,11 @@ class GenerateOptions(BaseModel):
     model: ModelConfig = Field(description="the model that writes rationales (a spec or a model section)")
     shots: int = Field(4, ge=0, le=32, description="demonstrations in every prompt")
     prompt: str = Field(INSTRUCTION, min_length=1, description="the instruction heading every prompt")
-    demonstrations: list[Demonstration] = Field(default_factory=list)
-    max_new_tokens: int = Field(96, ge=1)
-    batch_size: int = Field(8, ge=1)
+    demonstrations: list[Demonstration] = Field(
+        default_factory=list, description="hand-written demonstrations, used first"
+    )
+    max_new_tokens: int = Field(96, ge=1, description="cap on each completion")
+    batch_size: int = Field(8, ge=1, description="prompts per generation batch")
     seed: int = Field(0, description="which training examples become demonstrations")
     chat_template: bool | None = Field(
         None,

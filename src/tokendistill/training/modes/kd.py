@@ -19,7 +19,10 @@ from tokendistill.training.terms import LossTerm, TaskCrossEntropy, TaskWeights
 
 
 class SoftLabelOptions(ModeOptions):
-    soft_labels: SoftLabelConfig = Field(default_factory=SoftLabelConfig)
+    soft_labels: SoftLabelConfig = Field(
+        default_factory=SoftLabelConfig,
+        description="which teacher distributions are learnt, how much, how soft",
+    )
 
 
 class TwoTaskSoftLabelOptions(TwoTaskOptions, SoftLabelOptions):

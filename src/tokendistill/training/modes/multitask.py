@@ -21,11 +21,12 @@ EXPLAIN_PREFIX = "explain: "
 
 
 class TwoTaskOptions(ModeOptions):
-    """``alpha``: the label task's weight (the rationale task's is ``1 - alpha``);
-    ``label_warmup_steps``: optimizer steps of the label task alone before both."""
+    """The two-task modes' options: the rationale task's weight is ``1 - alpha``."""
 
-    alpha: float = Field(0.5, ge=0.0, le=1.0)
-    label_warmup_steps: int = Field(0, ge=0)
+    alpha: float = Field(
+        0.5, ge=0.0, le=1.0, description="the label task's weight against the rationale task"
+    )
+    label_warmup_steps: int = Field(0, ge=0, description="steps that train the label task alone first")
 
 
 class Multitask(StudentMode):
