@@ -29,9 +29,17 @@ from tokendistill.training.terms import LossTerm, TaskCrossEntropy, TaskWeights
 
 
 class GuidedOptions(TwoTaskOptions):
-    alpha: float = Field(1.0, ge=0.0, le=1.0)
-    weight: float = Field(1.0, ge=0.0)
-    soft_labels: SoftLabelConfig | None = None
+    alpha: float = Field(
+        1.0,
+        ge=0.0,
+        le=1.0,
+        description="the label task's weight; below 1 adds the rationale task (1 − alpha)",
+    )
+    weight: float = Field(1.0, ge=0.0, description="λ: the guidance term's weight")
+    soft_labels: SoftLabelConfig | None = Field(
+        None,
+        description="the teacher's distributions as a soft label term, as mode kd (none: gold labels only)",
+    )
 
 
 class Guided(Multitask):

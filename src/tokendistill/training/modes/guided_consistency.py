@@ -25,8 +25,12 @@ from tokendistill.training.terms import StepBatch
 
 
 class ConsistencyOptions(GuidedOptions):
-    divergence: float = Field(1.0, ge=0.0)
-    complement: float = Field(0.0, ge=0.0)
+    divergence: float = Field(
+        1.0, ge=0.0, description="β: KL between the full and the reduced input's answers"
+    )
+    complement: float = Field(
+        0.0, ge=0.0, description="γ: penalty on the answer's probability with the marked words hidden"
+    )
 
 
 class Consistency(GuidanceTerm):

@@ -27,8 +27,10 @@ Weighting = Literal["outside", "soft"]
 class GradientOptions(GuidedOptions):
     # λ = 1 held validation accuracy down on the testbed's demo point (82 % vs 100 % for 0.1
     # and 0.01): the default is the largest of those that kept it (benchmarks/RESULTS.md).
-    weight: float = Field(0.1, ge=0.0)
-    weighting: Weighting = "outside"
+    weight: float = Field(0.1, ge=0.0, description="λ: the gradient penalty's weight")
+    weighting: Weighting = Field(
+        "outside", description="outside: penalise words outside the marks; soft: also marked ones, by weight"
+    )
 
 
 class GradientPenalty(GuidanceTerm):

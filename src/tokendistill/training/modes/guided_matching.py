@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 import torch
+from pydantic import Field
 
 from tokendistill.rationales.marks import Marks
 from tokendistill.training.guidance.gradients import answer_input_gradients
@@ -24,7 +25,9 @@ _EPS = 1e-8
 
 
 class MatchingOptions(GuidedOptions):
-    attribution: StudentAttribution = "saliency"
+    attribution: StudentAttribution = Field(
+        "saliency", description="the student's own attribution matched to the marks"
+    )
 
 
 class AttributionMatch(GuidanceTerm):
