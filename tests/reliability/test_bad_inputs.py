@@ -407,7 +407,8 @@ MODEL_CASES = [
     Case(
         "soft-labels-for-a-mode-without-them",
         "invalid config: {config}, line {line[students.0]}: students.0: `soft_labels` does not apply to mode "
-        "'standard'; modes that take it: ['kd', 'kd-multitask']",
+        "'standard'; modes that take it: ['kd', 'kd-multitask', 'guided-gradient', 'guided-matching', "
+        "'guided-consistency']",
         set={"students": [{"name": "s", "mode": "standard", "soft_labels": {"weight": 0.5}}]},
     ),
     Case(
