@@ -66,6 +66,7 @@ _ANALYSIS_KEYS = (
     "k_sweep",
     "evidence_sweep",
     "gold_in_input",
+    "faithfulness_scale",
     "faithfulness",
     "aopc",
     "agreement",
