@@ -88,6 +88,7 @@ class FakeScoringAdapter:
     batch of more than one row runs out of memory."""
 
     device = "cpu"
+    architecture = "seq2seq"  # the pairwise path; the decoder-only one is tested on a tiny model
 
     def __init__(self) -> None:
         self.check = oom_above(1)

@@ -9,9 +9,8 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import torch
-
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.models import answer_scores
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.analysis.result import AnalysisResult
@@ -29,18 +28,26 @@ ANALYSIS = "analysis.json"
 
 def answer_logprobs(adapter: ModelAdapter, batch_size: BatchSize | BatchSizer) -> LogProbFn:
     """The teacher's summed log-probability of each answer given each text, and the answer's
-    token count (``scale.LogProbFn``), over length-sorted batches that back off on
-    out-of-memory (``map_batches``)."""
+    token count (``scale.LogProbFn``). The pairs are grouped by text, so a decoder-only
+    teacher runs each text once for all its answers (``models.answer_scores``); the texts go
+    in length-sorted batches of ``batch_size`` that halve on out-of-memory (``map_batches``)."""
 
-    @torch.no_grad()
     def score(texts: list[str], answers: list[str]) -> list[tuple[float, int]]:
-        def scores(rows: list[int]) -> list[tuple[float, int]]:
-            batch = adapter.encode([texts[i] for i in rows], [answers[i] for i in rows]).to(adapter.device)
-            logprobs = adapter.target_logprobs(batch)
-            return list(zip(logprobs.sum(-1).tolist(), batch.target_mask.sum(-1).tolist(), strict=True))
+        groups: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            groups.setdefault(text, []).append(i)
+        unique = list(groups)
 
-        keys = [(len(text), len(answer)) for text, answer in zip(texts, answers, strict=True)]
-        return map_batches(batch_size, keys, scores)
+        def scores(rows: list[int]) -> list[list[tuple[float, int]]]:
+            chosen = [[answers[i] for i in groups[unique[r]]] for r in rows]
+            return answer_scores.answer_logprobs(adapter, [unique[r] for r in rows], chosen)
+
+        out: list[tuple[float, int]] = [(0.0, 0)] * len(texts)
+        per_text = map_batches(batch_size, [(len(text),) for text in unique], scores)
+        for text, values in zip(unique, per_text, strict=True):
+            for i, value in zip(groups[text], values, strict=True):
+                out[i] = value
+        return out
 
     return score
 
