@@ -175,6 +175,8 @@ def _analyze(run: Run) -> None:
         run.teacher.artifact.key,
         lambda: run.teacher_adapter,
         evidence_spans(run.data.train),
+        run.data.answer_choices("train"),
+        run.config.teacher.training.eval_batch_size,
     )
 
 

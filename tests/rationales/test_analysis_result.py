@@ -16,9 +16,9 @@ from tokendistill.rationales.analysis import (
     FaithfulnessRow,
     OverlapRow,
     analyze_records,
+    erasure_rows,
     evidence_hits,
     evidence_spans,
-    faithfulness_rows,
     gold_overlap,
     k_sweep,
     method_agreement,
@@ -84,15 +84,27 @@ def test_json_keeps_todays_keys_and_spells_undefined_as_null() -> None:
         "evidence",
         "faithfulness",
         "aopc",
+        "faithfulness_scale",
     ]
+    assert doc["faithfulness_scale"] is None  # no faithfulness figures: no scale
     assert doc["aopc"][0] == {
         "method": "saliency",
         "bin": "AOPC",
         "examples": 4,
         "comprehensiveness": 0.2,
+        "comp. 95% interval": None,
         "comp. random": 0.05,
+        "comp. random 95% interval": None,
+        "comp. minus random 95% interval": None,
         "sufficiency": 0.1,
+        "suff. 95% interval": None,
         "suff. random": None,
+        "suff. random 95% interval": None,
+        "suff. minus random 95% interval": None,
+        "raw comp.": None,
+        "raw comp. random": None,
+        "raw suff.": None,
+        "raw suff. random": None,
     }
     assert doc["overlap"] == [
         {
@@ -113,14 +125,13 @@ def test_json_keeps_todays_keys_and_spells_undefined_as_null() -> None:
     assert doc["evidence"] == [
         {"method": "saliency", "k": 2, "examples": 4, "top-k hit rate": 1.0, "random-k hit rate": 0.4}
     ]
-    assert list(doc["faithfulness"][0]) == [
+    assert list(doc["faithfulness"][0])[:6] == [
         "method",
         "k",
         "examples",
         "comprehensiveness",
+        "comp. 95% interval",
         "comp. random-k",
-        "sufficiency",
-        "suff. random-k",
     ]
     # The chance line follows the first method, k is text: the file as the stage wrote it.
     assert list(doc["evidence_sweep"]) == ["saliency", "chance (random-k)", "random"]
@@ -194,14 +205,14 @@ def test_faithfulness_rows_score_the_first_examples(make_record) -> None:
     records = _records(make_record, [[0, 3, 2, 1], [0, 1, 3, 2]])
     seen: list[str] = []
 
-    def score(texts: list[str], targets: list[str]) -> list[float]:
+    def score(texts: list[str], targets: list[str]) -> list[tuple[float, int]]:
         seen.extend(texts)
-        return [0.9 if "word" in t else 0.1 for t in texts]
+        return [(math.log(0.9 if "word" in t else 0.1), 1) for t in texts]
 
-    (row,) = faithfulness_rows({"saliency": records}, 1, score, WORD, n_examples=1, seed=0)
-    assert row.method == "saliency" and row.k == 1 and row.examples == 1
+    (row,), aopc = erasure_rows({"saliency": records}, score, WORD, k=1, n_examples=1, seed=0)
+    assert row.method == "saliency" and row.k == 1 and row.examples == 1 and aopc == ()
     assert row.comprehensiveness == pytest.approx(0.0)  # "cue" removed, "word" still there
-    assert len(seen) == 5
+    assert 1 < len(seen) == len(set(seen)) <= 5  # the full text and its distinct perturbations
 
 
 def test_evidence_spans_of_examples_with_planted_words() -> None:

@@ -23,7 +23,7 @@ def _runs(make_record):
 
 
 def _score(texts, targets):
-    return [0.8 if re.search(r"\bplanted\b", t) else 0.3 for t in texts]
+    return [(0.8 if re.search(r"\bplanted\b", t) else 0.3, 1) for t in texts]
 
 
 def test_analysis_table_rows(make_record):

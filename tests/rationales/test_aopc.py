@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tokendistill.rationales.analysis import aopc, aopc_rows
+from tokendistill.rationales.analysis import aopc, erasure_rows
 from tokendistill.rationales.analysis.aopc import bin_label, bin_size
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
@@ -25,15 +25,16 @@ def _record(make_record, example_id: str = "ex", score=lambda i: 10.0 - i):
     return make_record(text, pieces, example_id=example_id, gold="yes")
 
 
-def _keys_scorer(texts: list[str], targets: list[str]) -> list[float]:
-    """p(target) = 0.05 + 0.1 per key word present."""
-    return [0.05 + 0.1 * len(KEYS & set(re.findall(r"\w+", t))) for t in texts]
+def _keys_scorer(texts: list[str], targets: list[str]) -> list[tuple[float, int]]:
+    """The answer's log-probability (one token) = 0.05 + 0.1 per key word present (a linear
+    stand-in: the hand computations below are differences of it)."""
+    return [(0.05 + 0.1 * len(KEYS & set(re.findall(r"\w+", t))), 1) for t in texts]
 
 
-def _count_scorer(texts: list[str], targets: list[str]) -> list[float]:
-    """p(target) = 0.01 per word present: any unit removed costs the same, so the random
-    baseline is known without knowing which units were drawn."""
-    return [0.01 * len(re.findall(r"\w+", t)) for t in texts]
+def _count_scorer(texts: list[str], targets: list[str]) -> list[tuple[float, int]]:
+    """0.01 per word present: any unit removed costs the same, so the random baseline is
+    known without knowing which units were drawn."""
+    return [(0.01 * len(re.findall(r"\w+", t)), 1) for t in texts]
 
 
 def test_bin_sizes_round_up_and_never_vanish() -> None:
@@ -79,7 +80,10 @@ def test_records_without_finite_scores_or_units_are_skipped(make_record) -> None
 
 
 def test_rows_hold_the_area_then_every_bin(make_record) -> None:
-    rows = aopc_rows({"m": [_record(make_record)]}, _keys_scorer, RANKED, 10, 0, BINS)
+    _, rows = erasure_rows(
+        {"m": [_record(make_record)]}, _keys_scorer, RANKED, k=1, n_examples=10, seed=0, bins=BINS
+    )
     assert [r.bin for r in rows] == ["AOPC", "1 %", "5 %", "10 %", "20 %", "50 %"]
     assert rows[0].comprehensiveness == pytest.approx(0.14) and rows[-1].sufficiency == pytest.approx(0.1)
     assert rows[0].to_json()["comp. random"] == rows[0].comprehensiveness_random
+    assert rows[0].comprehensiveness_ci is None  # one example: no interval

@@ -20,20 +20,22 @@ def sufficiency(*args, **kwargs):
 
 WORD = Selection(SelectionConfig(unit="word", filters=["stopwords", "punctuation"], order="score"))
 TEXT = "Question: the zebra planted seeds\nAnswer:"
-HIGH, LOW = 0.9, 0.2
+# An open answer: the figures are differences of its mean log-probability per token.
+HIGH, LOW = math.log(0.9), math.log(0.2)
 
 
 class PlantedScorer:
-    """p(target) is HIGH iff the word "planted" is in the text; records every call."""
+    """log p(target) is HIGH per token iff the word "planted" is in the text (summed over the
+    target's 2 tokens); records every call."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
         self.calls = 0
 
-    def __call__(self, texts: list[str], targets: list[str]) -> list[float]:
+    def __call__(self, texts: list[str], targets: list[str]) -> list[tuple[float, int]]:
         self.calls += 1
         self.texts.extend(texts)
-        return [HIGH if re.search(r"\bplanted\b", t) else LOW for t in texts]
+        return [(2 * (HIGH if re.search(r"\bplanted\b", t) else LOW), 2) for t in texts]
 
 
 def _record(make_record, planted_score=0.6, example_id="p"):
@@ -75,13 +77,17 @@ def test_comprehensiveness_and_sufficiency_exact(make_record):
     res = faithfulness([good, bad], 1, scorer, WORD, seed=0)
     comp, suff = res["comprehensiveness"], res["sufficiency"]
     assert comp.example_ids == ("good", "bad")
-    assert comp.full == (HIGH, HIGH)
+    assert comp.full == pytest.approx((HIGH, HIGH))
     assert comp.values.tolist() == pytest.approx([HIGH - LOW, 0.0])
     assert suff.values.tolist() == pytest.approx([0.0, HIGH - LOW])
     assert comp.mean == pytest.approx((HIGH - LOW) / 2)
+    # The raw column: the per-token geometric-mean probability, 0.9 or 0.2.
+    assert (comp.raw_full[0], comp.raw_perturbed[0]) == pytest.approx((0.9, 0.2))
+    assert comp.raw_mean == pytest.approx((0.9 - 0.2) / 2)
     for text in scorer.texts:
         assert text.startswith("Question:") and text.endswith("\nAnswer:")
-    assert len(scorer.texts) == 2 * 5 and scorer.calls == 1
+    # One call, each distinct input once: the two examples share their full text.
+    assert scorer.calls == 1 and len(scorer.texts) == len(set(scorer.texts)) < 2 * 5
 
 
 def test_random_baseline_with_single_eligible_unit(make_record):
@@ -98,7 +104,7 @@ def test_random_baseline_with_single_eligible_unit(make_record):
 def test_random_baseline_is_seeded_per_example(make_record):
     recs = [_record(make_record, example_id=f"e{i}") for i in range(6)]
     a = comprehensiveness(recs, 1, PlantedScorer(), WORD, seed=3)
-    b = comprehensiveness(recs[::-1], 1, PlantedScorer(), WORD, seed=3, batch_size=2)
+    b = comprehensiveness(recs[::-1], 1, PlantedScorer(), WORD, seed=3)
     by_id_a = dict(zip(a.example_ids, a.perturbed_random, strict=True))
     by_id_b = dict(zip(b.example_ids, b.perturbed_random, strict=True))
     assert by_id_a == by_id_b
@@ -114,4 +120,4 @@ def test_skips_nonfinite_and_empty(make_record):
 
 def test_score_fn_length_checked(make_record):
     with pytest.raises(ValueError, match="returned"):
-        comprehensiveness([_record(make_record)], 1, lambda texts, targets: [0.5], WORD, seed=0)
+        comprehensiveness([_record(make_record)], 1, lambda texts, targets: [(0.5, 1)], WORD, seed=0)

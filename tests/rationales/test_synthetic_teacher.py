@@ -12,10 +12,10 @@ import pytest
 from tokendistill.attribution import attribute
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal
-from tokendistill.rationales.analysis import evidence_hits, faithfulness
+from tokendistill.rationales.analysis import ErasureScorer, evidence_hits, faithfulness
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.stages.analyze import target_probability
+from tokendistill.stages.analyze import answer_logprobs
 from tokendistill.tasks import SyntheticConfig, TaskConfig, load_task
 from tokendistill.training import TrainingConfig, build_rows, train_model
 
@@ -69,7 +69,8 @@ def test_top_k_is_more_comprehensive_and_sufficient_than_random_k(trained) -> No
     task, data, adapter = trained
     selection = Selection(SelectionConfig(unit="word", filters=["punctuation"]))
     records = attribute(adapter, data.train[:48], "saliency", split="train", score_fn=task.score)
-    result = faithfulness(records, 1, target_probability(adapter), selection, seed=0)
+    scorer = ErasureScorer(answer_logprobs(adapter, 16), data.answer_choices("train"))
+    result = faithfulness(records, 1, scorer, selection, seed=0)
     comp, suff = result["comprehensiveness"], result["sufficiency"]
     print(
         f"comprehensiveness {comp.mean:.3f} (random-k {comp.mean_random:.3f}); "

@@ -29,6 +29,7 @@ METRICS_KEYS = [
     "k_sweep",
     "evidence_sweep",
     "gold_in_input",
+    "faithfulness_scale",
     "faithfulness",
     "aopc",
     "agreement",

@@ -44,6 +44,7 @@ def _analysis(gold_in_input: float | None = 0.4) -> AnalysisResult:
             AgreementRow("random", "saliency", 2, 0.12, -0.01, 10),
         ),
         evidence=(),
+        faithfulness_scale="choice_probability",
         faithfulness=(
             FaithfulnessRow(
                 "saliency",
@@ -53,6 +54,11 @@ def _analysis(gold_in_input: float | None = 0.4) -> AnalysisResult:
                 comprehensiveness_random=0.035,
                 sufficiency=-0.003,
                 sufficiency_random=0.208,
+                comprehensiveness_ci=(0.15, 0.25),
+                comprehensiveness_vs_random_ci=(0.1, 0.24),
+                sufficiency_vs_random_ci=(-0.3, -0.1),
+                comprehensiveness_raw=0.004,
+                sufficiency_raw=0.0,
             ),
             FaithfulnessRow(
                 "random",
@@ -188,11 +194,18 @@ def test_overlap_not_applicable_when_the_gold_answer_is_never_in_the_input() -> 
 def test_faithfulness_table_shows_every_method_and_dashes_for_undefined() -> None:
     lines = faithfulness_table(_data())
     assert "10 training examples" in lines[0] and "top-2 removed" in lines[0]
-    rows = {_cells(line)[0]: _cells(line)[1:] for line in lines[4:]}
+    assert "normalised over the answer choices" in lines[0] and "t-interval" in lines[0]
+    rows = {_cells(line)[0]: _cells(line)[1:] for line in lines[4:] if line.startswith("| ")}
     assert rows == {
-        "saliency": ["0.204", "0.035", "-0.003", "0.208"],
-        "random": ["0.048", "0.035", "–", "0.208"],
+        "saliency": ["0.204 [0.150, 0.250]", "0.035", "-0.003", "0.208", "0.004", "0.000"],
+        "random": ["0.048", "0.035", "–", "0.208", "–", "–"],
     }
+    verdicts = [line for line in lines if line.startswith("- ")]
+    assert verdicts[0].startswith("- saliency (top-2), comprehensiveness: removing its top-2 words lowers")
+    assert (
+        "saliency (top-2), sufficiency: its top-2 words alone keep the teacher's answer better" in verdicts[1]
+    )
+    assert "random (top-2), comprehensiveness: too few examples" in verdicts[2]
 
 
 def test_aopc_table_shows_each_methods_area_and_names_the_bins() -> None:
@@ -200,8 +213,8 @@ def test_aopc_table_shows_each_methods_area_and_names_the_bins() -> None:
     assert "10 training examples" in lines[0] and "10 %, 50 %" in lines[0]
     rows = {_cells(line)[0]: _cells(line)[1:] for line in lines[4:]}
     assert rows == {
-        "saliency": ["0.310", "0.120", "0.050", "0.250"],
-        "random": ["0.110", "0.120", "–", "0.250"],
+        "saliency": ["0.310", "0.120", "0.050", "0.250", "–", "–"],
+        "random": ["0.110", "0.120", "–", "0.250", "–", "–"],
     }
     data = _data()
     data.analysis = AnalysisResult(**{**data.analysis.__dict__, "aopc": ()})

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from tokendistill.evaluation.predict import predict_answers
-from tokendistill.rationales.analysis.faithfulness import batched_scores
 from tokendistill.runtime.batching import BatchSizer, each_batch, map_batches, map_in_order
+from tokendistill.stages.analyze import answer_logprobs
 
 OOM = "CUDA out of memory. Tried to allocate 2.00 GiB"
 
@@ -83,17 +83,44 @@ def oom_above(rows: int):
     return check
 
 
+class FakeScoringAdapter:
+    """Each answer's log-probability is minus the length of text + answer, one per token; a
+    batch of more than one row runs out of memory."""
+
+    device = "cpu"
+    architecture = "seq2seq"  # the pairwise path; the decoder-only one is tested on a tiny model
+
+    def __init__(self) -> None:
+        self.check = oom_above(1)
+
+    def encode(self, texts: list[str], answers: list[str]) -> FakeBatch:
+        return FakeBatch([len(t + a) for t, a in zip(texts, answers, strict=True)], [len(a) for a in answers])
+
+    def target_logprobs(self, batch: FakeBatch) -> torch.Tensor:
+        self.check(len(batch.lengths))
+        width = max(batch.tokens)
+        rows = [
+            [-n / t if j < t else 0.0 for j in range(width)]
+            for n, t in zip(batch.lengths, batch.tokens, strict=True)
+        ]
+        return torch.tensor(rows)
+
+
+class FakeBatch:
+    def __init__(self, lengths: list[int], tokens: list[int]) -> None:
+        self.lengths, self.tokens = lengths, tokens
+        self.target_mask = torch.tensor([[1] * t + [0] * (max(tokens) - t) for t in tokens])
+
+    def to(self, device: str) -> FakeBatch:
+        return self
+
+
 def test_faithfulness_scores_back_off() -> None:
-    check = oom_above(1)
-    texts, targets = [f"t{i}" for i in range(5)], [f"a{i}" for i in range(5)]
-
-    def score_fn(chunk: list[str], answers: list[str]) -> list[float]:
-        check(len(chunk))
-        return [float(len(t + a)) for t, a in zip(chunk, answers, strict=True)]
-
-    expected = [float(len(t + a)) for t, a in zip(texts, targets, strict=True)]
+    texts, answers = [f"text{'x' * i}" for i in range(5)], ["a", "bb", "a", "ccc", "a"]
     sizer = BatchSizer("auto", start=4)
-    assert batched_scores(score_fn, texts, targets, sizer) == expected
+    got = answer_logprobs(FakeScoringAdapter(), sizer)(texts, answers)
+    expected = [(-float(len(t + a)), len(a)) for t, a in zip(texts, answers, strict=True)]
+    assert [(pytest.approx(total), n) for total, n in got] == expected
     assert sizer.size == 1
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tokendistill.heatmap import HeatmapExample
 from tokendistill.rationales.analysis.result import AnalysisResult
-from tokendistill.stats import wilson_interval
+from tokendistill.stats import t95, wilson_interval
 
 # Curves of a student mode's own loss terms are named TERM_PREFIX + the term's name.
 TERM_PREFIX = "term:"
@@ -40,25 +40,13 @@ class AccuracySummary:
         self.mean = statistics.fmean(accs) if accs else float("nan")
         self.std = statistics.stdev(accs) if len(accs) > 1 else 0.0
         if len(accs) > 1:
-            half = _t95(len(accs) - 1) * self.std / math.sqrt(len(accs))
+            half = t95(len(accs) - 1) * self.std / math.sqrt(len(accs))
             # An accuracy lies in [0, 1]; so does what the interval can claim about it.
             self.ci95 = (max(0.0, self.mean - half), min(1.0, self.mean + half))
         elif accs:
             self.ci95 = wilson_interval(self.mean, self.n_test)
         else:
             self.ci95 = (float("nan"), float("nan"))
-
-
-# Student's t, two-sided 95 %, by degrees of freedom (beyond 30 the normal 1.96 is within 4 %).
-_T95 = (
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-)  # fmt: skip
-
-
-def _t95(dof: int) -> float:
-    return _T95[dof - 1] if dof <= len(_T95) else 1.96
 
 
 @dataclass
@@ -78,6 +66,7 @@ _ANALYSIS_KEYS = (
     "k_sweep",
     "evidence_sweep",
     "gold_in_input",
+    "faithfulness_scale",
     "faithfulness",
     "aopc",
     "agreement",

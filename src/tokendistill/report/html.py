@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tokendistill.heatmap import render_heatmap
-from tokendistill.rationales.analysis.result import AnalysisResult, Row
-from tokendistill.report import plots
+from tokendistill.rationales.analysis.result import AnalysisResult, AopcRow, FaithfulnessRow, Row
+from tokendistill.report import faithfulness, plots
 from tokendistill.report.data import TERM_PREFIX, ReportData
 from tokendistill.report.verdict import verdicts
 from tokendistill.runtime.files import atomic_write_text
@@ -123,10 +123,12 @@ def _rationale_sections(data: ReportData) -> str:
     out = [_evidence_section(analysis), _overlap_section(analysis)]
     if analysis.faithfulness:
         out.append(
-            '<h2>Faithfulness on the teacher</h2><p class="muted">Change in the teacher\'s target '
-            "probability (per-token geometric mean) when the top-k words are removed (comprehensiveness: "
-            "higher is more faithful) or are all that is kept (sufficiency: lower is more faithful), "
-            "against k random words from the same pool.</p>" + _rows_table(analysis.faithfulness)
+            '<h2>Faithfulness on the teacher</h2><p class="muted">Change in the teacher\'s answer '
+            "when the top-k words are removed (comprehensiveness: higher is more faithful) or are all "
+            "that is kept (sufficiency: lower is more faithful), against k random words from the same "
+            f"pool. {html.escape(faithfulness.scale_sentence(analysis))}</p>"
+            + _erasure_table(analysis.faithfulness, "k", "random-k")
+            + _erasure_verdicts(analysis)
         )
     if analysis.aopc:
         out.append(_aopc_section(analysis))
@@ -151,10 +153,38 @@ def _aopc_section(analysis: AnalysisResult) -> str:
         "perturbation curve: the same two figures averaged over rationale sizes given as shares of each "
         "example's eligible words (the bins below: "
         + html.escape(", ".join(r.bin for r in bins if r.method == areas[0].method))
-        + "), against as many random words.</p>"
-        + _rows_table(areas)
-        + (_rows_table(bins) if bins else "")
+        + "), against as many random words, on the same scale as above.</p>"
+        + _erasure_table(areas, "bin", "random")
+        + (_erasure_table(bins, "bin", "random") if bins else "")
     )
+
+
+def _erasure_table(rows: Sequence[FaithfulnessRow | AopcRow], key: str, random: str) -> str:
+    """Figures with their 95 % intervals against the random baseline, then the raw columns."""
+    headers = [
+        "method",
+        key,
+        "examples",
+        "comprehensiveness [95% interval]",
+        f"comp. {random}",
+        "sufficiency [95% interval]",
+        f"suff. {random}",
+        "raw comp.",
+        f"raw comp. {random}",
+        "raw suff.",
+        f"raw suff. {random}",
+    ]
+    body = [
+        [html.escape(r.method), html.escape(str(getattr(r, key))), str(r.examples)]
+        + [html.escape(c) for c in faithfulness.row_cells(r)]
+        for r in rows
+    ]
+    return _table(headers, body)
+
+
+def _erasure_verdicts(analysis: AnalysisResult) -> str:
+    items = "".join(f"<li>{html.escape(v)}</li>" for v in faithfulness.erasure_verdicts(analysis))
+    return f"<p>Each method against its random control:</p><ul>{items}</ul>" if items else ""
 
 
 def _fmt(value) -> str:

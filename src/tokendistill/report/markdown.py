@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from tokendistill.attribution import method_class
 from tokendistill.rationales.analysis.result import AopcRow, FaithfulnessRow
+from tokendistill.report import faithfulness
 from tokendistill.report.data import ReportData
 
 __all__ = [
@@ -83,27 +84,32 @@ def overlap_table(data: ReportData, k: int) -> list[str]:
 
 
 def faithfulness_table(data: ReportData) -> list[str]:
-    """Does removing the top-k hurt the teacher more than removing k random tokens?"""
+    """Does removing the top-k hurt the teacher more than removing k random tokens? Each
+    figure with its 95 % interval, then each method against its random control in words."""
     rows = data.analysis.faithfulness
     if not rows:
         return []
     lines = [
-        f"Faithfulness to the teacher ({rows[0].examples} training examples, drop in the probability of "
-        f"its answer; comprehensiveness: top-{rows[0].k} removed, higher is better; sufficiency: only "
-        "they kept, lower is better):",
+        f"Faithfulness to the teacher ({rows[0].examples} training examples; comprehensiveness: "
+        f"top-{rows[0].k} removed, higher is better; sufficiency: only they kept, lower is better). "
+        + faithfulness.scale_sentence(data.analysis),
         "",
-        "| method | comprehensiveness | same for random-k | sufficiency | same for random-k |",
-        "|---|---:|---:|---:|---:|",
+        "| method | comprehensiveness | same for random-k | sufficiency | same for random-k "
+        "| raw comp. | raw suff. |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    return lines + [_drop_row(r) for r in rows]
+    return (
+        lines
+        + [_drop_row(r) for r in rows]
+        + ["", *(f"- {v}" for v in faithfulness.erasure_verdicts(data.analysis))]
+    )
 
 
 def _drop_row(r: FaithfulnessRow | AopcRow) -> str:
-    """A method's comprehensiveness and sufficiency next to the random baseline's."""
-    return (
-        f"| {r.method} | {_num(r.comprehensiveness)} | {_num(r.comprehensiveness_random)} | "
-        f"{_num(r.sufficiency)} | {_num(r.sufficiency_random)} |"
-    )
+    """A method's comprehensiveness and sufficiency (with intervals) next to the random
+    baseline's, then the method's raw figures."""
+    comp, comp_r, suff, suff_r, raw_comp, _, raw_suff, _ = faithfulness.row_cells(r)
+    return f"| {r.method} | {comp} | {comp_r} | {suff} | {suff_r} | {raw_comp} | {raw_suff} |"
 
 
 def aopc_table(data: ReportData) -> list[str]:
@@ -116,8 +122,9 @@ def aopc_table(data: ReportData) -> list[str]:
         f"AOPC (ERASER; {rows[0].examples} training examples, the same drops averaged over rationales of "
         f"{bins} of each example's eligible words):",
         "",
-        "| method | AOPC comprehensiveness | same for random | AOPC sufficiency | same for random |",
-        "|---|---:|---:|---:|---:|",
+        "| method | AOPC comprehensiveness | same for random | AOPC sufficiency | same for random "
+        "| raw comp. | raw suff. |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     return lines + [_drop_row(r) for r in rows]
 

@@ -1,5 +1,6 @@
 """Stage 6: rationale quality from stored scores: overlap, k-sweep, evidence, agreement,
-faithfulness at k and over bins (AOPC), as a typed ``AnalysisResult`` written to analysis.json."""
+faithfulness at k and over bins (AOPC, on the teacher's choice-normalised probability or answer
+log-probability), as a typed ``AnalysisResult`` written to analysis.json."""
 
 from __future__ import annotations
 
@@ -8,37 +9,45 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import torch
-
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.models import answer_scores
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.analysis.result import AnalysisResult
-from tokendistill.rationales.analysis.summary import analyze_records, aopc_rows, faithfulness_rows
+from tokendistill.rationales.analysis.scale import LogProbFn
+from tokendistill.rationales.analysis.scorer import ErasureScorer
+from tokendistill.rationales.analysis.summary import analyze_records, erasure_rows
 from tokendistill.rationales.config import SelectionConfig
 from tokendistill.rationales.select import Selection
-from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
+from tokendistill.runtime.batching import AUTO, BatchSize, BatchSizer, map_batches
 from tokendistill.runtime.context import RunContext
 from tokendistill.runtime.files import atomic_write_json, stable_hash
 
 ANALYSIS = "analysis.json"
 
 
-def target_probability(
-    adapter: ModelAdapter, batch_size: BatchSize | BatchSizer = 16
-) -> Callable[[list[str], list[str]], list[float]]:
-    """score_fn for faithfulness: the teacher's per-token geometric-mean probability of the
-    target, exp(mean log p), so targets of different lengths are comparable."""
+def answer_logprobs(adapter: ModelAdapter, batch_size: BatchSize | BatchSizer) -> LogProbFn:
+    """The teacher's summed log-probability of each answer given each text, and the answer's
+    token count (``scale.LogProbFn``). The pairs are grouped by text, so a decoder-only
+    teacher runs each text once for all its answers (``models.answer_scores``); the texts go
+    in length-sorted batches of ``batch_size`` that halve on out-of-memory (``map_batches``)."""
 
-    @torch.no_grad()
-    def score(texts: list[str], targets: list[str]) -> list[float]:
-        def probabilities(rows: slice) -> list[float]:
-            batch = adapter.encode(texts[rows], targets[rows]).to(adapter.device)
-            logprobs = adapter.target_logprobs(batch)
-            mean = logprobs.sum(-1) / batch.target_mask.sum(-1).clamp(min=1)
-            return mean.exp().tolist()
+    def score(texts: list[str], answers: list[str]) -> list[tuple[float, int]]:
+        groups: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            groups.setdefault(text, []).append(i)
+        unique = list(groups)
 
-        return map_in_order(batch_size, len(texts), probabilities)
+        def scores(rows: list[int]) -> list[list[tuple[float, int]]]:
+            chosen = [[answers[i] for i in groups[unique[r]]] for r in rows]
+            return answer_scores.answer_logprobs(adapter, [unique[r] for r in rows], chosen)
+
+        out: list[tuple[float, int]] = [(0.0, 0)] * len(texts)
+        per_text = map_batches(batch_size, [(len(text),) for text in unique], scores)
+        for text, values in zip(unique, per_text, strict=True):
+            for i, value in zip(groups[text], values, strict=True):
+                out[i] = value
+        return out
 
     return score
 
@@ -51,9 +60,14 @@ def run_analysis(
     teacher_key: str,
     teacher_factory: Callable[[], ModelAdapter],
     evidence: Mapping[str, Sequence[tuple[int, int]]],
+    choices: Mapping[str, Sequence[str]] | None,
+    batch_size: int,
 ) -> tuple[AnalysisResult, str]:
     """The analyses of every method's attributions at ``selection.k`` (and over
-    ``analysis.k_sweep``), and the artifact key (for downstream keys).
+    ``analysis.k_sweep``), and the artifact key (for downstream keys). Faithfulness and AOPC
+    are on the choice-normalised scale where ``choices`` (example id -> answer choices) are
+    given, else on the answer-log-probability scale; the teacher scores their inputs in
+    batches of ``batch_size`` at most (halved on out-of-memory).
 
     The result is always read back from analysis.json, so a fresh and a cached run return
     equal objects.
@@ -66,6 +80,7 @@ def run_analysis(
         "analysis": analysis.model_dump(mode="json"),
         "teacher": teacher_key,
         "evidence": stable_hash(dict(evidence)),
+        "choices": stable_hash(dict(choices)) if choices is not None else None,
     }
     artifact = ctx.artifact("analyze", "rationales", determinants, upstream=[teacher_key])
 
@@ -73,12 +88,15 @@ def run_analysis(
         chosen = Selection(selection)
         result = analyze_records(attributions, chosen, selection.k, analysis.k_sweep, evidence, analysis.seed)
         if analysis.faithfulness_examples:
-            score_fn = target_probability(teacher_factory())
-            n, seed = analysis.faithfulness_examples, analysis.seed
-            rows = faithfulness_rows(attributions, selection.k, score_fn, chosen, n, seed)
-            bins = analysis.aopc_bins
-            curves = aopc_rows(attributions, score_fn, chosen, n, seed, bins) if bins else ()
-            result = dataclasses.replace(result, faithfulness=rows, aopc=curves)
+            logprobs = answer_logprobs(teacher_factory(), BatchSizer(AUTO, start=batch_size))
+            scorer = ErasureScorer(logprobs, choices)
+            n, seed, bins = analysis.faithfulness_examples, analysis.seed, analysis.aopc_bins
+            rows, curves = erasure_rows(
+                attributions, scorer, chosen, k=selection.k, n_examples=n, seed=seed, bins=bins
+            )
+            result = dataclasses.replace(
+                result, faithfulness=rows, aopc=curves, faithfulness_scale=scorer.scale
+            )
         atomic_write_json(out / ANALYSIS, result.to_json(), sort_keys=False)
         return {}
 

@@ -22,6 +22,7 @@ from tokendistill.report.data import (
     ReportData,
     TeacherSummary,
 )
+from tokendistill.report.faithfulness import teacher_at_chance
 from tokendistill.report.html import write_report
 from tokendistill.runtime.context import RunContext
 from tokendistill.stages.students import StudentOutputs
@@ -138,6 +139,9 @@ def build_report(
     )
     sizes = ", ".join(f"{k} {v:,}" for k, v in {**data.sizes(), **data.teacher_sizes()}.items())
     notes = list(data.notes)
+    warning = _teacher_warning(data, teacher_row.valid_accuracy)
+    if warning:
+        notes.append(warning)
     if config.attribution.contrastive:
         notes.append(
             "attribution is contrastive: every method scores the margin of the teacher's answer over the "
@@ -155,6 +159,17 @@ def build_report(
         stage_seconds=timings,
         config_text=config_text,
     )
+
+
+def _teacher_warning(data: TaskData, valid_accuracy: float | None) -> str | None:
+    """The warning for a teacher at chance on its validation split (tasks with answer choices:
+    chance is one over the number of choices, averaged over the examples)."""
+    own = data.for_teacher()
+    choices = own.answer_choices("valid") if own.valid else None
+    if not choices:
+        return None
+    chance = sum(1 / len(c) for c in choices.values()) / len(choices)
+    return teacher_at_chance(valid_accuracy, len(own.valid), chance)
 
 
 def run_report(

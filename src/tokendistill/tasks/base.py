@@ -48,6 +48,12 @@ class TaskData:
             raise ValueError(f"unknown split {name!r}; choose train, valid or test")
         return getattr(self, name)
 
+    def answer_choices(self, name: Split) -> dict[str, tuple[str, ...]] | None:
+        """Each example of split ``name`` with its answer choices (its own, else the label set),
+        or None when one has fewer than two (open answers)."""
+        choices = {ex.id: tuple(ex.choices or self.label_set or ()) for ex in self.split(name)}
+        return choices if all(len(c) >= 2 for c in choices.values()) else None
+
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
 

@@ -8,15 +8,15 @@ from tokendistill.rationales.analysis.agreement import (
     rankdata,
     spearman,
 )
-from tokendistill.rationales.analysis.aopc import AopcResult, aopc
+from tokendistill.rationales.analysis.aopc import AopcResult, aopc, plan_aopc
 from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.analysis.evidence import EvidenceResult, evidence_hits, evidence_spans
 from tokendistill.rationales.analysis.faithfulness import (
     FaithfulnessResult,
-    ScoreFn,
     content_regions,
     faithfulness,
     keep_only,
+    plan_faithfulness,
     remove_units,
 )
 from tokendistill.rationales.analysis.overlap import (
@@ -35,7 +35,9 @@ from tokendistill.rationales.analysis.result import (
     FaithfulnessRow,
     OverlapRow,
 )
-from tokendistill.rationales.analysis.summary import analyze_records, aopc_rows, faithfulness_rows
+from tokendistill.rationales.analysis.scale import LogProbFn
+from tokendistill.rationales.analysis.scorer import ErasureScorer
+from tokendistill.rationales.analysis.summary import analyze_records, erasure_rows
 from tokendistill.rationales.analysis.table import (
     agreement_table,
     analysis_table,
@@ -50,24 +52,24 @@ __all__ = [
     "AnalysisResult",
     "AopcResult",
     "AopcRow",
+    "ErasureScorer",
     "ErasureScores",
     "EvidenceResult",
     "EvidenceRow",
     "FaithfulnessResult",
     "FaithfulnessRow",
+    "LogProbFn",
     "OverlapResult",
     "OverlapRow",
-    "ScoreFn",
     "agreement_table",
     "analysis_table",
     "analyze_records",
     "aopc",
-    "aopc_rows",
     "content_regions",
+    "erasure_rows",
     "evidence_hits",
     "evidence_spans",
     "faithfulness",
-    "faithfulness_rows",
     "gold_answer_words",
     "gold_overlap",
     "is_hit",
@@ -75,6 +77,8 @@ __all__ = [
     "k_sweep",
     "keep_only",
     "method_agreement",
+    "plan_aopc",
+    "plan_faithfulness",
     "rankdata",
     "remove_units",
     "spearman",

@@ -1,13 +1,13 @@
 """Faithfulness of a rationale to the teacher: comprehensiveness and sufficiency (ERASER).
 
-The teacher enters only through ``score_fn(texts, targets) -> probabilities`` (of each target
-given each text, however the caller defines it), so the metrics are testable without a
-model and work with any backend.
+The teacher enters only through an ``ErasureScorer`` (``scorer.py``), which puts its answer
+on one scale (``scale.py``: the choice-normalised probability, or the answer's log-probability),
+so the metrics are testable without a model and work with any backend.
 
-- comprehensiveness = p(target | full) − p(target | text with the top-k units removed):
-  high when the selected words were needed.
-- sufficiency = p(target | full) − p(target | template + only the top-k units): low when
-  the selected words suffice.
+- comprehensiveness = s(full) − s(text with the top-k units removed): high when the selected
+  words were needed.
+- sufficiency = s(full) − s(template + only the top-k units): low when the selected words
+  suffice.
 
 Each is also computed for k random eligible units (same pool, same count, seeded per
 example id so the draw does not depend on record order) as the baseline to beat.
@@ -27,19 +27,22 @@ from typing import Literal
 import numpy as np
 
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.rationales.analysis.scale import LogProbFn
+from tokendistill.rationales.analysis.scorer import ErasureScorer
 from tokendistill.rationales.select import Selection, Unit, content_token_spans
-from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
+from tokendistill.stats import t_interval
 
 __all__ = [
     "FaithfulnessResult",
-    "ScoreFn",
     "content_regions",
     "faithfulness",
     "keep_only",
+    "plan_faithfulness",
     "remove_units",
+    "scorer_of",
 ]
 
-ScoreFn = Callable[[list[str], list[str]], Sequence[float]]
+Interval = tuple[float, float]
 Span = tuple[int, int]
 Metric = Literal["comprehensiveness", "sufficiency"]
 
@@ -112,9 +115,20 @@ def random_units(pool: list[Unit], count: int, seed: int, example_id: str) -> li
     return [pool[i] for i in sorted(int(p) for p in picks)]
 
 
+def scorer_of(scorer: ErasureScorer | LogProbFn) -> ErasureScorer:
+    """``scorer`` itself, or an answer-log-probability scorer over a bare ``logprob_fn``."""
+    return scorer if isinstance(scorer, ErasureScorer) else ErasureScorer(scorer)
+
+
+def interval_of(values: np.ndarray) -> Interval | None:
+    """The 95 % t-interval of the mean of ``values`` (``stats.t_interval``)."""
+    return t_interval(values.tolist())
+
+
 @dataclass(frozen=True)
 class FaithfulnessResult:
-    """Per-example probabilities behind one metric; ``values = full - perturbed``.
+    """Per-example figures behind one metric on the scorer's scale; ``values = full - perturbed``
+    (``raw_*``: the same on the raw scale, ``scale.RAW``).
 
     Records that are non-finite (``n_nonfinite``) or have no eligible unit (``n_empty``) are
     skipped: their perturbed input would equal the full one.
@@ -128,6 +142,9 @@ class FaithfulnessResult:
     perturbed_random: tuple[float, ...]
     n_nonfinite: int
     n_empty: int
+    raw_full: tuple[float, ...] = ()
+    raw_perturbed: tuple[float, ...] = ()
+    raw_perturbed_random: tuple[float, ...] = ()
 
     @property
     def values(self) -> np.ndarray:
@@ -145,19 +162,28 @@ class FaithfulnessResult:
     def mean_random(self) -> float | None:
         return float(self.random_values.mean()) if self.example_ids else None
 
+    @property
+    def interval(self) -> Interval | None:
+        return interval_of(self.values)
 
-def batched_scores(
-    score_fn: ScoreFn, texts: list[str], targets: list[str], batch_size: BatchSize | BatchSizer
-) -> list[float]:
-    """``score_fn`` over (text, target) pairs in batches of ``batch_size``, as floats in order."""
+    @property
+    def interval_random(self) -> Interval | None:
+        return interval_of(self.random_values)
 
-    def scores(rows: slice) -> list[float]:
-        batch = score_fn(texts[rows], targets[rows])
-        if len(batch) != rows.stop - rows.start:
-            raise ValueError(f"score_fn returned {len(batch)} values for {rows.stop - rows.start} inputs")
-        return [float(p) for p in batch]
+    @property
+    def interval_vs_random(self) -> Interval | None:
+        """The interval of the per-example difference, method minus random (paired)."""
+        return interval_of(self.values - self.random_values)
 
-    return map_in_order(batch_size, len(texts), scores)
+    @property
+    def raw_mean(self) -> float | None:
+        drops = np.asarray(self.raw_full) - np.asarray(self.raw_perturbed)
+        return float(drops.mean()) if self.raw_full else None
+
+    @property
+    def raw_mean_random(self) -> float | None:
+        drops = np.asarray(self.raw_full) - np.asarray(self.raw_perturbed_random)
+        return float(drops.mean()) if self.raw_full else None
 
 
 _PERTURB = {"comprehensiveness": remove_units, "sufficiency": keep_only}
@@ -180,21 +206,18 @@ def _inputs_of(
     return row
 
 
-def faithfulness(
+def plan_faithfulness(
     records: Sequence[TokenAttribution],
     k: int,
-    score_fn: ScoreFn,
+    scorer: ErasureScorer,
     selection: Selection,
     *,
     seed: int,
     metrics: Sequence[Metric] = ("comprehensiveness", "sufficiency"),
-    batch_size: int = 32,
-) -> dict[Metric, FaithfulnessResult]:
-    """The requested metrics at top-``k``, sharing one scoring of the full inputs.
-
-    ``score_fn`` sees 1 + 2 × len(metrics) inputs per example (full, then top-k and random-k
-    perturbations per metric), in batches of ``batch_size``.
-    """
+) -> Callable[[], dict[Metric, FaithfulnessResult]]:
+    """Request the inputs of the ``metrics`` at top-``k`` from ``scorer``; the returned function
+    reads the results once ``scorer.run()`` has scored them (so that many methods, k values and
+    AOPC bins are scored in one batched pass, each distinct input once)."""
     unknown = set(metrics) - {"comprehensiveness", "sufficiency"}
     if unknown or not metrics:
         raise ValueError(f"metrics: pick from comprehensiveness, sufficiency; got {metrics}")
@@ -203,22 +226,47 @@ def faithfulness(
     finite = [r for r in records if r.finite]
     rows = [(r, _inputs_of(r, k, selection, metrics, seed)) for r in finite]
     kept = [(r, row) for r, row in rows if row is not None]
-    columns = [[row[j] for _, row in kept] for j in range(1 + 2 * len(metrics))]
-    targets = [r.target for r, _ in kept]
-    probs = batched_scores(score_fn, [t for col in columns for t in col], targets * len(columns), batch_size)
-    n = len(kept)
-    per_col = [tuple(probs[j * n : (j + 1) * n]) for j in range(len(columns))]
-    ids = tuple(r.example_id for r, _ in kept)
-    return {
-        metric: FaithfulnessResult(
-            metric=metric,
-            k=k,
-            example_ids=ids,
-            full=per_col[0],
-            perturbed=per_col[1 + 2 * m],
-            perturbed_random=per_col[2 + 2 * m],
-            n_nonfinite=len(records) - len(finite),
-            n_empty=len(rows) - n,
-        )
-        for m, metric in enumerate(metrics)
-    }
+    for r, row in kept:
+        scorer.request(r, row)
+
+    def results() -> dict[Metric, FaithfulnessResult]:
+        def column(j: int, read: Callable[[TokenAttribution, str], float]) -> tuple[float, ...]:
+            return tuple(read(r, row[j]) for r, row in kept)
+
+        out = {}
+        for m, metric in enumerate(metrics):
+            top, rand = 1 + 2 * m, 2 + 2 * m
+            out[metric] = FaithfulnessResult(
+                metric=metric,
+                k=k,
+                example_ids=tuple(r.example_id for r, _ in kept),
+                full=column(0, scorer.value),
+                perturbed=column(top, scorer.value),
+                perturbed_random=column(rand, scorer.value),
+                n_nonfinite=len(records) - len(finite),
+                n_empty=len(rows) - len(kept),
+                raw_full=column(0, scorer.raw),
+                raw_perturbed=column(top, scorer.raw),
+                raw_perturbed_random=column(rand, scorer.raw),
+            )
+        return out
+
+    return results
+
+
+def faithfulness(
+    records: Sequence[TokenAttribution],
+    k: int,
+    scorer: ErasureScorer | LogProbFn,
+    selection: Selection,
+    *,
+    seed: int,
+    metrics: Sequence[Metric] = ("comprehensiveness", "sufficiency"),
+) -> dict[Metric, FaithfulnessResult]:
+    """The requested metrics at top-``k``, on ``scorer``'s scale (a bare ``logprob_fn``: the
+    answer's mean log-probability per token). Every distinct input is scored once, in one
+    call: per example the full text, then per metric its top-k and random-k perturbations."""
+    scorer = scorer_of(scorer)
+    results = plan_faithfulness(records, k, scorer, selection, seed=seed, metrics=metrics)
+    scorer.run()
+    return results()

@@ -9,69 +9,41 @@ columns next to its fields, so the HTML and Markdown tables never guess headers 
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
+
+from tokendistill.rationales.analysis.erasure_result import (
+    FIGURES,
+    AopcRow,
+    ErasureScores,
+    FaithfulnessRow,
+    Interval,
+)
+from tokendistill.rationales.analysis.rows import JSON, Row, finite_or_null
+from tokendistill.rationales.analysis.scale import ScaleName, scale_json
 
 __all__ = [
     "CHANCE",
+    "FIGURES",
     "AgreementRow",
     "AnalysisResult",
     "AopcRow",
     "ErasureScores",
     "EvidenceRow",
     "FaithfulnessRow",
+    "Interval",
     "OverlapRow",
     "Row",
     "Sweep",
     "finite_or_null",
 ]
 
-JSON = dict[str, Any]
 Sweep = dict[int, float | None]
-R = TypeVar("R", bound="Row")
 
 # The evidence sweep's random-k line, stored next to the methods' lines.
 CHANCE = "chance (random-k)"
-
-
-def finite_or_null(value: Any) -> Any:
-    """``value`` with every non-finite float (NaN means "undefined") as ``None``, mappings'
-    keys as text and numpy scalars/arrays as Python values: what JSON can hold."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {str(k): finite_or_null(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite_or_null(v) for v in value]
-    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
-        return finite_or_null(value.tolist())
-    return value
-
-
-@dataclass(frozen=True)
-class Row:
-    """A table row: ``COLUMNS`` pairs each column header with the field that fills it."""
-
-    COLUMNS: ClassVar[tuple[tuple[str, str], ...]] = ()
-
-    def columns(self) -> tuple[tuple[str, str], ...]:
-        return self.COLUMNS
-
-    def headers(self) -> list[str]:
-        return [header for header, _ in self.columns()]
-
-    def values(self) -> list[Any]:
-        return [getattr(self, name) for _, name in self.columns()]
-
-    def to_json(self) -> JSON:
-        return {header: finite_or_null(getattr(self, name)) for header, name in self.columns()}
-
-    @classmethod
-    def from_json(cls: type[R], data: Mapping[str, Any]) -> R:
-        return cls(**{name: data[header] for header, name in cls.COLUMNS})
 
 
 @dataclass(frozen=True)
@@ -120,61 +92,6 @@ class EvidenceRow(Row):
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class ErasureScores:
-    """Comprehensiveness and sufficiency with their random baselines (keyword fields, after
-    a row's own): what the faithfulness and AOPC rows share."""
-
-    comprehensiveness: float | None
-    comprehensiveness_random: float | None
-    sufficiency: float | None
-    sufficiency_random: float | None
-
-    @staticmethod
-    def columns_with(random: str) -> tuple[tuple[str, str], ...]:
-        """The four columns, the baselines headed ``comp. <random>`` and ``suff. <random>``."""
-        return (
-            ("comprehensiveness", "comprehensiveness"),
-            (f"comp. {random}", "comprehensiveness_random"),
-            ("sufficiency", "sufficiency"),
-            (f"suff. {random}", "sufficiency_random"),
-        )
-
-
-@dataclass(frozen=True)
-class FaithfulnessRow(ErasureScores, Row):
-    """Comprehensiveness and sufficiency of one method's top-k on the teacher, with the
-    random-k baselines."""
-
-    method: str
-    k: int
-    examples: int
-
-    COLUMNS: ClassVar = (
-        ("method", "method"),
-        ("k", "k"),
-        ("examples", "examples"),
-        *ErasureScores.columns_with("random-k"),
-    )
-
-
-@dataclass(frozen=True)
-class AopcRow(ErasureScores, Row):
-    """AOPC comprehensiveness and sufficiency of one method (``bin`` "AOPC": the mean over
-    bins), or their value at one bin ("5 %"), with the random-unit baselines."""
-
-    method: str
-    bin: str
-    examples: int
-
-    COLUMNS: ClassVar = (
-        ("method", "method"),
-        ("bin", "bin"),
-        ("examples", "examples"),
-        *ErasureScores.columns_with("random"),
-    )
-
-
 _JACCARD = re.compile(r"top-(\d+) Jaccard")
 
 
@@ -218,7 +135,8 @@ class AnalysisResult:
     for every method). ``gold_in_input`` is the share of examples whose gold answer appears
     in the input: the ceiling of gold overlap. ``faithfulness`` (at k) and ``aopc`` (over
     rationale-size bins: one "AOPC" row per method, then its bins) need the teacher, so the
-    model-free analyses leave them empty.
+    model-free analyses leave them empty; ``faithfulness_scale`` names the scale they are on
+    (``scale.py``).
     """
 
     gold_in_input: float | None
@@ -230,6 +148,7 @@ class AnalysisResult:
     evidence: tuple[EvidenceRow, ...]
     faithfulness: tuple[FaithfulnessRow, ...] = ()
     aopc: tuple[AopcRow, ...] = ()
+    faithfulness_scale: ScaleName | None = None
 
     def evidence_lines(self) -> dict[str, Sweep]:
         """The evidence sweep as plot lines: the first method, the chance line, the rest."""
@@ -249,6 +168,7 @@ class AnalysisResult:
             "evidence": [r.to_json() for r in self.evidence],
             "faithfulness": [r.to_json() for r in self.faithfulness],
             "aopc": [r.to_json() for r in self.aopc],
+            "faithfulness_scale": scale_json(self.faithfulness_scale),
         }
 
     @classmethod
@@ -265,6 +185,7 @@ class AnalysisResult:
             evidence=tuple(EvidenceRow.from_json(r) for r in data.get("evidence", [])),
             faithfulness=tuple(FaithfulnessRow.from_json(r) for r in data["faithfulness"]),
             aopc=tuple(AopcRow.from_json(r) for r in data.get("aopc", [])),
+            faithfulness_scale=(data.get("faithfulness_scale") or {}).get("name"),
         )
 
 

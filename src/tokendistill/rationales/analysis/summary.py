@@ -1,5 +1,5 @@
 """The analyses of a run as typed rows: one pure function for everything that needs no model
-(shared by the analyze stage and ``tokendistill analyze``), one for faithfulness.
+(shared by the analyze stage and ``tokendistill analyze``), one for faithfulness and AOPC.
 
 Both take the same ``Selection`` and seed as the pipeline, so the command line prints the
 report's numbers for the same attribution artifact and k.
@@ -10,11 +10,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.analysis.agreement import method_agreement
-from tokendistill.rationales.analysis.aopc import aopc, bin_label
+from tokendistill.rationales.analysis.aopc import AopcResult, bin_label, plan_aopc
 from tokendistill.rationales.analysis.evidence import Span, evidence_hits
-from tokendistill.rationales.analysis.faithfulness import ScoreFn, faithfulness
+from tokendistill.rationales.analysis.faithfulness import FaithfulnessResult, plan_faithfulness, scorer_of
 from tokendistill.rationales.analysis.overlap import OverlapResult, gold_answer_words, gold_overlap, k_sweep
 from tokendistill.rationales.analysis.result import (
     AgreementRow,
@@ -25,10 +27,12 @@ from tokendistill.rationales.analysis.result import (
     OverlapRow,
     Sweep,
 )
+from tokendistill.rationales.analysis.scale import LogProbFn
+from tokendistill.rationales.analysis.scorer import ErasureScorer
 from tokendistill.rationales.select import Selection
 from tokendistill.rationales.text import words_of
 
-__all__ = ["analyze_records", "aopc_rows", "faithfulness_rows", "gold_in_input_share"]
+__all__ = ["analyze_records", "erasure_rows", "gold_in_input_share"]
 
 Records = Mapping[str, Sequence[TokenAttribution]]
 
@@ -118,7 +122,7 @@ def gold_in_input_share(
             w for (s, e), c in zip(r.offsets, r.content, strict=True) if c for w in words_of(r.text[s:e])
         }
         hits += bool(gold & content)
-    return hits / n if n else None
+    return hits / n
 
 
 def _agreement_rows(attributions: Records, k: int, selection: Selection) -> tuple[AgreementRow, ...]:
@@ -131,47 +135,74 @@ def _agreement_rows(attributions: Records, k: int, selection: Selection) -> tupl
     return tuple(rows)
 
 
-def faithfulness_rows(
-    attributions: Records, k: int, score_fn: ScoreFn, selection: Selection, n_examples: int, seed: int
-) -> tuple[FaithfulnessRow, ...]:
-    """Comprehensiveness and sufficiency of every method's top-``k`` on its first
-    ``n_examples`` records, scored by ``score_fn`` (the teacher's target probability)."""
-    rows = []
-    for method, records in attributions.items():
-        res = faithfulness(records[:n_examples], k, score_fn, selection, seed=seed)
-        comp, suff = res["comprehensiveness"], res["sufficiency"]
-        rows.append(
-            FaithfulnessRow(
-                method=method,
-                k=k,
-                examples=len(comp.example_ids),
-                comprehensiveness=comp.mean,
-                comprehensiveness_random=comp.mean_random,
-                sufficiency=suff.mean,
-                sufficiency_random=suff.mean_random,
-            )
-        )
-    return tuple(rows)
-
-
-def aopc_rows(
+def erasure_rows(
     attributions: Records,
-    score_fn: ScoreFn,
+    scorer: ErasureScorer | LogProbFn,
     selection: Selection,
+    *,
+    k: int,
     n_examples: int,
     seed: int,
-    bins: Sequence[float],
-) -> tuple[AopcRow, ...]:
-    """Per method, its AOPC row (bin "AOPC", the mean over ``bins``) and then one row per bin,
-    on its first ``n_examples`` records, scored by ``score_fn`` (the teacher's target
-    probability)."""
+    bins: Sequence[float] = (),
+) -> tuple[tuple[FaithfulnessRow, ...], tuple[AopcRow, ...]]:
+    """Comprehensiveness and sufficiency of every method's top-``k`` and (with ``bins``) its
+    AOPC rows (bin "AOPC", the mean over ``bins``, then one row per bin), on its first
+    ``n_examples`` records, on ``scorer``'s scale. Every method's, k's and bin's inputs are
+    scored together, each distinct input once (the unperturbed one, and the random-unit
+    perturbations every method shares, included)."""
+    scorer = scorer_of(scorer)
+    plans = {
+        method: (
+            plan_faithfulness(records[:n_examples], k, scorer, selection, seed=seed),
+            plan_aopc(records[:n_examples], scorer, selection, seed=seed, bins=bins) if bins else None,
+        )
+        for method, records in attributions.items()
+    }
+    scorer.run()
+    faithful, curves = [], []
+    for method, (at_k, over_bins) in plans.items():
+        res = at_k()
+        faithful.append(_faithfulness_row(method, k, res["comprehensiveness"], res["sufficiency"]))
+        if over_bins is not None:
+            curves += _aopc_rows(method, over_bins())
+    return tuple(faithful), tuple(curves)
+
+
+def _faithfulness_row(
+    method: str, k: int, comp: FaithfulnessResult, suff: FaithfulnessResult
+) -> FaithfulnessRow:
+    figures = {}
+    for figure, res in (("comprehensiveness", comp), ("sufficiency", suff)):
+        figures.update(
+            {
+                figure: res.mean,
+                f"{figure}_random": res.mean_random,
+                f"{figure}_ci": res.interval,
+                f"{figure}_random_ci": res.interval_random,
+                f"{figure}_vs_random_ci": res.interval_vs_random,
+                f"{figure}_raw": res.raw_mean,
+                f"{figure}_raw_random": res.raw_mean_random,
+            }
+        )
+    return FaithfulnessRow(method=method, k=k, examples=len(comp.example_ids), **figures)
+
+
+def _aopc_rows(method: str, res: AopcResult) -> list[AopcRow]:
+    """The method's AOPC row, then one row per bin."""
+    n = len(res.example_ids)
     rows = []
-    for method, records in attributions.items():
-        res = aopc(records[:n_examples], score_fn, selection, seed=seed, bins=bins)
-        n = len(res.example_ids)
-        names = ("comprehensiveness", "comprehensiveness_random", "sufficiency", "sufficiency_random")
-        rows.append(AopcRow(method, "AOPC", n, **{name: res.area(name) for name in names}))
-        for i, share in enumerate(res.bins):
-            per_bin = {name: res.values[name][i] if n else None for name in names}
-            rows.append(AopcRow(method, bin_label(share), n, **per_bin))
-    return tuple(rows)
+    for i, label in [(None, "AOPC"), *((i, bin_label(b)) for i, b in enumerate(res.bins))]:
+        figures: dict = {}
+        for figure in ("comprehensiveness", "sufficiency"):
+            for name in (figure, f"{figure}_random"):
+                figures[name] = _mean(res.per_example(name, i))
+                figures[f"{name}_ci"] = res.interval(name, i)
+            figures[f"{figure}_vs_random_ci"] = res.interval_vs_random(figure, i)
+            figures[f"{figure}_raw"] = _mean(res.per_example(figure, i, raw=True))
+            figures[f"{figure}_raw_random"] = _mean(res.per_example(f"{figure}_random", i, raw=True))
+        rows.append(AopcRow(method=method, bin=label, examples=n, **figures))
+    return rows
+
+
+def _mean(values: np.ndarray) -> float | None:
+    return float(values.mean()) if values.size else None

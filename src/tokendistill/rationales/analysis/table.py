@@ -16,9 +16,10 @@ from typing import Any
 
 from tokendistill.attribution.result import TokenAttribution
 from tokendistill.rationales.analysis.agreement import ScoreUnit, method_agreement
-from tokendistill.rationales.analysis.faithfulness import ScoreFn, faithfulness
+from tokendistill.rationales.analysis.faithfulness import faithfulness
 from tokendistill.rationales.analysis.overlap import k_sweep
 from tokendistill.rationales.analysis.result import finite_or_null
+from tokendistill.rationales.analysis.scale import LogProbFn
 from tokendistill.rationales.select import Selection
 from tokendistill.runtime.files import atomic_write_text
 
@@ -27,7 +28,7 @@ __all__ = ["agreement_table", "analysis_table", "table_to_json", "write_table_js
 Runs = Mapping[tuple[str, str], Sequence[TokenAttribution]]
 
 
-def _score_fn_for(score_fn: ScoreFn | Mapping[str, ScoreFn] | None, dataset: str) -> ScoreFn | None:
+def _score_fn_for(score_fn: LogProbFn | Mapping[str, LogProbFn] | None, dataset: str) -> LogProbFn | None:
     if score_fn is None or callable(score_fn):
         return score_fn  # type: ignore[return-value]
     return score_fn.get(dataset)
@@ -38,16 +39,16 @@ def analysis_table(
     ks: Iterable[int],
     selection: Selection,
     *,
-    score_fn: ScoreFn | Mapping[str, ScoreFn] | None = None,
+    score_fn: LogProbFn | Mapping[str, LogProbFn] | None = None,
     faithfulness_ks: Iterable[int] = (),
     seed: int,
-    batch_size: int = 32,
 ) -> list[dict[str, Any]]:
     """One row per (dataset, method, k) with gold overlap and, where asked, faithfulness.
 
     ``runs`` maps ``(dataset, method)`` to that run's records. Faithfulness needs the teacher,
     so it is computed only for k in ``faithfulness_ks`` and only when a ``score_fn`` is given
-    (one for all, or one per dataset); those columns are absent otherwise.
+    (the teacher's answer log-probabilities, ``scale.LogProbFn``: one for all, or one per
+    dataset), on the answer-log-probability scale; those columns are absent otherwise.
     """
     ks = list(ks)
     faith_ks = set(faithfulness_ks)
@@ -64,7 +65,7 @@ def analysis_table(
             }
             row.update({key: v for key, v in result.as_dict().items() if key != "k"})
             if fn is not None and result.k in faith_ks:
-                metrics = faithfulness(records, result.k, fn, selection, seed=seed, batch_size=batch_size)
+                metrics = faithfulness(records, result.k, fn, selection, seed=seed)
                 for name, res in metrics.items():
                     row[name] = res.mean
                     row[f"{name}_random"] = res.mean_random
