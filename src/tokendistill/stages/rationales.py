@@ -91,12 +91,13 @@ def student_inputs(
     evals = None
     if needs.eval_rationales:
         evals = {**source.rationales(request("valid")), **source.rationales(request("test"))}
+    train = request("train")  # one request (one selection's unit cache) for the text and the marks
     return StudentInputs(
-        rationales=source.rationales(request("train")),
+        rationales=source.rationales(train),
         eval_rationales=evals,
         teacher_labels=labels,
         distributions=soft,
-        marks=source.marks(request("train")) if needs.marks else None,
+        marks=source.marks(train) if needs.marks else None,
     )
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from tokendistill.rationales.analysis.faithfulness import random_units
 from tokendistill.rationales.marks import Marks, marks_of
+from tokendistill.rationales.select import Unit
 from tokendistill.rationales.sources.base import RationaleSource, SourceRequest
 
 
@@ -29,17 +30,16 @@ class RandomSource(RationaleSource):
         return "random selection"
 
     def rationales(self, request: SourceRequest) -> dict[str, str]:
-        return {key: " ".join(u.text for u in units) for key, units in self._draws(request).items()}
+        return {key: " ".join(u.text for u in units) for key, (units, _) in self._draws(request).items()}
 
     def marks(self, request: SourceRequest) -> dict[str, Marks]:
-        selection, records_of = request.selected()
-        pools = {r.example_id: selection.eligible(r) for r in records_of(None, request.split)}
-        return {key: marks_of(units, pools[key]) for key, units in self._draws(request).items()}
+        return {key: marks_of(units, pool) for key, (units, pool) in self._draws(request).items()}
 
-    def _draws(self, request: SourceRequest) -> dict:
+    def _draws(self, request: SourceRequest) -> dict[str, tuple[list[Unit], list[Unit]]]:
+        """Example id -> (the k drawn units, the pool they were drawn from)."""
         selection, records_of = request.selected()
-        eligible = selection.eligible
-        return {
-            r.example_id: random_units(eligible(r), request.k, request.seed, r.example_id)
-            for r in records_of(None, request.split)
-        }
+        draws = {}
+        for record in records_of(None, request.split):
+            pool = selection.eligible(record)
+            draws[record.example_id] = (random_units(pool, request.k, request.seed, record.example_id), pool)
+        return draws
