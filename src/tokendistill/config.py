@@ -30,6 +30,7 @@ from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.config import RationaleSize, SelectionConfig
 from tokendistill.rationales.sources import get_source
 from tokendistill.tasks.config import TaskConfig
+from tokendistill.tracking.config import TrackingConfig
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.modes import ModeOptions, get_mode, list_modes, mode_options
 
@@ -174,6 +175,7 @@ class Config(_Strict):
     student_training: TrainingConfig = Field(default_factory=TrainingConfig)
     students: list[StudentConfig] = Field(min_length=1)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     keep_models: KeepModels = Field("all", description="students' models kept: all, best seed, or none")
     title: str = "tokendistill report"
     _source: SourceMap | None = PrivateAttr(default=None)

@@ -43,4 +43,3 @@ class TrainingConfig(BaseModel):
     eval_mode: EvalMode = "generate"
     max_new_tokens: int = Field(32, ge=1)
     logging_steps: int = Field(10, ge=1)
-    report_to: Literal["auto", "tensorboard", "none"] = "auto"
