@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 
-.PHONY: setup demo test test-kernels test-benchmarks lint docs
+.PHONY: setup demo test test-kernels test-benchmarks lint docs wheel-check wheel-check-quick
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,3 +49,12 @@ test-kernels: $(STAMP)
 # Every benchmark script at a smoke size, so that none rots (CI runs it after `make test`).
 test-benchmarks: $(STAMP)
 	$(BIN)/pytest -q -m benchmark -n auto --maxprocesses 4 --dist loadscope tests/benchmarks
+
+# The package as a user installs it: build the wheel, install it (not editable) into a fresh venv
+# after CPU torch, validate every preset and run the demo from it, outside the checkout
+# (.ci/wheel-check; the quick variant, which CI runs, shrinks the demo to one seed).
+wheel-check:
+	PYTHON=$(PYTHON) TORCH="$(TORCH)" .ci/wheel-check
+
+wheel-check-quick:
+	PYTHON=$(PYTHON) TORCH="$(TORCH)" .ci/wheel-check --quick

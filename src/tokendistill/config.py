@@ -30,6 +30,7 @@ from tokendistill.rationales.analysis.config import AnalysisConfig
 from tokendistill.rationales.config import RationaleSize, SelectionConfig
 from tokendistill.rationales.sources import get_source, list_sources
 from tokendistill.tasks.config import TaskConfig
+from tokendistill.tracking.config import TrackingConfig
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.modes import ModeOptions, get_mode, list_modes, mode_options
 
@@ -204,6 +205,9 @@ class Config(_Strict):
     students: list[StudentConfig] = Field(min_length=1, description="the students to train and compare")
     analysis: AnalysisConfig = Field(
         default_factory=AnalysisConfig, description="the rationale analyses of the report"
+    )
+    tracking: TrackingConfig = Field(
+        default_factory=TrackingConfig, description="where the run's training logs and pipeline figures go"
     )
     keep_models: KeepModels = Field("all", description="students' models kept: all, best seed, or none")
     title: str = Field("tokendistill report", description="the report's title")

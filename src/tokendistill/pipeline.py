@@ -11,6 +11,7 @@ stages produced, and nothing here branches on a student mode or a rationale sour
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -27,6 +28,8 @@ from tokendistill.preflight import check_inputs, check_run_dir
 from tokendistill.rationales.analysis.evidence import evidence_spans
 from tokendistill.rationales.analysis.result import AnalysisResult
 from tokendistill.rationales.sources.base import Produce
+from tokendistill.report.data import ReportData
+from tokendistill.report.figures import report_figures, stage_figures
 from tokendistill.runtime.context import Artifact, RunContext
 from tokendistill.runtime.lock import run_lock
 from tokendistill.stages.analyze import run_analysis
@@ -44,6 +47,7 @@ from tokendistill.stages.students import (
 )
 from tokendistill.stages.teacher import TeacherOutputs, load_teacher, run_teacher
 from tokendistill.tasks import Task, TaskData
+from tokendistill.tracking import open_tracker
 from tokendistill.training.modes import get_mode
 from tokendistill.training.soft_targets import TeacherDistributions
 
@@ -186,6 +190,9 @@ def _report(run: Run) -> None:
     run.report_path = run_report(
         run.ctx, run.config, run.data, run.teacher, run.students, attributions, analysis
     )
+    if run.ctx.is_main:  # the tracker run gets the figures metrics.json holds, computed or cached
+        report = ReportData.from_json(json.loads((run.ctx.run_dir / "metrics.json").read_text()))
+        run.ctx.tracker.log(report_figures(report, run.config.selection.k))
 
 
 STAGES: tuple[tuple[str, Callable[[Run], None]], ...] = (
@@ -197,6 +204,22 @@ STAGES: tuple[tuple[str, Callable[[Run], None]], ...] = (
     ("report", _report),
 )
 STAGE_NAMES: tuple[str, ...] = tuple(name for name, _ in STAGES)
+
+
+def _run_stages(run: Run, until: str) -> None:
+    """The stages up to ``until``; the tracker run gets each stage's wall times as it ends."""
+    logged: set[str] = set()
+    for name, stage in STAGES:
+        stage(run)
+        seconds = {label: s for label, s in run.ctx.timings.items() if label not in logged}
+        run.ctx.tracker.log(stage_figures(seconds))
+        logged.update(seconds)
+        if name == until:
+            break
+
+
+def _note(console: Console, text: str) -> None:
+    console.print(f"[dim]trackers: {text}[/dim]")
 
 
 def run_pipeline(config: Config, *, until: str = "report", console: Console | None = None) -> PipelineResult:
@@ -211,9 +234,11 @@ def run_pipeline(config: Config, *, until: str = "report", console: Console | No
     with run_lock(run.ctx.run_dir) if state.is_main_process else contextlib.nullcontext():
         checked = check_inputs(config, console)
         run.task, run.data = checked.task, checked.data
-        for name, stage in STAGES:
-            stage(run)
-            if name == until:
-                break
+        note = partial(_note, console)
+        with open_tracker(
+            config.tracking, run.ctx.run_dir, is_main=state.is_main_process, note=note
+        ) as tracker:
+            run.ctx.tracker = tracker
+            _run_stages(run, until)
     ctx = run.ctx
     return PipelineResult(ctx.run_dir, run.report_path, run.students, ctx.computed, ctx.skipped, ctx.repaired)

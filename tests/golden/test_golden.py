@@ -83,11 +83,11 @@ def golden_config(run_dir: Path) -> dict[str, Any]:
         "eval_mode": "rank",
         "eval_steps": 2,
         "logging_steps": 1,
-        "report_to": "none",
     }
     tiny = {"name": "tiny-causal", "tiny_size": 32, "tiny_layers": 1}
     return {
         "title": "golden",
+        "tracking": {"report_to": "none"},
         "run_dir": str(run_dir),
         "seeds": [0],
         "task": {"name": "synthetic", "synthetic": {"n_train": 16, "n_valid": 8, "n_test": 16, "seed": 3}},

@@ -41,10 +41,10 @@ def small_config(
         "learning_rate": 3.0e-3,
         "batch_size": 8,
         "eval_mode": "rank",
-        "report_to": "none",
     }
     return {
         "title": "pipeline test",
+        "tracking": {"report_to": "none"},
         "run_dir": str(run_dir),
         "seeds": [0],
         "task": {"name": "synthetic", "synthetic": {"n_train": N_TRAIN, "n_valid": 16, "n_test": 32}},

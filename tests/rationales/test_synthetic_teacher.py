@@ -33,7 +33,6 @@ def trained(tmp_path_factory):
         batch_size=16,
         eval_steps=80,
         eval_mode="rank",
-        report_to="none",
     )
     result = train_model(
         adapter,

@@ -41,9 +41,10 @@ def base_files() -> dict[str, str | bytes]:
 def base_config(tmp: Path) -> dict[str, Any]:
     """Valid: every case below breaks exactly one thing of it."""
     tiny = {"name": "tiny-causal", "tiny_size": 16, "tiny_layers": 1}
-    training = {"eval_mode": "rank", "report_to": "none"}
+    training = {"eval_mode": "rank"}
     return {
         "run_dir": str(tmp / "run"),
+        "tracking": {"report_to": "none"},
         "seeds": [0],
         "task": {
             "name": "mine",

@@ -23,6 +23,7 @@ import tokendistill.models.loading
 import tokendistill.pipeline
 import tokendistill.stages.students
 import tokendistill.stages.teacher
+from tokendistill.tracking.config import CHOICES, installed, integrations
 
 from .helpers import DELETE, Case, invoke, jsonl, rows, snapshot, write_artifact
 
@@ -34,6 +35,9 @@ STUDENT_NAME = "String should match pattern '^[A-Za-z0-9_@=+-][A-Za-z0-9_.@=+-]{
 LONG_INPUT = jsonl([*rows(19), {"id": "long", "question": "word " * 3000, "answer": "odd"}])
 CSV = {"task.custom.train_file": "train.csv"}
 GENERATE = {"teacher.training.eval_mode": "generate", "student_training.eval_mode": "generate"}
+# The Trainer's trackers, as the installed transformers lists them; one that is not installed here.
+TRACKERS = ", ".join([*CHOICES, *integrations()])
+ABSENT_TRACKER = next(n for n in integrations() if n not in (*installed(), "flyte", "azure_ml"))
 TOO_BIG = "words, but no training input has that many content words (the most is 13): every rationale would be the whole input"  # noqa: E501
 
 
@@ -116,6 +120,24 @@ CONFIG_CASES = [
         "invalid config: {config}, line {line[seed]}: seed: unknown key (check the spelling; see "
         "`tokendistill validate --help`)",
         set={"seed": 3},
+    ),
+    Case(
+        "tracker-unknown",
+        "invalid config: {config}, line {line[tracking.report_to]}: tracking.report_to: unknown tracker "
+        f"'tensorbord'; the Trainer knows {TRACKERS}",
+        set={"tracking.report_to": "tensorbord"},
+    ),
+    Case(
+        "tracker-choice-not-alone",
+        "invalid config: {config}, line {line[tracking.report_to]}: tracking.report_to: auto / all / none "
+        "stand alone in report_to, got ['none', 'tensorboard']",
+        set={"tracking.report_to": ["none", "tensorboard"]},
+    ),
+    Case(
+        "tracker-not-installed",
+        "invalid config: {config}, line {line[tracking.report_to]}: tracking.report_to: tracker "
+        f"'{ABSENT_TRACKER}' is not installed here (installed trackers: {', '.join(installed()) or 'none'})",
+        set={"tracking.report_to": [ABSENT_TRACKER]},
     ),
     Case(
         "task-name-traversal",

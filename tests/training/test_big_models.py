@@ -35,7 +35,6 @@ def config(**overrides) -> TrainingConfig:
         lr_scheduler="constant",
         max_new_tokens=4,
         eval_mode="rank",
-        report_to="none",
     )
     return TrainingConfig(**{**base, **overrides})
 

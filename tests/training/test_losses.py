@@ -131,7 +131,7 @@ def test_trainer_normalises_over_accumulated_micro_batches(toy, arch, tmp_path):
     """get_batch_samples counts tokens over the whole step; the micro-batch losses (and
     gradients) then add up to the two-pass loss of the step's examples as one batch."""
     adapter, rows = _tiny_adapter(toy, arch), _rows(toy)
-    config = TrainingConfig(grad_accumulation=2, report_to="none")
+    config = TrainingConfig(grad_accumulation=2)
     trainer = DistillTrainer(
         model=adapter.model,
         args=training_arguments(config, tmp_path),

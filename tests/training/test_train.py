@@ -31,7 +31,6 @@ def _config(**overrides) -> TrainingConfig:
         lr_scheduler="constant",
         max_new_tokens=4,
         logging_steps=30,
-        report_to="none",
     )
     return TrainingConfig(**{**base, **overrides})
 

@@ -30,6 +30,7 @@ from tokendistill.preflight.models import check_model, check_soft_labels
 from tokendistill.preflight.report import SPLITS, warn
 from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.tasks import DataError, Example, Task, TaskData, resolve_task
+from tokendistill.tracking.config import installed
 from tokendistill.training.corpus import corpus
 
 
@@ -67,6 +68,7 @@ def check_run_dir(config: Config) -> None:
 
 def check_inputs(config: Config, console: Console) -> Checked:
     """The task's data and invariants, evaluation modes, rationale sizes, and input lengths."""
+    _check_trackers(config)
     task, data = load_checked(config)
     _check_rank_candidates(config, task, data)
     _check_contrast(config, data)
@@ -104,6 +106,17 @@ def load_checked(config: Config) -> tuple[Task, TaskData]:
                 ("task",),
             )
     return task, data
+
+
+def _check_trackers(config: Config) -> None:
+    """Every tracker ``report_to`` names is installed (the Trainer would fail at the first training)."""
+    missing = config.tracking.missing()
+    if missing:
+        have = ", ".join(installed()) or "none"
+        raise ConfigError(
+            f"tracker {missing[0]!r} is not installed here (installed trackers: {have})",
+            ("tracking", "report_to"),
+        )
 
 
 def _check_rank_candidates(config: Config, task: Task, data: TaskData) -> None:

@@ -35,6 +35,7 @@ from tokendistill.errors import InputError
 from tokendistill.runtime import integrity
 from tokendistill.runtime.files import atomic_dir, atomic_write_json, stable_hash
 from tokendistill.runtime.integrity import DONE
+from tokendistill.tracking.run import NO_TRACKER, TrackerRun
 
 # Bump when an artifact's on-disk layout changes, so old caches are not misread.
 # 3: teachers and students keep their model folder (with a card and tokendistill.json);
@@ -79,6 +80,8 @@ class RunContext:
     computed: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     state: ProcessState = field(default_factory=default_state)
+    # The run's experiment trackers (the pipeline opens them; none by default).
+    tracker: TrackerRun = NO_TRACKER
     _digests: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (label, digest)
     _verified: set[Path] = field(default_factory=set)
 

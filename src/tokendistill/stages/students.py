@@ -90,7 +90,7 @@ def run_student(
         terms = mode.loss_terms(options, _term_inputs(adapter, rows, model, inputs))
         result = fit(
             ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed, terms=terms,
-            hints=inputs.eval_rationales, record=options.model_dump(mode="json"),
+            hints=inputs.eval_rationales, record=options.model_dump(mode="json"), track_as=artifact.name,
         )  # fmt: skip
         if ctx.is_main:  # every process trained; one writes
             _write_outputs(out, result, inputs)

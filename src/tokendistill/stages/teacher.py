@@ -63,7 +63,8 @@ def run_teacher(
         saved = teacher.finetune or teacher.model.kind == "tiny"
         if teacher.finetune:
             rows = build_rows(own.train, "standard")
-            result = fit(ctx, adapter, rows, task, own, training, work, mode="standard", seed=teacher.seed)
+            result = fit(ctx, adapter, rows, task, own, training, work, mode="standard", seed=teacher.seed,
+                         track_as="teacher")  # fmt: skip
             metrics = json.loads(result.metrics_path.read_text())
             if ctx.is_main:
                 shutil.move(result.model_dir, out / "model")

@@ -49,6 +49,3 @@ class TrainingConfig(BaseModel):
     )
     max_new_tokens: int = Field(32, ge=1, description="cap on generated answers in evaluation")
     logging_steps: int = Field(10, ge=1, description="log the losses every N steps")
-    report_to: Literal["auto", "tensorboard", "none"] = Field(
-        "auto", description="where training logs go (auto: TensorBoard when it is installed)"
-    )

@@ -9,6 +9,7 @@ from typing import Any
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.context import RunContext
 from tokendistill.tasks import Task, TaskData
+from tokendistill.tracking import TrainerTracking
 from tokendistill.training import TrainingConfig
 from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import TrainingRow
@@ -27,14 +28,33 @@ def fit(
     *,
     mode: str,
     seed: int,
+    track_as: str,
     terms: Sequence[LossTerm] = (),
     hints: Mapping[str, str] | None = None,
     record: Mapping[str, Any] | None = None,
 ) -> TrainResult:
     """Train on ``rows`` (built for ``mode``) with ``seed`` to minimise ``terms`` (the mode's
     loss terms), select on ``data.valid``, test once on ``data.test``; checkpoints live in
-    ``work`` so a killed stage resumes from the last complete one. ``hints``: valid/test
-    rationales of a mode that reads one at inference; ``record``: settings metrics.json keeps."""
+    ``work`` so a killed stage resumes from the last complete one; the run's trackers see it as
+    the training ``track_as``. ``hints``: valid/test rationales of a mode that reads one at
+    inference; ``record``: settings metrics.json keeps."""
+    with ctx.tracker.training(track_as) as tracking:
+        return _train(ctx, adapter, rows, task, data, training, work, tracking, mode=mode, seed=seed,
+                      terms=terms, hints=hints, record=record)  # fmt: skip
+
+
+def _train(
+    ctx: RunContext,
+    adapter: ModelAdapter,
+    rows: Sequence[TrainingRow],
+    task: Task,
+    data: TaskData,
+    training: TrainingConfig,
+    work: Path,
+    tracking: TrainerTracking,
+    **kwargs: Any,
+) -> TrainResult:
+    line = EvalLine(lambda text: ctx.console.print(f"  [dim]{text}[/dim]"))
     return train_model(
         adapter,
         None,
@@ -44,12 +64,9 @@ def fit(
         task,
         training,
         work / "train",
-        mode=mode,
-        seed=seed,
-        terms=terms,
-        hints=hints,
-        record=record,
         resume_from_checkpoint=True,
         quiet=True,
-        callbacks=[EvalLine(lambda line: ctx.console.print(f"  [dim]{line}[/dim]"))],
+        callbacks=[line],
+        tracking=tracking,
+        **kwargs,
     )

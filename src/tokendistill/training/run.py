@@ -3,7 +3,6 @@
 Output folder::
 
     checkpoints/checkpoint-<step>/   Trainer checkpoints (resume, best-model selection)
-    checkpoints/runs/                TensorBoard logs (when tensorboard is installed)
     model/                           the best-on-validation model + tokenizer (safetensors) and
                                      training_args.json (no pickle); with LoRA the merged model,
                                      and model/adapter/ the adapter alone
@@ -13,7 +12,6 @@ Output folder::
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +28,7 @@ from tokendistill.models.adapter import ModelAdapter, make_adapter
 from tokendistill.models.config import AdapterSettings
 from tokendistill.runtime.files import atomic_write_json, write_jsonl
 from tokendistill.tasks.example import Example
+from tokendistill.tracking import TrainerTracking
 from tokendistill.training import checkpoints
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
@@ -81,6 +80,7 @@ def train_model(
     callbacks: Sequence[TrainerCallback] = (),
     quiet: bool = False,
     record: Mapping[str, Any] | None = None,
+    tracking: TrainerTracking | None = None,
 ) -> TrainResult:
     """Train on ``rows_train`` (built for ``mode``), keep the checkpoint with the best validation
     accuracy, then predict the test examples once with it. ``seed`` seeds the Trainer;
@@ -89,7 +89,8 @@ def train_model(
     the valid/test inputs of a mode that reads one at inference; ``resume_from_checkpoint``
     is a checkpoint folder, or True for the latest in ``output_dir`` (none: a fresh start);
     ``quiet`` drops the Trainer's printed logs; ``record`` adds settings to the config that
-    metrics.json records (a mode's options). The adapter's model settings choose mixed precision
+    metrics.json records (a mode's options); ``tracking``: the run's trackers (none by
+    default). The adapter's model settings choose mixed precision
     and gradient checkpointing; a model with LoRA adapters (``load_adapter`` with
     ``train=True``) trains and checkpoints only them, and afterwards ``adapter.model`` is the
     merged model that was saved. Call on every process under ``accelerate launch``.
@@ -98,7 +99,8 @@ def train_model(
     mode = get_mode(mode)
     check_rows(rows_train, mode)
     output_dir = Path(output_dir)
-    args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings)
+    args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings, tracking)
+    callbacks = [*callbacks, *(tracking.callbacks if tracking else [])]
     valid = (valid_examples, label_prompts(valid_examples, mode, hints))
     trainer = _trainer(adapter, args, rows_train, valid, scorer, config, callbacks, terms)
     if quiet:
@@ -140,23 +142,21 @@ def _trainer(
 
 
 def training_arguments(
-    config: TrainingConfig, checkpoint_dir: Path, seed: int = 0, model: AdapterSettings | None = None
+    config: TrainingConfig,
+    checkpoint_dir: Path,
+    seed: int = 0,
+    model: AdapterSettings | None = None,
+    tracking: TrainerTracking | None = None,
 ) -> TrainingArguments:
     """The Trainer's arguments: evaluate and save every ``eval_steps``, keep the best on
-    validation accuracy, and leave device placement to Accelerate. ``model``'s settings pick
-    the mixed precision (autocast over float32 master weights) and gradient checkpointing
-    (non-reentrant: it needs no input that requires grad, so it works with frozen embeddings)."""
+    validation accuracy, report to ``tracking``'s trackers (none by default), and leave device
+    placement to Accelerate. ``model``'s settings pick the mixed precision (autocast over
+    float32 master weights) and gradient checkpointing."""
     model = model or AdapterSettings()
-    # Named only when on: transformers 5 keeps `gradient_checkpointing` as a deprecated alias.
-    checkpointing = (
-        {"gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False}}
-        if model.gradient_checkpointing
-        else {}
-    )
     return TrainingArguments(
         bf16=model.precision == "bf16",
         fp16=model.precision == "fp16",
-        **checkpointing,
+        **_checkpointing(model),
         output_dir=str(checkpoint_dir),
         num_train_epochs=config.epochs,
         max_steps=config.max_steps or -1,
@@ -177,7 +177,8 @@ def training_arguments(
         metric_for_best_model="accuracy",
         greater_is_better=True,
         logging_steps=config.logging_steps,
-        report_to=_report_to(config.report_to),
+        report_to=tracking.report_to if tracking else [],
+        run_name=tracking.run_name if tracking else None,
         seed=seed,
         # Items are tuples of TrainingRow, not model columns; the collator builds the tensors.
         remove_unused_columns=False,
@@ -187,6 +188,15 @@ def training_arguments(
         use_cpu=not torch.accelerator.is_available(),
         disable_tqdm=True,
     )
+
+
+def _checkpointing(model: AdapterSettings) -> dict[str, Any]:
+    """Gradient checkpointing's arguments, named only when on (transformers 5 keeps
+    `gradient_checkpointing` as a deprecated alias); non-reentrant: it needs no input that
+    requires grad, so it works with frozen embeddings."""
+    if not model.gradient_checkpointing:
+        return {}
+    return {"gradient_checkpointing": True, "gradient_checkpointing_kwargs": {"use_reentrant": False}}
 
 
 def per_process_batch(batch_size: int) -> int:
@@ -259,13 +269,6 @@ def _write_outputs(
         atomic_write_json(result.metrics_path, metrics, sort_keys=False, allow_nan=True)
     trainer.accelerator.wait_for_everyone()
     return result
-
-
-def _report_to(choice: str) -> str:
-    if choice == "auto":
-        has_tb = importlib.util.find_spec("tensorboard") or importlib.util.find_spec("tensorboardX")
-        return "tensorboard" if has_tb else "none"
-    return choice
 
 
 def _required(tokenizer: PreTrainedTokenizerBase | None) -> PreTrainedTokenizerBase:
