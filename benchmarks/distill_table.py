@@ -15,6 +15,7 @@ its table, and an interrupted run continues where it stopped.
 
     python benchmarks/distill_table.py --tier cpu            # e-SNLI, CPU sizes
     python benchmarks/distill_table.py --tier cpu-seeds      # e-SNLI, CPU sizes, 3 seeds
+    python benchmarks/distill_table.py --tier cpu-guided     # the same with a guided student
     python benchmarks/distill_table.py --tier gpu            # all four tasks, full size
     python benchmarks/distill_table.py --tier cpu --tasks esnli --print-commands
 """
@@ -46,6 +47,8 @@ class Tier:
     # The students themselves, where the tier compares others than the config lists.
     students: tuple[dict, ...] = ()
     note: str = ""
+    # The table's file under run_root (tiers that share a run root write apart).
+    table: str = "TABLE.md"
 
 
 # CPU sizes come from a pilot on the 2-core development machine (benchmarks/RESULTS.md).
@@ -55,6 +58,25 @@ _CPU_COMMON = (
 )
 SALIENCY = {"rationale": {"source": "attribution", "method": "saliency"}}
 WARMUP = {"label_warmup_steps": 150}  # of 190 steps; chosen on validation (benchmarks/RESULTS.md)
+_SEEDS_ESNLI = (
+    "seeds=[0, 1, 2]",
+    "task.max_examples={train: 600, valid: 300, test: 1000}",
+    "task.teacher_max_train=2000",
+    "teacher.training.epochs=1",
+    "attribution={methods: [saliency], target: teacher, batch_size: 8}",
+    "student_model.max_target_tokens=64",
+    "student_training.epochs=5",
+    "analysis.faithfulness_examples=50",
+    "analysis.k_sweep=[1, 3, 5, 10]",
+)
+_SEEDS_STUDENTS = (
+    {"name": "standard", "mode": "standard"},
+    {"name": "dss-palm", "mode": "multitask", "rationale": {"source": "llm"}, **WARMUP},
+    {"name": "ours-saliency", "mode": "multitask", **SALIENCY, **WARMUP},
+    {"name": "random-5", "mode": "multitask", "rationale": {"source": "random"}, **WARMUP},
+    {"name": "ours-saliency-paper", "mode": "multitask", **SALIENCY},
+)
+GUIDED = "consistency"  # chosen on seed 0's validation accuracy among consistency and matching (RESULTS)
 TIERS: dict[str, Tier] = {
     "cpu": Tier(
         # CQA is not in the default list: both candidate students stayed at chance in the pilot
@@ -93,29 +115,28 @@ TIERS: dict[str, Tier] = {
     "cpu-seeds": Tier(
         tasks=("esnli",),
         run_root="runs/offline-cpu-seeds",
-        overrides={
-            "esnli": (
-                "seeds=[0, 1, 2]",
-                "task.max_examples={train: 600, valid: 300, test: 1000}",
-                "task.teacher_max_train=2000",
-                "teacher.training.epochs=1",
-                "attribution={methods: [saliency], target: teacher, batch_size: 8}",
-                "student_model.max_target_tokens=64",
-                "student_training.epochs=5",
-                "analysis.faithfulness_examples=50",
-                "analysis.k_sweep=[1, 3, 5, 10]",
-            ),
-        },
-        students=(
-            {"name": "standard", "mode": "standard"},
-            {"name": "dss-palm", "mode": "multitask", "rationale": {"source": "llm"}, **WARMUP},
-            {"name": "ours-saliency", "mode": "multitask", **SALIENCY, **WARMUP},
-            {"name": "random-5", "mode": "multitask", "rationale": {"source": "random"}, **WARMUP},
-            {"name": "ours-saliency-paper", "mode": "multitask", **SALIENCY},
-        ),
+        overrides={"esnli": _SEEDS_ESNLI},
+        students=_SEEDS_STUDENTS,
         note="3 seeds, students 600 / 300 / 1,000 rows, the teacher 2,000 train rows for 1 epoch, "
         "5 student epochs, α = 0.5, "
         f"{WARMUP['label_warmup_steps']} label-only warm-up steps (none for ours-saliency-paper)",
+    ),
+    # The e-SNLI table of the guided students: the cpu-seeds tier's students and run root (its
+    # teacher and attributions are shared), with the best guided mode on seed 0's validation
+    # accuracy (benchmarks/RESULTS.md) and its random-marks control. A guided student trains the
+    # label alone plus its guidance term, so it needs no warm-up.
+    "cpu-guided": Tier(
+        tasks=("esnli",),
+        run_root="runs/offline-cpu-seeds",
+        overrides={"esnli": _SEEDS_ESNLI},
+        students=(
+            *_SEEDS_STUDENTS[:4],
+            {"name": GUIDED, "mode": f"guided-{GUIDED}", **SALIENCY},
+            {"name": f"{GUIDED}-random", "mode": f"guided-{GUIDED}", "rationale": {"source": "random"}},
+        ),
+        note=f"the cpu-seeds tier's sizes and students but ours-saliency-paper, and guided-{GUIDED} "
+        "with saliency top-5 marks and with 5 random words (no warm-up)",
+        table="TABLE-guided.md",
     ),
     "gpu": Tier(
         tasks=("esnli", "anli1", "cqa", "svamp"),
@@ -202,7 +223,7 @@ def main(argv: list[str] | None = None) -> str:
         from tokendistill.runtime.files import atomic_write_text
 
         header = f"## Comparison table, {args.tier} tier ({tier.note})\n\n"
-        out = ROOT / tier.run_root / "TABLE.md"
+        out = ROOT / tier.run_root / tier.table
         out.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out, header + text + "\n")
         print(f"written {out}", file=sys.stderr)
