@@ -9,7 +9,6 @@ from typing import Any
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.context import RunContext
 from tokendistill.tasks import Task, TaskData
-from tokendistill.tracking import TrainerTracking
 from tokendistill.training import TrainingConfig
 from tokendistill.training.progress import EvalLine
 from tokendistill.training.rows import TrainingRow
@@ -38,35 +37,24 @@ def fit(
     ``work`` so a killed stage resumes from the last complete one; the run's trackers see it as
     the training ``track_as``. ``hints``: valid/test rationales of a mode that reads one at
     inference; ``record``: settings metrics.json keeps."""
-    with ctx.tracker.training(track_as) as tracking:
-        return _train(ctx, adapter, rows, task, data, training, work, tracking, mode=mode, seed=seed,
-                      terms=terms, hints=hints, record=record)  # fmt: skip
-
-
-def _train(
-    ctx: RunContext,
-    adapter: ModelAdapter,
-    rows: Sequence[TrainingRow],
-    task: Task,
-    data: TaskData,
-    training: TrainingConfig,
-    work: Path,
-    tracking: TrainerTracking,
-    **kwargs: Any,
-) -> TrainResult:
     line = EvalLine(lambda text: ctx.console.print(f"  [dim]{text}[/dim]"))
-    return train_model(
-        adapter,
-        None,
-        rows,
-        data.valid,
-        data.test,
-        task,
-        training,
-        work / "train",
-        resume_from_checkpoint=True,
-        quiet=True,
-        callbacks=[line],
-        tracking=tracking,
-        **kwargs,
-    )
+    with ctx.tracker.training(track_as) as tracking:
+        return train_model(
+            adapter,
+            None,
+            rows,
+            data.valid,
+            data.test,
+            task,
+            training,
+            work / "train",
+            resume_from_checkpoint=True,
+            quiet=True,
+            callbacks=[line],
+            tracking=tracking,
+            mode=mode,
+            seed=seed,
+            terms=terms,
+            hints=hints,
+            record=record,
+        )
