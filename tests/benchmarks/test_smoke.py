@@ -99,3 +99,11 @@ def test_guided_cost(capsys: pytest.CaptureFixture[str]) -> None:
     figures = script("guided_cost").main(args)
     assert set(figures) == {"standard", "guided-consistency", "guided-gradient", "guided-matching"}
     assert "| guided-matching |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", ["tiny-causal", "tiny-seq2seq"])
+def test_answer_scoring(model: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--model", model, "--prompt-format", "plain", "--task", "synthetic", "--n", "4"]
+    figures = script("answer_scoring").main([*args, "--batch-size", "2", "--repeat", "1"])
+    assert figures["gap"] < 1e-4  # the shared prompt stands for the pairs
+    assert "| shared prompt |" in capsys.readouterr().out

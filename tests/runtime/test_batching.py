@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from tokendistill.evaluation.predict import predict_answers
+from tokendistill.models import answer_scores
 from tokendistill.runtime.batching import BatchSizer, each_batch, map_batches, map_in_order
 from tokendistill.stages.analyze import answer_logprobs
 
@@ -83,44 +84,26 @@ def oom_above(rows: int):
     return check
 
 
-class FakeScoringAdapter:
-    """Each answer's log-probability is minus the length of text + answer, one per token; a
-    batch of more than one row runs out of memory."""
+def test_faithfulness_scores_back_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The analysis's scorer halves its batch of texts on out-of-memory and hands each text's
+    answers back in input order (each answer's log-probability here: minus the length of
+    text + answer; more than one text at once runs out of memory)."""
+    check = oom_above(1)
 
-    device = "cpu"
-    architecture = "seq2seq"  # the pairwise path; the decoder-only one is tested on a tiny model
-
-    def __init__(self) -> None:
-        self.check = oom_above(1)
-
-    def encode(self, texts: list[str], answers: list[str]) -> FakeBatch:
-        return FakeBatch([len(t + a) for t, a in zip(texts, answers, strict=True)], [len(a) for a in answers])
-
-    def target_logprobs(self, batch: FakeBatch) -> torch.Tensor:
-        self.check(len(batch.lengths))
-        width = max(batch.tokens)
-        rows = [
-            [-n / t if j < t else 0.0 for j in range(width)]
-            for n, t in zip(batch.lengths, batch.tokens, strict=True)
+    def fake_scores(adapter, texts, answers):
+        check(len(texts))
+        return [
+            [(-float(len(t + a)), len(a)) for a in group] for t, group in zip(texts, answers, strict=True)
         ]
-        return torch.tensor(rows)
 
-
-class FakeBatch:
-    def __init__(self, lengths: list[int], tokens: list[int]) -> None:
-        self.lengths, self.tokens = lengths, tokens
-        self.target_mask = torch.tensor([[1] * t + [0] * (max(tokens) - t) for t in tokens])
-
-    def to(self, device: str) -> FakeBatch:
-        return self
-
-
-def test_faithfulness_scores_back_off() -> None:
+    monkeypatch.setattr(answer_scores, "answer_logprobs", fake_scores)
     texts, answers = [f"text{'x' * i}" for i in range(5)], ["a", "bb", "a", "ccc", "a"]
     sizer = BatchSizer("auto", start=4)
-    got = answer_logprobs(FakeScoringAdapter(), sizer)(texts, answers)
-    expected = [(-float(len(t + a)), len(a)) for t, a in zip(texts, answers, strict=True)]
-    assert [(pytest.approx(total), n) for total, n in got] == expected
+    got = answer_logprobs(object(), sizer)([*texts, texts[0]], [*answers, "dd"])
+    expected = [
+        (-float(len(t + a)), len(a)) for t, a in zip([*texts, texts[0]], [*answers, "dd"], strict=True)
+    ]
+    assert got == expected
     assert sizer.size == 1
 
 

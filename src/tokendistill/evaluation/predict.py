@@ -117,8 +117,8 @@ def predict_answers(
 
 
 def _rank(adapter: ModelAdapter, prompts: list[str], choices: list[tuple[str, ...]]) -> list[str]:
-    # One forward pass over every (prompt, candidate) pair of the chunk.
-    scores = adapter.score_choices(prompts, choices, batch_size=max(1, sum(map(len, choices))))
+    # The chunk's prompts run once, each for all its candidates.
+    scores = adapter.score_choices(prompts, choices, batch_size=max(1, len(prompts)))
     return [
         cands[max(range(len(cands)), key=row.__getitem__)] for cands, row in zip(choices, scores, strict=True)
     ]

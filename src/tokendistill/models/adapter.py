@@ -25,8 +25,9 @@ from collections.abc import Sequence
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from tokendistill.models.answer_scores import answer_logprobs
 from tokendistill.models.attention import eager_attention, mean_over_targets
-from tokendistill.models.batch import EncodedBatch, Offset, pad_offsets, pad_rows
+from tokendistill.models.batch import EncodedBatch, Offset, pad_offsets, pad_rows, picked_logprobs
 from tokendistill.models.config import AdapterSettings
 from tokendistill.models.prompting import prompt_frame
 from tokendistill.models.prompts import PromptCutter
@@ -152,26 +153,22 @@ class ModelAdapter(ABC):
         *,
         batch_size: BatchSize | BatchSizer = 32,
     ) -> list[list[float]]:
-        """Summed target log-probability of every candidate answer (rank classification)."""
-        pairs = [(p, c) for p, cands in zip(prompts, choices, strict=True) for c in cands]
+        """Summed target log-probability of every candidate answer (rank classification).
+        Each prompt runs once for all its candidates (``answer_scores``); ``batch_size``
+        counts prompts, in consecutive batches that halve on out-of-memory."""
 
-        def scores(rows: slice) -> list[float]:
-            chunk = pairs[rows]
-            batch = self.encode([p for p, _ in chunk], [c for _, c in chunk]).to(self.device)
-            return self.target_logprobs(batch).sum(-1).tolist()
+        def scores(rows: slice) -> list[list[float]]:
+            scored = answer_logprobs(self, prompts[rows], choices[rows])
+            return [[total for total, _ in group] for group in scored]
 
-        flat = map_in_order(batch_size, len(pairs), scores)
-        out, pos = [], 0
-        for cands in choices:
-            out.append(flat[pos : pos + len(cands)])
-            pos += len(cands)
-        return out
+        return map_in_order(batch_size, len(prompts), scores)
 
 
 class Seq2SeqAdapter(ModelAdapter):
     architecture = "seq2seq"
 
-    def _decoder_inputs(self, target_ids: torch.Tensor) -> torch.Tensor:
+    def decoder_inputs(self, target_ids: torch.Tensor) -> torch.Tensor:
+        """The decoder's teacher-forced input: ``target_ids`` shifted right behind the start token."""
         start = self.model.config.decoder_start_token_id
         if start is None:
             start = self.model.generation_config.decoder_start_token_id
@@ -191,7 +188,7 @@ class Seq2SeqAdapter(ModelAdapter):
         return self.model(
             **inputs,
             attention_mask=batch.prompt_mask,
-            decoder_input_ids=self._decoder_inputs(batch.target_ids),
+            decoder_input_ids=self.decoder_inputs(batch.target_ids),
             use_cache=False,
             **kwargs,
         )
@@ -263,14 +260,6 @@ class CausalAdapter(ModelAdapter):
 
     def _generated_part(self, output: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
         return output[:, batch.prompt_ids.shape[1] :]
-
-
-def picked_logprobs(logits: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
-    """The log-probability of each target token from ``target_logits``: [B, T], 0 at padding
-    (what ``target_logprobs`` returns, for a caller that needs the logits too)."""
-    logprobs = torch.log_softmax(logits.float(), dim=-1)
-    picked = logprobs.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)
-    return picked * batch.target_mask.to(picked.dtype)
 
 
 def make_adapter(

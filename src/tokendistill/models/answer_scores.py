@@ -1,19 +1,24 @@
 """Log-probabilities of several answers to one prompt, the prompt computed once.
 
-Scoring answer choices pairwise runs the whole prompt once per choice; a decoder-only model
+Scoring answer choices pairwise runs the whole prompt once per choice. A decoder-only model
 can run it once, keep its key/value cache, and run only the answers' tokens on a copy per
-answer. The faithfulness analyses score every perturbed input against every answer choice
-(issue 31), where this divides the cost by about the number of choices. Encoder-decoder
-models score the pairs as ``target_logprobs`` does.
+answer; an encoder-decoder model can encode it once and run only the decoder per answer.
+Rank evaluation and the faithfulness analyses (issue 31) score every input against every
+answer choice, where this divides the prompt's cost by about the number of choices.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
+from transformers.modeling_outputs import BaseModelOutput
 
-from tokendistill.models.adapter import ModelAdapter, picked_logprobs
+from tokendistill.models.batch import picked_logprobs
+
+if TYPE_CHECKING:
+    from tokendistill.models.adapter import ModelAdapter
 
 __all__ = ["answer_logprobs"]
 
@@ -26,25 +31,23 @@ def answer_logprobs(
 ) -> Scores:
     """Per prompt, per answer: the summed log-probability of the answer (ending in EOS, as
     ``encode`` frames targets) given the prompt, and its token count."""
-    pairs = [(p, a) for p, group in zip(prompts, answers, strict=True) for a in group]
-    if not pairs:
+    if len(prompts) != len(answers):
+        raise ValueError(f"{len(prompts)} prompts but {len(answers)} answer lists")
+    flat_answers = [a for group in answers for a in group]
+    if not flat_answers:
         return [[] for _ in prompts]
-    if adapter.architecture == "causal":
-        sums, counts = _shared_prompt(
-            adapter, list(prompts), [a for _, a in pairs], [len(g) for g in answers]
-        )
-    else:
-        batch = adapter.encode([p for p, _ in pairs], [a for _, a in pairs]).to(adapter.device)
-        sums, counts = adapter.target_logprobs(batch).sum(-1), batch.target_mask.sum(-1)
+    per_prompt = [len(g) for g in answers]
+    shared = _shared_cache if adapter.architecture == "causal" else _shared_encoder
+    sums, counts = shared(adapter, list(prompts), flat_answers, per_prompt)
     flat = list(zip(sums.tolist(), counts.tolist(), strict=True))
     out, pos = [], 0
-    for group in answers:
-        out.append(flat[pos : pos + len(group)])
-        pos += len(group)
+    for n in per_prompt:
+        out.append(flat[pos : pos + n])
+        pos += n
     return out
 
 
-def _shared_prompt(
+def _shared_cache(
     adapter: ModelAdapter, prompts: list[str], answers: list[str], per_prompt: list[int]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Causal layout (``adapter.py``): left-padded prompts run once with a cache; each
@@ -61,9 +64,7 @@ def _shared_prompt(
         use_cache=True,
         logits_to_keep=1,
     )
-    rows = torch.repeat_interleave(
-        torch.arange(len(prompts), device=device), torch.tensor(per_prompt, device=device)
-    )
+    rows = _answer_rows(per_prompt, device)
     targets = adapter.encode([""] * len(answers), answers).to(device)  # only the answers' tokens are kept
     first = out.logits[rows, -1:]  # [R, 1, V]: predicts each answer's first token
     n_target = targets.target_ids.shape[1]
@@ -82,3 +83,31 @@ def _shared_prompt(
         first = torch.cat([first, rest], dim=1)
     logprobs = picked_logprobs(first, targets)  # reads only the targets' ids and mask
     return logprobs.sum(-1), targets.target_mask.sum(-1)
+
+
+def _shared_encoder(
+    adapter: ModelAdapter, prompts: list[str], answers: list[str], per_prompt: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Seq2seq layout: the prompts run through the encoder once; the decoder runs each answer
+    against its prompt's encoder states. Returns sums [R] and token counts [R]."""
+    device = adapter.device
+    prompt = adapter.encode(prompts).to(device)
+    states = adapter.model.get_encoder()(
+        input_ids=prompt.prompt_ids, attention_mask=prompt.prompt_mask, return_dict=True
+    ).last_hidden_state
+    rows = _answer_rows(per_prompt, device)
+    targets = adapter.encode([""] * len(answers), answers).to(device)
+    logits = adapter.model(
+        encoder_outputs=BaseModelOutput(last_hidden_state=states[rows]),
+        attention_mask=prompt.prompt_mask[rows],
+        decoder_input_ids=adapter.decoder_inputs(targets.target_ids),
+        use_cache=False,
+    ).logits
+    logprobs = picked_logprobs(logits, targets)
+    return logprobs.sum(-1), targets.target_mask.sum(-1)
+
+
+def _answer_rows(per_prompt: list[int], device: torch.device) -> torch.Tensor:
+    """The prompt index of each answer, answers in prompt order: [R]."""
+    counts = torch.tensor(per_prompt, device=device)
+    return torch.repeat_interleave(torch.arange(len(per_prompt), device=device), counts)

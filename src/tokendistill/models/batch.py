@@ -90,3 +90,11 @@ def pad_offsets(rows: Sequence[list[Offset]], width: int, *, left: bool) -> list
         fill: list[Offset] = [None] * (width - len(row))
         out.append(fill + list(row) if left else list(row) + fill)
     return out
+
+
+def picked_logprobs(logits: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
+    """The log-probability of each target token from ``target_logits``: [B, T], 0 at padding
+    (what ``target_logprobs`` returns, for a caller that needs the logits too)."""
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    picked = logprobs.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)
+    return picked * batch.target_mask.to(picked.dtype)
