@@ -25,16 +25,15 @@ from pathlib import Path
 
 import torch
 
-from tokendistill.models.adapter import picked_logprobs
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
 from tokendistill.rationales.marks import Marks
 from tokendistill.tasks import Example, TaskConfig, load_task
-from tokendistill.training.data import RowCollator, as_encoded_batch
+from tokendistill.training.data import RowCollator
 from tokendistill.training.losses import task_token_counts
 from tokendistill.training.modes import TermInputs, build_rows, get_mode, mode_options
 from tokendistill.training.rows import TASK_NAMES
-from tokendistill.training.terms import StepBatch
+from tokendistill.training.step import step_loss
 
 MODES = ("standard", "guided-consistency", "guided-gradient", "guided-matching")
 
@@ -83,11 +82,7 @@ def step_run(spec: str, mode: str, examples: Sequence[Example], k: int, steps: i
         tokens = task_token_counts(inputs["target_mask"], inputs["row_task"], len(TASK_NAMES))
 
         def step() -> None:
-            batch = as_encoded_batch(inputs)
-            logits = adapter.target_logits(batch)
-            step = StepBatch(adapter, inputs, logits, picked_logprobs(logits, batch), tokens, 0, True)
-            loss = sum(term(step) for term in terms)
-            loss.backward()
+            step_loss(adapter, terms, inputs, tokens, 0, True).loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
 

@@ -96,6 +96,7 @@ def test_killed_with_one_process_resumes_with_two_and_writes_what_one_writes_onc
     assert_same_run(run_dir, one_process)
     assert json.loads((run_dir / "metrics.json").read_text())["students"][0]["name"] == "ours-saliency"
     assert log.count("▶ report/report") == 1 and log.count("done: ") == 1  # shown once, by the main process
+    assert "find_unused_parameters=True was specified" not in log  # no search where none is unused
     assert len(list(run_dir.glob("report/report-*/report/report.html"))) == 1
     assert not list(run_dir.glob("**/.*.tmp-*")) and not list(run_dir.glob("*/*.work"))
     assert_trained_together(records)

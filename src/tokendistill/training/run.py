@@ -12,6 +12,7 @@ Output folder::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +36,15 @@ from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
 from tokendistill.training.saving import save_model_atomic
-from tokendistill.training.terms import LossTerm
+from tokendistill.training.terms import LossTerm, TaskCrossEntropy
 from tokendistill.training.trainer import DistillTrainer
+from tokendistill.training.unused import unused_parameters
 
 CHECKPOINTS = "checkpoints"
 MODEL_DIR = "model"
 TEST_PREDICTIONS = "test_predictions.jsonl"
 METRICS = "metrics.json"
+logger = logging.getLogger(__name__)
 
 
 class TrainingSetupError(InputError):
@@ -99,7 +102,8 @@ def train_model(
     mode = get_mode(mode)
     check_rows(rows_train, mode)
     output_dir = Path(output_dir)
-    args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings, tracking)
+    find_unused = _find_unused(adapter, rows_train, terms, config)
+    args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings, tracking, find_unused)
     callbacks = [*callbacks, *(tracking.callbacks if tracking else [])]
     valid = (valid_examples, label_prompts(valid_examples, mode, hints))
     trainer = _trainer(adapter, args, rows_train, valid, scorer, config, callbacks, terms)
@@ -110,6 +114,19 @@ def train_model(
     test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
     recorded = {**config.model_dump(), "mode": mode.name, "seed": seed, **(record or {})}
     return _write_outputs(trainer, adapter, test, recorded, output_dir)
+
+
+def _find_unused(
+    adapter: ModelAdapter, rows: Sequence[TrainingRow], terms: Sequence[LossTerm], config: TrainingConfig
+) -> bool | None:
+    """Whether data parallelism must search for unused parameters (``unused.py``); None on
+    one process, and with gradient checkpointing, where the Trainer never searches."""
+    if default_state().num_processes == 1 or adapter.settings.gradient_checkpointing:
+        return None
+    unused = unused_parameters(adapter, rows, list(terms) or [TaskCrossEntropy()], config.batch_size)
+    if unused:
+        logger.info("parameters without a gradient (data parallelism searches for them): %s", unused)
+    return bool(unused)
 
 
 def _trainer(
@@ -147,11 +164,13 @@ def training_arguments(
     seed: int = 0,
     model: AdapterSettings | None = None,
     tracking: TrainerTracking | None = None,
+    find_unused: bool | None = None,
 ) -> TrainingArguments:
     """The Trainer's arguments: evaluate and save every ``eval_steps``, keep the best on
     validation accuracy, report to ``tracking``'s trackers (none by default), and leave device
     placement to Accelerate. ``model``'s settings pick the mixed precision (autocast over
-    float32 master weights) and gradient checkpointing."""
+    float32 master weights) and gradient checkpointing; ``find_unused``: whether data
+    parallelism searches for parameters without a gradient (None: the Trainer's choice)."""
     model = model or AdapterSettings()
     return TrainingArguments(
         bf16=model.precision == "bf16",
@@ -187,6 +206,7 @@ def training_arguments(
         # Without an accelerator the Trainer must be told it runs on the CPU, or it refuses bf16.
         use_cpu=not torch.accelerator.is_available(),
         disable_tqdm=True,
+        ddp_find_unused_parameters=find_unused,
     )
 
 

@@ -4,8 +4,8 @@ validation. Only what differs from the stock Trainer is overridden:
 * ``get_batch_samples`` also counts target tokens per task over the micro-batches of one
   optimizer step, on all processes (the loss normaliser, see losses.py);
 * ``compute_loss`` runs the adapter's ``target_logits`` (no architecture branch) once and
-  sums the student mode's loss terms over it (``terms.py``; the rows' cross-entropy by
-  default);
+  sums the student mode's loss terms over it (``step.py``, ``terms.py``; the rows'
+  cross-entropy by default);
 * ``log`` adds each task's token-mean loss since the last log (``loss_label``,
   ``loss_rationale``), so a user sees which task a two-task student is (not) learning, and
   each named term's value per optimizer step (``loss_<name>``);
@@ -24,12 +24,12 @@ from torch import nn
 from transformers import Trainer
 
 from tokendistill.evaluation.predict import EvalMode, EvalResult, Scorer, evaluate_examples
-from tokendistill.models.adapter import ModelAdapter, picked_logprobs
+from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
-from tokendistill.training.data import as_encoded_batch
 from tokendistill.training.losses import task_nll_sums, task_token_counts
 from tokendistill.training.rows import TASK_NAMES
-from tokendistill.training.terms import LossTerm, StepBatch, TaskCrossEntropy
+from tokendistill.training.step import step_loss
+from tokendistill.training.terms import LossTerm, TaskCrossEntropy
 
 
 class DistillTrainer(Trainer):
@@ -86,20 +86,14 @@ class DistillTrainer(Trainer):
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        batch = as_encoded_batch(inputs)
         adapter = self._adapter_for(model)
-        logits = adapter.target_logits(batch)  # [B, T, V]
-        logprobs = picked_logprobs(logits, batch)  # [B, T]
         counts = num_items_in_batch
         if counts is None:  # called outside the training loop: normalise by this batch alone
-            counts = task_token_counts(batch.target_mask, inputs["row_task"], len(TASK_NAMES))
-        step = StepBatch(adapter, inputs, logits, logprobs, counts, self.state.global_step, model.training)
-        values = [term(step) for term in self.terms]
-        loss = values[0]
-        for value in values[1:]:
-            loss = loss + value
+            counts = task_token_counts(inputs["target_mask"], inputs["row_task"], len(TASK_NAMES))
+        out = step_loss(adapter, self.terms, inputs, counts, self.state.global_step, model.training)
+        loss, values, logprobs = out.loss, out.values, out.logprobs
         if model.training:
-            self._track_task_losses(logprobs, batch.target_mask, inputs["row_task"])
+            self._track_task_losses(logprobs, inputs["target_mask"], inputs["row_task"])
             self._track_terms([v for term, v in zip(self.terms, values, strict=True) if term.name])
         if num_items_in_batch is not None:
             # Data parallelism averages gradients over processes, but the counts already span
