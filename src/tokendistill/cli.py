@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from tokendistill import __version__
-from tokendistill.commands import analyze, deploy, init, lists, pipeline, reference, sweep
+from tokendistill.commands import analyze, deploy, init, lists, pipeline, profile, reference, sweep
 from tokendistill.commands.failures import guarded
 from tokendistill.commands.help import example_epilog, help_text
 
@@ -62,6 +62,7 @@ _add(
     analyze.analyze_command,
     "tokendistill analyze runs/x/attribute/saliency-train-KEY/attributions.parquet --config my.yaml --k 3",
 )
+_add("profile", profile.profile_command, "tokendistill profile runs/demo")
 _add("schema", reference.schema_command, "tokendistill schema > config.schema.json")
 # What the registries hold.
 _add("tasks", lists.tasks_command, "tokendistill tasks")

@@ -272,3 +272,27 @@ def test_analyze_set_needs_a_config(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["analyze", str(path), "--set", "selection.k=3"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --set overrides keys of a config")
+
+
+def test_profile_shows_where_each_training_stage_spent_its_time(runner: CliRunner, demo_run: Path) -> None:
+    metrics = json.loads((demo_run / "metrics.json").read_text())
+    training = [label for label in metrics["stage_seconds"] if label.split("/")[0] in ("teacher", "students")]
+    assert sorted(metrics["stage_profiles"]) == sorted(training)
+    result = runner.invoke(app, ["profile", str(demo_run)])
+    assert result.exit_code == 0, result.output
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 5}
+    assert set(rows) == set(metrics["stage_seconds"])
+    for label in training:
+        cells = [c.strip() for c in rows[label].split("│")[2:-1]]
+        shares = [float(c) for c in cells[1:9]]  # the parts, then padding
+        assert sum(shares[:7]) == pytest.approx(100, abs=0.5) and 0 < shares[7] < 100
+    assert "Training time (" in result.stdout and "of computed tokens" in result.stdout
+    assert "forward + backward %" in (demo_run / "report.html").read_text()
+
+
+def test_profile_refuses_a_folder_without_a_run(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["profile", str(tmp_path)])
+    assert result.exit_code == 2 and f"{tmp_path / 'metrics.json'}: not found" in result.output
+    (tmp_path / "metrics.json").write_text("[1, 2]")
+    result = runner.invoke(app, ["profile", str(tmp_path)])
+    assert result.exit_code == 2 and "not a run's metrics.json" in result.output

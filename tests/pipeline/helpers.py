@@ -83,9 +83,10 @@ def run_in_process(data: dict[str, Any]) -> tuple[PipelineResult, str]:
 
 def comparable_metrics(run_dir: Path) -> dict[str, Any]:
     """metrics.json without what legitimately differs between two runs of one config: the
-    stage timings, and the run directory inside the config echo."""
+    stage timings and training profiles, and the run directory inside the config echo."""
     metrics = json.loads((run_dir / "metrics.json").read_text())
     metrics.pop("stage_seconds")
+    metrics.pop("stage_profiles")
     metrics["config_text"] = metrics["config_text"].replace(str(run_dir), "<run_dir>")
     return metrics
 

@@ -36,6 +36,7 @@ METRICS_KEYS = [
     "heatmaps",
     "curves",
     "stage_seconds",
+    "stage_profiles",
     "config_text",
 ]
 

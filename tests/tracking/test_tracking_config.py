@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from tokendistill.tracking import TrackingConfig, TrainerTracking
 from tokendistill.tracking.config import installed, integrations
 from tokendistill.training import TrainingConfig
-from tokendistill.training.run import training_arguments
+from tokendistill.training.arguments import training_arguments
 
 
 @pytest.mark.parametrize("name", integrations())

@@ -17,7 +17,7 @@ from tokendistill.models.config import LoraSettings, ModelConfig
 from tokendistill.models.lora import add_lora, has_lora
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, train_model
-from tokendistill.training.run import training_arguments
+from tokendistill.training.arguments import training_arguments
 from tolerances import CHECKPOINTING, LORA_MERGE, RESUME, assert_close
 
 from .test_train import _KillAfterSave, _Killed

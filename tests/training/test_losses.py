@@ -10,9 +10,9 @@ import torch.nn.functional as F
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, packed_task_loss, task_token_counts
+from tokendistill.training.arguments import training_arguments
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.losses import task_nll_sums
-from tokendistill.training.run import training_arguments
 from tokendistill.training.trainer import DistillTrainer
 from tolerances import BATCHING, FORMULA, assert_close
 

@@ -17,6 +17,7 @@ from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.runtime.files import read_jsonl
 from tokendistill.training import TrainingConfig, build_rows, train_model
 from tokendistill.training.modes import TermInputs, get_mode, mode_options
+from tokendistill.training.profile import PARTS
 from tolerances import RESUME, assert_close
 
 BUILD = {"seq2seq": tiny_seq2seq, "causal": tiny_causal}
@@ -97,6 +98,23 @@ def test_teacher_and_student_learn_the_toy_task(toy, tmp_path, arch, mode, eval_
     assert [h["step"] for h in metrics["valid"]["history"]] == [steps // 3, 2 * steps // 3, steps]
     assert (result.model_dir / "model.safetensors").is_file() and (result.model_dir / "config.json").is_file()
     assert not list(tmp_path.glob(".*tmp*"))
+    epochs = steps // (len(toy.TRAIN) // config.batch_size)
+    assert_profile(json.loads(result.profile_path.read_text()), toy, arch, _rows(toy, mode), epochs, steps)
+
+
+def assert_profile(profile: dict, toy, arch: str, rows, epochs: int, steps: int) -> None:
+    """The run's profile: every part timed, the parts and the rest adding up to the total,
+    and the real tokens exactly the rows' tokens once per epoch."""
+    seconds = profile["seconds"]
+    assert set(seconds) == {*PARTS, "other"}
+    assert all(seconds[part] > 0 for part in ("forward_backward", "evaluate", "checkpoint", "collate"))
+    assert sum(seconds.values()) == pytest.approx(profile["total_seconds"], rel=1e-6)
+    batch = make_adapter(BUILD[arch](toy.toy_tokenizer()), toy.toy_tokenizer()).encode(
+        [r.prompt for r in rows], [r.target for r in rows]
+    )
+    assert profile["real_tokens"] == epochs * int(batch.prompt_mask.sum() + batch.target_mask.sum())
+    assert profile["computed_tokens"] > profile["real_tokens"] and profile["optimizer_steps"] == steps
+    assert profile["padding_share"] == pytest.approx(1 - profile["real_tokens"] / profile["computed_tokens"])
 
 
 class _Killed(RuntimeError):

@@ -12,7 +12,7 @@ from tokendistill.models.config import LoraSettings, ModelConfig
 from tokendistill.models.lora import add_lora
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows
-from tokendistill.training.run import training_arguments
+from tokendistill.training.arguments import training_arguments
 from tokendistill.training.terms import TaskCrossEntropy
 from tokendistill.training.unused import unused_parameters
 

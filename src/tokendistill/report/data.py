@@ -87,6 +87,8 @@ class ReportData:
     heatmaps: list[HeatmapExample] = field(default_factory=list)
     curves: dict[str, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    # Each training stage's profile (``training/profile.py``), by stage label.
+    stage_profiles: dict[str, dict] = field(default_factory=dict)
     config_text: str = ""
 
     def to_json(self) -> dict[str, Any]:
@@ -101,6 +103,7 @@ class ReportData:
             "heatmaps": [asdict(h) for h in self.heatmaps],
             "curves": self.curves,
             "stage_seconds": self.stage_seconds,
+            "stage_profiles": self.stage_profiles,
             "config_text": self.config_text,
         }
 
@@ -119,6 +122,7 @@ class ReportData:
                 for name, series in data.get("curves", {}).items()
             },
             stage_seconds=dict(data.get("stage_seconds", {})),
+            stage_profiles=dict(data.get("stage_profiles", {})),
             config_text=data.get("config_text", ""),
         )
 

@@ -11,6 +11,7 @@ from tokendistill.heatmap import render_heatmap
 from tokendistill.rationales.analysis.result import AnalysisResult, AopcRow, FaithfulnessRow, Row
 from tokendistill.report import faithfulness, plots
 from tokendistill.report.data import TERM_PREFIX, ReportData
+from tokendistill.report.timing import header, stage_rows, training_split
 from tokendistill.report.verdict import verdicts
 from tokendistill.runtime.files import atomic_write_text
 from tokendistill.stats import wilson_interval
@@ -237,8 +238,10 @@ def render_report(data: ReportData) -> str:
         curves += _terms_table(data.curves)
     timing = ""
     if data.stage_seconds:
-        rows = [[html.escape(k), f"{v:.1f}"] for k, v in data.stage_seconds.items()]
-        timing = "<h2>Stage wall time</h2>" + _table(["stage", "seconds"], rows)
+        rows = [[html.escape(c) for c in row] for row in stage_rows(data.stage_seconds, data.stage_profiles)]
+        split = training_split(data.stage_profiles)
+        timing = "<h2>Stage wall time</h2>" + _table(header(), rows)
+        timing += f'<p class="muted">{html.escape(split)}</p>' if split else ""
     config = f"<h2>Configuration</h2><pre>{html.escape(data.config_text)}</pre>" if data.config_text else ""
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(data.title)}</title>"

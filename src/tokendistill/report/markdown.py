@@ -13,6 +13,7 @@ from tokendistill.attribution import method_class
 from tokendistill.rationales.analysis.result import AopcRow, FaithfulnessRow
 from tokendistill.report import faithfulness
 from tokendistill.report.data import ReportData
+from tokendistill.report.timing import training_split
 
 __all__ = [
     "agreement_lines",
@@ -171,7 +172,9 @@ def stage_times(data: ReportData) -> str:
         key = label if stage == "attribute" else stage
         totals[key] += seconds
     parts = [f"{name} {_seconds(s)}" for name, s in totals.items()]
-    return f"Wall time per stage (first run): {', '.join(parts)}; total {_seconds(sum(totals.values()))}"
+    line = f"Wall time per stage (first run): {', '.join(parts)}; total {_seconds(sum(totals.values()))}"
+    split = training_split(data.stage_profiles)
+    return f"{line}. {split}" if split else line
 
 
 def task_section(data: ReportData, command: str, k: int) -> str:

@@ -24,6 +24,7 @@ from tokendistill.report.data import (
 )
 from tokendistill.report.faithfulness import teacher_at_chance
 from tokendistill.report.html import write_report
+from tokendistill.report.timing import read_profiles
 from tokendistill.runtime.context import RunContext
 from tokendistill.stages.students import StudentOutputs
 from tokendistill.stages.teacher import TeacherOutputs
@@ -157,6 +158,9 @@ def build_report(
         heatmaps=heatmaps(config, attributions),
         curves=curves(students),
         stage_seconds=timings,
+        stage_profiles=read_profiles(
+            (f"{a.stage}/{a.name}", a.path) for a in [teacher.artifact, *(s.artifact for s in students)]
+        ),
         config_text=config_text,
     )
 

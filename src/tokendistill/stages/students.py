@@ -40,6 +40,7 @@ from tokendistill.training import TrainingConfig
 from tokendistill.training.corpus import corpus
 from tokendistill.training.fit import fit
 from tokendistill.training.modes import TermInputs, build_rows, get_mode
+from tokendistill.training.profile import PROFILE
 from tokendistill.training.rows import TrainingRow
 from tokendistill.training.run import TrainResult
 from tokendistill.training.soft_targets import describe_tokenizer
@@ -125,8 +126,10 @@ def _corpus(student: StudentConfig, data: TaskData, inputs: StudentInputs) -> li
 
 
 def _write_outputs(out: Path, result: TrainResult, inputs: StudentInputs) -> None:
-    """The artifact's files: metrics, test predictions, rationales, and the selected model."""
+    """The artifact's files: metrics, time profile, test predictions, rationales, and the
+    selected model."""
     shutil.copy(result.metrics_path, out / "metrics.json")
+    shutil.copy(result.profile_path, out / PROFILE)
     shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
     if inputs.rationales is not None:
         atomic_write_json(out / "rationales.json", inputs.rationales)

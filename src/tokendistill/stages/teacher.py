@@ -28,10 +28,11 @@ from tokendistill.models.build import load_adapter
 from tokendistill.runtime.context import Artifact, RunContext
 from tokendistill.runtime.files import atomic_write_json, read_jsonl, write_jsonl
 from tokendistill.tasks import Example, Task, TaskConfig, TaskData
-from tokendistill.training import TrainingConfig
+from tokendistill.training import TrainingConfig, TrainResult
 from tokendistill.training.corpus import corpus
 from tokendistill.training.fit import fit
 from tokendistill.training.modes import build_rows, label_prompts
+from tokendistill.training.profile import PROFILE
 
 
 @dataclass
@@ -67,8 +68,7 @@ def run_teacher(
                          track_as="teacher")  # fmt: skip
             metrics = json.loads(result.metrics_path.read_text())
             if ctx.is_main:
-                shutil.move(result.model_dir, out / "model")
-                shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
+                _keep_training_outputs(result, out)
         else:
             metrics = {
                 "valid": {"best_accuracy": _accuracy(adapter, task, own.valid, training)},
@@ -92,6 +92,13 @@ def run_teacher(
     folder = artifact.path / "model" if info["saved"] else None
     answers = {row["id"]: row["answer"] for row in read_jsonl(artifact.path / "train_answers.jsonl")}
     return TeacherOutputs(artifact, folder, info["metrics"], answers)
+
+
+def _keep_training_outputs(result: TrainResult, out: Path) -> None:
+    """The fine-tuned model, its test predictions and its training profile, into the artifact."""
+    shutil.move(result.model_dir, out / "model")
+    shutil.copy(result.predictions_path, out / "test_predictions.jsonl")
+    shutil.copy(result.profile_path, out / PROFILE)
 
 
 def _teacher_adapter(teacher: TeacherConfig, data: TaskData) -> ModelAdapter:

@@ -10,7 +10,9 @@ validation. Only what differs from the stock Trainer is overridden:
   ``loss_rationale``), so a user sees which task a two-task student is (not) learning, and
   each named term's value per optimizer step (``loss_<name>``);
 * ``evaluate`` predicts the validation examples (generation or rank classification) and
-  returns ``eval_accuracy``, so ``metric_for_best_model="accuracy"`` selects checkpoints.
+  returns ``eval_accuracy``, so ``metric_for_best_model="accuracy"`` selects checkpoints;
+* ``training_step``, ``evaluate`` and ``_save_checkpoint`` add their wall time to the run's
+  ``TrainingProfile`` (``profile.py``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tokendistill.evaluation.predict import EvalMode, EvalResult, Scorer, evalua
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
 from tokendistill.training.losses import task_nll_sums, task_token_counts
+from tokendistill.training.profile import TrainingProfile
 from tokendistill.training.rows import TASK_NAMES
 from tokendistill.training.step import step_loss
 from tokendistill.training.terms import LossTerm, TaskCrossEntropy
@@ -47,6 +50,7 @@ class DistillTrainer(Trainer):
         eval_mode: EvalMode = "generate",
         max_new_tokens: int = 32,
         terms: Sequence[LossTerm] = (),
+        profile: TrainingProfile | None = None,
         **kwargs: Any,
     ) -> None:
         if len(valid_prompts) != len(valid_examples):
@@ -59,6 +63,7 @@ class DistillTrainer(Trainer):
         self.eval_mode: EvalMode = eval_mode
         self.max_new_tokens = max_new_tokens
         self.terms = list(terms) or [TaskCrossEntropy()]
+        self.profile = profile or TrainingProfile()
         # Per-task summed NLL and token counts, and each named term's summed value, since the
         # last log (training steps only).
         self._task_nll = torch.zeros(len(TASK_NAMES))
@@ -68,6 +73,16 @@ class DistillTrainer(Trainer):
         self._term_steps: set[int] = set()  # the optimizer steps those sums span
 
     # ------------------------------------------------------------------ training
+    def training_step(
+        self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        with self.profile.timed("forward_backward"):
+            return super().training_step(model, inputs, num_items_in_batch)
+
+    def _save_checkpoint(self, model: nn.Module, trial: Any) -> None:
+        with self.profile.timed("checkpoint"):
+            super()._save_checkpoint(model, trial)
+
     def get_batch_samples(self, epoch_iterator, num_batches, device) -> tuple[list, torch.Tensor]:
         """Fetch one optimizer step's micro-batches; return per-task token counts [K] summed
         over them and over processes, passed on as ``num_items_in_batch``."""
@@ -157,7 +172,8 @@ class DistillTrainer(Trainer):
         """Validation accuracy with the task's metric; logged and reported to callbacks."""
         if eval_dataset is not None:
             raise ValueError("DistillTrainer evaluates its validation examples only; use evaluate_examples")
-        result = self.predict_examples(self.eval_dataset, self.valid_prompts)
+        with self.profile.timed("evaluate"):
+            result = self.predict_examples(self.eval_dataset, self.valid_prompts)
         metrics = {f"{metric_key_prefix}_{k}": v for k, v in result.metrics.items()}
         self.log(metrics)
         self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)

@@ -9,16 +9,20 @@ process probes the same rows, so all decide alike.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import torch
 
+from tokendistill.distributed import default_state
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.losses import task_token_counts
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
 from tokendistill.training.step import step_loss
-from tokendistill.training.terms import LossTerm
+from tokendistill.training.terms import LossTerm, TaskCrossEntropy
+
+logger = logging.getLogger(__name__)
 
 
 def unused_parameters(
@@ -39,3 +43,16 @@ def unused_parameters(
     finally:
         for _, p in trainable:
             p.grad = None
+
+
+def search_unused(
+    adapter: ModelAdapter, rows: Sequence[TrainingRow], terms: Sequence[LossTerm], batch_size: int
+) -> bool | None:
+    """Whether data parallelism must search for unused parameters: None on one process, and
+    with gradient checkpointing, where the Trainer never searches; else the probe's answer."""
+    if default_state().num_processes == 1 or adapter.settings.gradient_checkpointing:
+        return None
+    unused = unused_parameters(adapter, rows, list(terms) or [TaskCrossEntropy()], batch_size)
+    if unused:
+        logger.info("parameters without a gradient (data parallelism searches for them): %s", unused)
+    return bool(unused)
