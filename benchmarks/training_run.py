@@ -45,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--eval-steps", type=int, default=40)
     parser.add_argument("--eval-mode", choices=["rank", "generate"], default="rank")
+    parser.add_argument("--group-by-length", action="store_true", help="batches of similar lengths")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-new-tokens", type=int, default=16, help="for --eval-mode generate")
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
         eval_batch_size=32,
         eval_steps=args.eval_steps,
         eval_mode=args.eval_mode,
+        group_by_length=args.group_by_length,
         max_new_tokens=args.max_new_tokens,
         logging_steps=20,
     )

@@ -107,3 +107,11 @@ def test_answer_scoring(model: str, capsys: pytest.CaptureFixture[str]) -> None:
     figures = script("answer_scoring").main([*args, "--batch-size", "2", "--repeat", "1"])
     assert figures["gap"] < 1e-4  # the shared prompt stands for the pairs
     assert "| shared prompt |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("model", ["tiny-causal", "tiny-seq2seq"])
+def test_step_overhead(model: str, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--model", model, "--task", "synthetic", "--rows", "8", "--batch-size", "4", "--steps", "2"]
+    figures = script("step_overhead").main([*args, "--repeat", "1", "--group-by-length"])
+    assert figures["plain"] > 0 and figures["ours"] > 0 and 0 <= figures["padding"] < 1
+    assert "| plain transformers.Trainer |" in capsys.readouterr().out

@@ -132,8 +132,11 @@ class _KillAfterSave(TrainerCallback):
             raise _Killed(f"killed after checkpoint-{self.step}")
 
 
-def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path):
-    config = _config(max_steps=30, eval_steps=10, batch_size=8, grad_accumulation=2)
+@pytest.mark.parametrize("group_by_length", [False, True])
+def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path, group_by_length):
+    config = _config(
+        max_steps=30, eval_steps=10, batch_size=8, grad_accumulation=2, group_by_length=group_by_length
+    )
     whole, _ = _run(toy, "seq2seq", tmp_path / "whole", mode="multitask", config=config)
     with pytest.raises(_Killed):
         _run(

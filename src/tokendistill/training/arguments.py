@@ -39,15 +39,10 @@ def training_arguments(
         fp16=model.precision == "fp16",
         **_checkpointing(model),
         output_dir=str(checkpoint_dir),
-        num_train_epochs=config.epochs,
-        max_steps=config.max_steps or -1,
-        learning_rate=config.learning_rate,
-        lr_scheduler_type=config.lr_scheduler,
-        warmup_steps=config.warmup,
-        weight_decay=config.weight_decay,
-        max_grad_norm=config.max_grad_norm,
+        **_optimisation(config),
         per_device_train_batch_size=per_process_batch(config.batch_size),
         per_device_eval_batch_size=config.eval_batch_size,
+        train_sampling_strategy="group_by_length" if config.group_by_length else "random",
         gradient_accumulation_steps=config.grad_accumulation,
         eval_strategy="steps",
         eval_steps=config.eval_steps,
@@ -70,6 +65,19 @@ def training_arguments(
         disable_tqdm=True,
         ddp_find_unused_parameters=find_unused,
     )
+
+
+def _optimisation(config: TrainingConfig) -> dict[str, Any]:
+    """How long and how the optimizer trains: steps, learning rate and its schedule, decay, clipping."""
+    return {
+        "num_train_epochs": config.epochs,
+        "max_steps": config.max_steps or -1,
+        "learning_rate": config.learning_rate,
+        "lr_scheduler_type": config.lr_scheduler,
+        "warmup_steps": config.warmup,
+        "weight_decay": config.weight_decay,
+        "max_grad_norm": config.max_grad_norm,
+    }
 
 
 def _checkpointing(model: AdapterSettings) -> dict[str, Any]:

@@ -41,6 +41,11 @@ class TrainingConfig(BaseModel):
     max_grad_norm: float = Field(1.0, ge=0, description="gradient clipping norm")
     batch_size: int = Field(8, ge=1, description="examples per micro-batch over all processes")
     grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
+    group_by_length: bool = Field(
+        False,
+        description="batch training examples of similar length together (random groups of 50 batches, "
+        "sorted by length within each): less padding computed, another order of examples",
+    )
     eval_batch_size: int = Field(32, ge=1, description="examples per evaluation batch")
     eval_steps: int = Field(100, ge=1, description="evaluate on validation (and checkpoint) every N steps")
     save_total_limit: int | None = Field(2, ge=1, description="checkpoints kept (the best is always kept)")

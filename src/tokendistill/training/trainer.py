@@ -23,14 +23,17 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import Sampler
 from transformers import Trainer
 
 from tokendistill.evaluation.predict import EvalMode, EvalResult, Scorer, evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
+from tokendistill.training.data import ExampleRowsDataset
 from tokendistill.training.losses import task_nll_sums, task_token_counts
 from tokendistill.training.profile import TrainingProfile
 from tokendistill.training.rows import TASK_NAMES
+from tokendistill.training.sampling import LengthGroupedEpochs, token_lengths
 from tokendistill.training.step import step_loss
 from tokendistill.training.terms import LossTerm, TaskCrossEntropy
 
@@ -73,6 +76,17 @@ class DistillTrainer(Trainer):
         self._term_steps: set[int] = set()  # the optimizer steps those sums span
 
     # ------------------------------------------------------------------ training
+    def _get_train_sampler(self, train_dataset: Any = None) -> Sampler | None:
+        """With ``group_by_length``: batches of similar lengths in tokens (the stock sampler
+        would look for token ids in the items, and ours are rows)."""
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        grouped = self.args.train_sampling_strategy == "group_by_length"
+        if not grouped or not isinstance(dataset, ExampleRowsDataset):
+            return super()._get_train_sampler(train_dataset)
+        batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+        lengths = token_lengths(self.adapter, [dataset[i] for i in range(len(dataset))])
+        return LengthGroupedEpochs(batch, lengths, self.args.seed)
+
     def training_step(
         self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | None = None
     ) -> torch.Tensor:
