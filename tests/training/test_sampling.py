@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import torch
 from torch.utils.data import RandomSampler
 
 from tokendistill.models.adapter import make_adapter
@@ -15,7 +16,7 @@ from tokendistill.training import TrainingConfig, build_rows
 from tokendistill.training.arguments import training_arguments
 from tokendistill.training.modes import label_prompts
 from tokendistill.training.run import _trainer
-from tokendistill.training.sampling import LengthGroupedEpochs
+from tokendistill.training.sampling import LengthGroupedEpochs, length_grouped_order
 
 rng = random.Random(0)
 LENGTHS = [rng.randint(5, 200) for _ in range(2000)]
@@ -41,6 +42,18 @@ def test_every_example_once_with_less_padding_and_the_same_draw_per_seed_and_epo
     again = LengthGroupedEpochs(8, LENGTHS, seed=3)
     again.set_epoch(1)
     assert list(again) == second
+
+
+def test_batches_come_in_random_order_the_longest_first_a_partial_one_last() -> None:
+    lengths = LENGTHS[:203]  # one group of 25 full batches and a partial one of 3
+    order = length_grouped_order(lengths, 8, torch.Generator().manual_seed(0))
+    batches = [order[i : i + 8] for i in range(0, len(order), 8)]
+    assert sorted(order) == list(range(203)) and [len(b) for b in batches] == [8] * 25 + [3]
+    assert max(lengths) in [lengths[i] for i in batches[0]]
+    widths = [max(lengths[i] for i in b) for b in batches[1:25]]
+    assert widths != sorted(widths, reverse=True) and widths != sorted(widths)  # not a curriculum
+    within = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches[:25])
+    assert within < 25 * 8  # each full batch spans a narrow band of lengths (they range over 195)
 
 
 @pytest.mark.parametrize("group_by_length", [False, True])
