@@ -4,6 +4,7 @@ attributes), bf16 mixed precision and gradient checkpointing, on tiny models."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,9 +19,9 @@ from tokendistill.models.lora import add_lora, has_lora
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, train_model
 from tokendistill.training.arguments import training_arguments
-from tolerances import CHECKPOINTING, LORA_MERGE, RESUME, assert_close
+from tolerances import CHECKPOINTING, LORA_MERGE, assert_close
 
-from .test_train import _KillAfterSave, _Killed
+from .test_train import _KillAfterSave, _Killed, assert_same_last_checkpoint
 
 BUILD = {"seq2seq": tiny_seq2seq, "causal": tiny_causal}
 LORA = LoraSettings(r=8, alpha=16, dropout=0.0)
@@ -60,7 +61,7 @@ def test_a_lora_teacher_trains_saves_reloads_and_attributes_the_same(toy, tmp_pa
     lora_weights = {n: p.detach().clone() for n, p in adapter.model.named_parameters() if "lora_B" in n}
     result = train(toy, adapter, tmp_path)
     assert result.global_step == 20 and result.best_valid_accuracy > 0.5
-    checkpoint = tmp_path / "checkpoints" / "checkpoint-20"
+    checkpoint = Path(result.best_checkpoint)
     assert (checkpoint / "adapter_model.safetensors").is_file()  # checkpoints hold the adapter only
     assert not (checkpoint / "model.safetensors").exists()
     # The kept model: merged (loads without peft), the adapter beside it, no pickle anywhere.
@@ -97,10 +98,7 @@ def test_a_killed_lora_run_resumes_from_its_adapter_checkpoint(toy, tmp_path) ->
     fresh = lora_adapter(toy, "causal", lora_seed=7)
     resumed = train(toy, fresh, tmp_path / "split", resume_from_checkpoint=True)
     assert resumed.global_step == 20 and resumed.valid_history == whole.valid_history
-    last_whole = load_file(tmp_path / "whole/checkpoints/checkpoint-20/adapter_model.safetensors")
-    last_resumed = load_file(tmp_path / "split/checkpoints/checkpoint-20/adapter_model.safetensors")
-    for name, tensor in last_whole.items():
-        assert_close(last_resumed[name], tensor, RESUME, name)
+    assert_same_last_checkpoint(tmp_path / "whole", tmp_path / "split", "adapter_model.safetensors")
 
 
 def test_model_settings_choose_mixed_precision_and_checkpointing(tmp_path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
@@ -132,10 +133,15 @@ class _KillAfterSave(TrainerCallback):
             raise _Killed(f"killed after checkpoint-{self.step}")
 
 
-@pytest.mark.parametrize("group_by_length", [False, True])
-def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path, group_by_length):
+@pytest.mark.parametrize(("group_by_length", "checkpoints"), [(False, "every_eval"), (True, "improved")])
+def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path, group_by_length, checkpoints):
     config = _config(
-        max_steps=30, eval_steps=10, batch_size=8, grad_accumulation=2, group_by_length=group_by_length
+        max_steps=30,
+        eval_steps=10,
+        batch_size=8,
+        grad_accumulation=2,
+        group_by_length=group_by_length,
+        checkpoints=checkpoints,
     )
     whole, _ = _run(toy, "seq2seq", tmp_path / "whole", mode="multitask", config=config)
     with pytest.raises(_Killed):
@@ -159,10 +165,7 @@ def test_killed_and_resumed_run_matches_an_uninterrupted_one(toy, tmp_path, grou
     )
     assert resumed.valid_history == whole.valid_history
     assert resumed.test_metrics == whole.test_metrics and resumed.best_step == whole.best_step
-    last_whole = load_file(tmp_path / "whole/checkpoints/checkpoint-30/model.safetensors")
-    last_resumed = load_file(tmp_path / "split/checkpoints/checkpoint-30/model.safetensors")
-    for name, tensor in last_whole.items():
-        assert_close(last_resumed[name], tensor, RESUME, name)
+    assert_same_last_checkpoint(tmp_path / "whole", tmp_path / "split")
     best_whole, best_resumed = (load_file(r.model_dir / "model.safetensors") for r in (whole, resumed))
     for name, tensor in best_whole.items():
         assert_close(best_resumed[name], tensor, RESUME, name)
@@ -178,13 +181,32 @@ def test_a_killed_guided_student_resumes_as_if_uninterrupted(toy, tmp_path, mode
         toy, "causal", tmp_path / "split", mode=mode, config=config, init_seed=99, resume_from_checkpoint=True
     )
     assert resumed.valid_history == whole.valid_history and resumed.test_metrics == whole.test_metrics
-    last_whole = load_file(tmp_path / "whole/checkpoints/checkpoint-20/model.safetensors")
-    last_resumed = load_file(tmp_path / "split/checkpoints/checkpoint-20/model.safetensors")
-    for name, tensor in last_whole.items():
-        assert_close(last_resumed[name], tensor, RESUME, name)
+    assert_same_last_checkpoint(tmp_path / "whole", tmp_path / "split")
 
 
-def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(toy, tmp_path, monkeypatch):
+def checkpoint_steps(run: Path) -> list[int]:
+    return sorted(int(c.name.split("-")[1]) for c in run.glob("checkpoints/checkpoint-*"))
+
+
+def assert_same_last_checkpoint(whole: Path, split: Path, weights: str = "model.safetensors") -> None:
+    """Both runs wrote checkpoints at the same steps, and the last ones hold the same weights."""
+    steps = [
+        sorted(int(c.name.split("-")[1]) for c in run.glob("checkpoints/checkpoint-*"))
+        for run in (whole, split)
+    ]
+    assert steps[0] == steps[1] and steps[0]
+    last = f"checkpoints/checkpoint-{steps[0][-1]}/{weights}"
+    tensors = load_file(split / last)
+    for name, tensor in load_file(whole / last).items():
+        assert_close(tensors[name], tensor, RESUME, name)
+
+
+@pytest.mark.parametrize(("checkpoints", "written"), [("improved", [10, 20]), ("every_eval", [20, 30])])
+def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(
+    toy, tmp_path, monkeypatch, checkpoints, written
+):
+    """Validation improves at steps 10 and 20, not at 30: ``improved`` writes only the first
+    two; ``every_eval`` writes all three and keeps the best and the latest (limit 2)."""
     schedule = iter([0.4, 0.9, 0.6])  # validation accuracy per evaluation: the 2nd one is the best
     valid_ids, test_ids = [ex.id for ex in toy.VALID], [ex.id for ex in toy.TEST]
     valid_calls, test_calls = 0, []
@@ -203,14 +225,16 @@ def test_best_validation_checkpoint_is_kept_and_test_is_predicted_once(toy, tmp_
         return result
 
     monkeypatch.setattr(trainer_module, "evaluate_examples", spy)
-    result, _ = _run(toy, "causal", tmp_path, config=_config(max_steps=30, eval_steps=10))
+    config = _config(max_steps=30, eval_steps=10, checkpoints=checkpoints)
+    result, _ = _run(toy, "causal", tmp_path, config=config)
 
     assert valid_calls == 3 and len(test_calls) == 1
     assert result.best_step == 20 and result.best_checkpoint.endswith("checkpoint-20")
     assert result.best_valid_accuracy == pytest.approx(0.9)
+    assert checkpoint_steps(tmp_path) == written
     best = load_file(tmp_path / "checkpoints/checkpoint-20/model.safetensors")
-    last = load_file(tmp_path / "checkpoints/checkpoint-30/model.safetensors")
-    assert any(not torch.equal(best[n], last[n]) for n in best)
+    last = load_file(tmp_path / f"checkpoints/checkpoint-{written[-1]}/model.safetensors")
+    assert (checkpoints == "improved") == all(torch.equal(best[n], last[n]) for n in best)
     for name, tensor in best.items():  # the test predictions came from the best checkpoint
         assert torch.equal(test_calls[0][name], tensor), name
 

@@ -28,8 +28,9 @@ def training_arguments(
     tracking: TrainerTracking | None = None,
     find_unused: bool | None = None,
 ) -> TrainingArguments:
-    """The Trainer's arguments: evaluate and save every ``eval_steps``, keep the best on
-    validation accuracy, report to ``tracking``'s trackers (none by default), and leave device
+    """The Trainer's arguments: evaluate every ``eval_steps`` and save there (only where
+    validation improves, with ``checkpoints: improved``), keep the best on validation
+    accuracy, report to ``tracking``'s trackers (none by default), and leave device
     placement to Accelerate. ``model``'s settings pick the mixed precision (autocast over
     float32 master weights) and gradient checkpointing; ``find_unused``: whether data
     parallelism searches for parameters without a gradient (None: the Trainer's choice)."""
@@ -46,7 +47,7 @@ def training_arguments(
         gradient_accumulation_steps=config.grad_accumulation,
         eval_strategy="steps",
         eval_steps=config.eval_steps,
-        save_strategy="steps",
+        save_strategy="best" if config.checkpoints == "improved" else "steps",
         save_steps=config.eval_steps,
         save_total_limit=config.save_total_limit,
         load_best_model_at_end=True,

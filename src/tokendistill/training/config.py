@@ -20,10 +20,14 @@ class TrainingConfig(BaseModel):
     ``max_steps`` (optimizer steps) overrides ``epochs`` when set. ``warmup`` below 1 is a
     fraction of the steps, otherwise a step count.
 
-    There is no separate ``save_steps``: a checkpoint is written at every evaluation, because
-    the Trainer can only restore a best step that was saved (with a coarser save interval a
-    better evaluated step would silently be lost). ``save_total_limit`` bounds the disk use;
-    the best checkpoint is always kept besides the latest.
+    There is no separate ``save_steps``: checkpoints follow the evaluations, because the
+    Trainer can only restore a best step that was saved. ``checkpoints: improved`` (the
+    default) writes one only at an evaluation that improves validation accuracy, the only
+    steps the run can select (a big model's checkpoint with its optimizer state can cost more
+    than the steps between two evaluations); a killed run then resumes from its last
+    improvement and trains the steps after it again, to the same result. ``every_eval`` writes
+    one at every evaluation (resuming loses at most ``eval_steps``). ``save_total_limit``
+    bounds the disk use; the best checkpoint is always kept besides the latest.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -48,6 +52,9 @@ class TrainingConfig(BaseModel):
     )
     eval_batch_size: int = Field(32, ge=1, description="examples per evaluation batch")
     eval_steps: int = Field(100, ge=1, description="evaluate on validation (and checkpoint) every N steps")
+    checkpoints: Literal["improved", "every_eval"] = Field(
+        "improved", description="write a checkpoint when validation accuracy improves, or at every evaluation"
+    )
     save_total_limit: int | None = Field(2, ge=1, description="checkpoints kept (the best is always kept)")
     eval_mode: EvalMode = Field(
         "generate", description="generate an answer, or rank the candidate answers by likelihood"

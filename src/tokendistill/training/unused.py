@@ -50,8 +50,12 @@ def search_unused(
 ) -> bool | None:
     """Whether data parallelism must search for unused parameters: None on one process, and
     with gradient checkpointing, where the Trainer never searches; else the probe's answer."""
-    if default_state().num_processes == 1 or adapter.settings.gradient_checkpointing:
+    state = default_state()
+    if state.num_processes == 1 or adapter.settings.gradient_checkpointing:
         return None
+    if getattr(adapter.model, "hf_quantizer", None) is None:  # bitsandbytes placed quantized weights
+        # Where the Trainer would put it anyway: a big model's probe step runs on its accelerator.
+        adapter.model.to(state.device)
     unused = unused_parameters(adapter, rows, list(terms) or [TaskCrossEntropy()], batch_size)
     if unused:
         logger.info("parameters without a gradient (data parallelism searches for them): %s", unused)
