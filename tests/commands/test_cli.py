@@ -287,7 +287,7 @@ def test_profile_shows_where_each_training_stage_spent_its_time(runner: CliRunne
         shares = [float(c) for c in cells[1:9]]  # the parts, then padding
         assert sum(shares[:7]) == pytest.approx(100, abs=0.5) and 0 < shares[7] < 100
     assert "Training time (" in result.stdout and "of computed tokens" in result.stdout
-    assert "forward + backward %" in (demo_run / "report.html").read_text()
+    assert "fwd+bwd %" in (demo_run / "report.html").read_text()
 
 
 def test_profile_refuses_a_folder_without_a_run(runner: CliRunner, tmp_path: Path) -> None:

@@ -240,7 +240,7 @@ def render_report(data: ReportData) -> str:
     if data.stage_seconds:
         rows = [[html.escape(c) for c in row] for row in stage_rows(data.stage_seconds, data.stage_profiles)]
         split = training_split(data.stage_profiles)
-        timing = "<h2>Stage wall time</h2>" + _table(header(), rows)
+        timing = "<h2>Stage wall time</h2>" + _table(header(short=True), rows)
         timing += f'<p class="muted">{html.escape(split)}</p>' if split else ""
     config = f"<h2>Configuration</h2><pre>{html.escape(data.config_text)}</pre>" if data.config_text else ""
     return (
