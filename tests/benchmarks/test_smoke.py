@@ -115,3 +115,20 @@ def test_step_overhead(model: str, capsys: pytest.CaptureFixture[str]) -> None:
     figures = script("step_overhead").main([*args, "--repeat", "1", "--group-by-length"])
     assert figures["plain"] > 0 and figures["ours"] > 0 and 0 <= figures["padding"] < 1
     assert "| plain transformers.Trainer |" in capsys.readouterr().out
+
+
+def test_padding(capsys: pytest.CaptureFixture[str]) -> None:
+    args = [
+        "--tasks",
+        "synthetic",
+        "--models",
+        "tiny-causal",
+        "tiny-seq2seq",
+        "--rows",
+        "40",
+        "--batch-size",
+        "4",
+    ]
+    figures = script("padding").main(args)
+    assert all(0 <= grouped <= shuffled < 1 for shuffled, grouped in figures.values())
+    assert "| synthetic | tiny-seq2seq |" in capsys.readouterr().out
