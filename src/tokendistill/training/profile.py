@@ -7,9 +7,10 @@ collating rows into batches, validation, checkpoint writes; ``train_model`` time
 accelerator each timed part ends with a synchronisation, so queued kernels count where they
 were launched.
 
-Padding: a decoder-only model computes every row's prompt and target as one padded sequence
-(B × (P + T) positions); an encoder-decoder model computes B × P encoder and B × T decoder
-positions. The tokens the rows hold are the masks' sums; the rest is padding.
+Padding: a batch of B rows computes B × (P + T) positions, P and T its padded prompt and
+target widths, in either layout (a decoder-only model's one sequence of P + T, an
+encoder-decoder model's P encoder and T decoder positions). The tokens the rows hold are the
+masks' sums; the rest is padding.
 """
 
 from __future__ import annotations
@@ -54,14 +55,10 @@ class TrainingProfile:
         profile was made (with the Trainer)."""
         self.total, self.steps = time.perf_counter() - self.started, steps
 
-    def count(self, batch: Mapping[str, torch.Tensor], architecture: str) -> None:
+    def count(self, batch: Mapping[str, torch.Tensor]) -> None:
         """Add one training batch's computed and real token counts."""
         prompt, target = batch["prompt_mask"], batch["target_mask"]
-        rows = prompt.shape[0]
-        if architecture == "causal":
-            self.computed_tokens += rows * (prompt.shape[1] + target.shape[1])
-        else:
-            self.computed_tokens += prompt.numel() + target.numel()
+        self.computed_tokens += prompt.numel() + target.numel()
         self.real_tokens += int(prompt.sum()) + int(target.sum())
 
     def to_json(self) -> dict:
@@ -85,15 +82,12 @@ class ProfiledCollator:
     """A collator that times itself and counts its batches' tokens into ``profile`` (in the
     training process: the Trainer's data loader runs without worker processes by default)."""
 
-    def __init__(
-        self, collator: Callable[[Sequence], dict], profile: TrainingProfile, architecture: str
-    ) -> None:
+    def __init__(self, collator: Callable[[Sequence], dict], profile: TrainingProfile) -> None:
         self.collator = collator
         self.profile = profile
-        self.architecture = architecture
 
     def __call__(self, items: Sequence) -> dict:
         with self.profile.timed("collate", sync=False):
             batch = self.collator(items)
-        self.profile.count(batch, self.architecture)
+        self.profile.count(batch)
         return batch

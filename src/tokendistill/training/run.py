@@ -128,7 +128,7 @@ def _trainer(
         model=adapter.model,
         args=args,
         train_dataset=ExampleRowsDataset(rows),
-        data_collator=ProfiledCollator(RowCollator(adapter, terms), profile, adapter.architecture),
+        data_collator=ProfiledCollator(RowCollator(adapter, terms), profile),
         processing_class=adapter.tokenizer,
         callbacks=list(callbacks),
         adapter=adapter,

@@ -86,6 +86,12 @@ class TaskWeights:
         return weights
 
 
+def or_cross_entropy(terms: Sequence[LossTerm]) -> list[LossTerm]:
+    """``terms``, or the rows' cross-entropy alone when there are none (what training minimises
+    by default)."""
+    return list(terms) or [TaskCrossEntropy()]
+
+
 class TaskCrossEntropy(LossTerm):
     """The packed cross-entropy of every row (DSS's ``alpha·label + (1−alpha)·rationale``),
     with ``label_share`` of each label row's weight (the rest goes to a soft-label term)."""

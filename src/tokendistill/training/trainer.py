@@ -35,7 +35,7 @@ from tokendistill.training.profile import TrainingProfile
 from tokendistill.training.rows import TASK_NAMES
 from tokendistill.training.sampling import LengthGroupedEpochs, token_lengths
 from tokendistill.training.step import step_loss
-from tokendistill.training.terms import LossTerm, TaskCrossEntropy
+from tokendistill.training.terms import LossTerm, or_cross_entropy
 
 
 class DistillTrainer(Trainer):
@@ -65,7 +65,7 @@ class DistillTrainer(Trainer):
         self.scorer = scorer
         self.eval_mode: EvalMode = eval_mode
         self.max_new_tokens = max_new_tokens
-        self.terms = list(terms) or [TaskCrossEntropy()]
+        self.terms = or_cross_entropy(terms)
         self.profile = profile or TrainingProfile()
         # Per-task summed NLL and token counts, and each named term's summed value, since the
         # last log (training steps only).

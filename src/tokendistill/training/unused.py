@@ -20,7 +20,7 @@ from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.losses import task_token_counts
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
 from tokendistill.training.step import step_loss
-from tokendistill.training.terms import LossTerm, TaskCrossEntropy
+from tokendistill.training.terms import LossTerm, or_cross_entropy
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def search_unused(
     if getattr(adapter.model, "hf_quantizer", None) is None:  # bitsandbytes placed quantized weights
         # Where the Trainer would put it anyway: a big model's probe step runs on its accelerator.
         adapter.model.to(state.device)
-    unused = unused_parameters(adapter, rows, list(terms) or [TaskCrossEntropy()], batch_size)
+    unused = unused_parameters(adapter, rows, or_cross_entropy(terms), batch_size)
     if unused:
         logger.info("parameters without a gradient (data parallelism searches for them): %s", unused)
     return bool(unused)
