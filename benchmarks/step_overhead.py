@@ -2,7 +2,7 @@
 same model weights, rows, batch size, seed and optimizer steps, in one process.
 
     .venv/bin/python benchmarks/step_overhead.py                               # MiniLM enc-dec, e-SNLI
-    .venv/bin/python benchmarks/step_overhead.py --model "smollm2-135m:layers=6" --steps 16
+    .venv/bin/python benchmarks/step_overhead.py --model "smollm2-135m:layers=6" --steps 16 [--padding-free]
 
 Plain: the rows tokenised once as our adapter tokenises them (the same token ids), padded by
 ``DataCollatorForSeq2Seq``, the stock loss, no evaluation, no checkpoints. Ours:
@@ -83,6 +83,7 @@ def our_profile(adapter: ModelAdapter, weights: dict, rows, task, data, args: ar
         eval_mode="rank",
         logging_steps=10,
         group_by_length=args.group_by_length,
+        padding_free=args.padding_free,
     )
     with tempfile.TemporaryDirectory() as folder:
         result = train_model(
@@ -109,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     parser.add_argument("--steps", type=int, default=16, help="optimizer steps per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per side (median)")
     parser.add_argument("--group-by-length", action="store_true", help="ours with batches of similar lengths")
+    parser.add_argument("--padding-free", action="store_true", help="ours without padding (decoder-only)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
@@ -137,7 +139,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     print(f"| side | s / step (median of {args.repeat}) | × plain |")
     print("|---|---:|---:|")
     print(f"| plain transformers.Trainer | {p / args.steps:.3f} | 1.00 |")
-    label = "tokendistill (grouped by length)" if args.group_by_length else "tokendistill"
+    label = " ".join(
+        [
+            "tokendistill",
+            *(["grouped by length"] * args.group_by_length),
+            *(["padding-free"] * args.padding_free),
+        ]
+    )
     print(f"| {label} | {o / args.steps:.3f} | {o / p:.2f} |")
     print(f"\nours: padding {100 * padding:.1f} % of computed tokens")
     return {"plain": p, "ours": o, "ratio": o / p, "padding": padding}

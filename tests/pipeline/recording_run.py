@@ -17,8 +17,7 @@ from pathlib import Path
 
 def record(record_dir: Path) -> None:
     from tokendistill.training import fit
-    from tokendistill.training.losses import task_token_counts
-    from tokendistill.training.rows import TASK_NAMES
+    from tokendistill.training.data import batch_token_counts
     from tokendistill.training.trainer import DistillTrainer
 
     steps: list[tuple[list[float], list[float]]] = []
@@ -27,7 +26,7 @@ def record(record_dir: Path) -> None:
 
     def recorded_batch_samples(self, epoch_iterator, num_batches, device):
         samples, counts = get_batch_samples(self, epoch_iterator, num_batches, device)
-        local = sum(task_token_counts(b["target_mask"], b["row_task"], len(TASK_NAMES)) for b in samples)
+        local = sum(batch_token_counts(b) for b in samples)
         steps.append((local.tolist(), counts.tolist()))
         return samples, counts
 

@@ -89,6 +89,10 @@ def _rows(toy, n=8):
     )
 
 
+def _task_batches(adapter, rows, task):
+    return [adapter.encode([r.prompt], [r.target]) for r in rows if r.task == task]
+
+
 def _task_mean(adapter, rows) -> torch.Tensor:
     batch = adapter.encode([r.prompt for r in rows], [r.target for r in rows])
     return -adapter.target_logprobs(batch).sum() / batch.target_mask.sum()
@@ -126,10 +130,12 @@ def test_packed_equals_two_pass_on_a_tiny_model(toy, arch):
         assert_close(packed, ALPHA * hf[0] + (1 - ALPHA) * hf[1], BATCHING)
 
 
+@pytest.mark.parametrize("by_task", [False, True], ids=["packed", "by-task"])
 @pytest.mark.parametrize("arch", ["seq2seq", "causal"])
-def test_trainer_normalises_over_accumulated_micro_batches(toy, arch, tmp_path):
+def test_trainer_normalises_over_accumulated_micro_batches(toy, arch, by_task, tmp_path):
     """get_batch_samples counts tokens over the whole step; the micro-batch losses (and
-    gradients) then add up to the two-pass loss of the step's examples as one batch."""
+    gradients) then add up to the two-pass loss of the step's examples as one batch, whether
+    both tasks share a padded batch or each task has its own (the trainer's layout)."""
     adapter, rows = _tiny_adapter(toy, arch), _rows(toy)
     config = TrainingConfig(grad_accumulation=2)
     trainer = DistillTrainer(
@@ -141,10 +147,10 @@ def test_trainer_normalises_over_accumulated_micro_batches(toy, arch, tmp_path):
         scorer=toy.ExactMatch(),
     )
     items = ExampleRowsDataset(rows)
-    collate = RowCollator(adapter)
+    collate = RowCollator(adapter, by_task=by_task)
     micro = [collate([items[i] for i in range(3)]), collate([items[i] for i in range(3, 8)])]
     samples, counts = trainer.get_batch_samples(iter(micro), 2, trainer.args.device)
-    expected = [sum(int(b["target_mask"][b["row_task"] == t].sum()) for b in micro) for t in (0, 1)]
+    expected = [sum(int(r.target_mask.sum()) for r in _task_batches(adapter, rows, t)) for t in (0, 1)]
     assert len(samples) == 2 and counts.tolist() == expected
 
     model = adapter.model

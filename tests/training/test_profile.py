@@ -25,6 +25,13 @@ def test_padding_is_what_the_layout_computes_beyond_the_rows() -> None:
     assert figures["padding_share"] == pytest.approx(1 - 8 / computed)
 
 
+def test_a_batch_per_task_counts_each_part_at_its_own_width() -> None:
+    label = {"prompt_mask": torch.tensor([[1, 1]]), "target_mask": torch.tensor([[1]])}
+    profile = TrainingProfile()
+    profile.count({"parts": [label, BATCH]})
+    assert profile.real_tokens == 3 + 8 and profile.computed_tokens == 3 + 10
+
+
 def test_the_rest_is_what_no_timer_covered() -> None:
     profile = TrainingProfile()
     with profile.timed("collate", sync=False):

@@ -113,6 +113,10 @@ class ModelAdapter(ABC):
         the same logits up to float rounding.
         """
 
+    def flat_target_logits(self, batch: EncodedBatch) -> torch.Tensor:
+        """``target_logits`` computed without padding (decoder-only models only)."""
+        raise ValueError(f"padding-free batches need a decoder-only model, not a {self.architecture} one")
+
     def target_logprobs(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None = None) -> torch.Tensor:
         """log p(target_t | prompt, target_<t) per target token: [B, T], 0 at padding."""
         return picked_logprobs(self.target_logits(batch, prompt_embeds), batch)
@@ -248,6 +252,31 @@ class CausalAdapter(ModelAdapter):
             keep = torch.arange(n_prompt - 1, n_prompt - 1 + n_target, device=batch.prompt_ids.device)
         out = self.model(**self._full_inputs(batch, prompt_embeds), logits_to_keep=keep)
         return out.logits[:, :n_target]
+
+    def flat_target_logits(self, batch: EncodedBatch) -> torch.Tensor:
+        """``target_logits`` with no padding computed: the rows' real tokens in one sequence,
+        position ids restarting at 0 on every row and no attention mask, so the model's
+        attention keeps the rows apart (flash attention's variable-length path, or
+        transformers' packed-sequence mask for sdpa and eager: a dense mask over the whole
+        sequence, which costs more than the padding it saves on CPU). Whether a model keeps
+        them apart is checked once per run (``training/padding_free.py``). [B, T, V]; values at
+        padded target positions are those of the row's last real one (masked anyway)."""
+        mask = torch.cat([batch.prompt_mask, batch.target_mask], dim=1).bool()
+        ids = torch.cat([batch.prompt_ids, batch.target_ids], dim=1)[mask]  # row by row, in order
+        lengths = mask.sum(-1)
+        starts = lengths.cumsum(0) - lengths
+        positions = torch.arange(len(ids), device=ids.device) - starts.repeat_interleave(lengths)
+        # Row b's target token j is predicted at its prompt's last position plus j.
+        n_prompt, n_target = batch.prompt_mask.sum(-1), batch.target_mask.sum(-1)
+        steps = torch.arange(batch.target_ids.shape[1], device=ids.device)
+        keep = starts[:, None] + n_prompt[:, None] - 1 + torch.minimum(steps[None, :], n_target[:, None] - 1)
+        out = self.model(
+            input_ids=ids[None, :],
+            position_ids=positions[None, :],
+            use_cache=False,
+            logits_to_keep=keep.flatten(),
+        )
+        return out.logits.view(*keep.shape, -1)
 
     def prompt_attention(self, batch: EncodedBatch) -> torch.Tensor:
         n_prompt, n_target = batch.prompt_ids.shape[1], batch.target_ids.shape[1]

@@ -50,6 +50,11 @@ class TrainingConfig(BaseModel):
         description="batch training examples of similar length together (random groups of 50 batches, "
         "sorted by length within each): less padding computed, another order of examples",
     )
+    padding_free: bool = Field(
+        False,
+        description="decoder-only models: each training batch's rows as one sequence with position ids "
+        "restarting per row, no padding computed (pays with flash attention; checked once per run)",
+    )
     eval_batch_size: int = Field(32, ge=1, description="examples per evaluation batch")
     eval_steps: int = Field(100, ge=1, description="evaluate on validation (and checkpoint) every N steps")
     checkpoints: Literal["improved", "every_eval"] = Field(

@@ -10,7 +10,7 @@ were launched.
 Padding: a batch of B rows computes B × (P + T) positions, P and T its padded prompt and
 target widths, in either layout (a decoder-only model's one sequence of P + T, an
 encoder-decoder model's P encoder and T decoder positions). The tokens the rows hold are the
-masks' sums; the rest is padding.
+masks' sums; the rest is padding. A padding-free batch (``padding_free``) computes only them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
+
+from tokendistill.training.data import batch_parts
 
 PROFILE = "profile.json"
 PARTS = ("forward_backward", "collate", "evaluate", "checkpoint", "test_predict", "save_model")
@@ -55,11 +57,14 @@ class TrainingProfile:
         profile was made (with the Trainer)."""
         self.total, self.steps = time.perf_counter() - self.started, steps
 
-    def count(self, batch: Mapping[str, torch.Tensor]) -> None:
-        """Add one training batch's computed and real token counts."""
-        prompt, target = batch["prompt_mask"], batch["target_mask"]
-        self.computed_tokens += prompt.numel() + target.numel()
-        self.real_tokens += int(prompt.sum()) + int(target.sum())
+    def count(self, batch: Mapping, *, flat: bool = False) -> None:
+        """Add one collated training batch's computed and real token counts (over its parts
+        when each task is batched apart); ``flat``: computed without padding."""
+        for part in batch_parts(batch):
+            prompt, target = part["prompt_mask"], part["target_mask"]
+            real = int(prompt.sum()) + int(target.sum())
+            self.computed_tokens += real if flat else prompt.numel() + target.numel()
+            self.real_tokens += real
 
     def to_json(self) -> dict:
         timed = sum(self.seconds.values())
@@ -82,12 +87,15 @@ class ProfiledCollator:
     """A collator that times itself and counts its batches' tokens into ``profile`` (in the
     training process: the Trainer's data loader runs without worker processes by default)."""
 
-    def __init__(self, collator: Callable[[Sequence], dict], profile: TrainingProfile) -> None:
+    def __init__(
+        self, collator: Callable[[Sequence], dict], profile: TrainingProfile, *, flat: bool = False
+    ) -> None:
         self.collator = collator
         self.profile = profile
+        self.flat = flat
 
     def __call__(self, items: Sequence) -> dict:
         with self.profile.timed("collate", sync=False):
             batch = self.collator(items)
-        self.profile.count(batch)
+        self.profile.count(batch, flat=self.flat)
         return batch

@@ -31,6 +31,7 @@ from tokendistill.training.arguments import training_arguments
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
+from tokendistill.training.padding_free import check_padding_free
 from tokendistill.training.profile import PROFILE, ProfiledCollator, TrainingProfile
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
 from tokendistill.training.saving import save_model_atomic
@@ -96,7 +97,7 @@ def train_model(
     mode = get_mode(mode)
     check_rows(rows_train, mode)
     output_dir = Path(output_dir)
-    find_unused = search_unused(adapter, rows_train, terms, config.batch_size)
+    find_unused = _probe(adapter, rows_train, terms, config)
     args = training_arguments(config, output_dir / CHECKPOINTS, seed, adapter.settings, tracking, find_unused)
     callbacks = [*callbacks, *(tracking.callbacks if tracking else [])]
     valid = (valid_examples, label_prompts(valid_examples, mode, hints))
@@ -109,6 +110,16 @@ def train_model(
         test = trainer.predict_examples(test_examples, label_prompts(test_examples, mode, hints))
     recorded = {**config.model_dump(), "mode": mode.name, "seed": seed, **(record or {})}
     return _write_outputs(trainer, adapter, test, recorded, output_dir)
+
+
+def _probe(
+    adapter: ModelAdapter, rows: Sequence[TrainingRow], terms: Sequence[LossTerm], config: TrainingConfig
+) -> bool | None:
+    """Before the Trainer exists, on the run's first rows: check that padding-free batches hold
+    (when asked for), and whether data parallelism must search for unused parameters."""
+    if config.padding_free:
+        check_padding_free(adapter, rows, config.batch_size)
+    return search_unused(adapter, rows, terms, config.batch_size)
 
 
 def _trainer(
@@ -128,7 +139,9 @@ def _trainer(
         model=adapter.model,
         args=args,
         train_dataset=ExampleRowsDataset(rows),
-        data_collator=ProfiledCollator(RowCollator(adapter, terms), profile),
+        data_collator=ProfiledCollator(
+            RowCollator(adapter, terms, by_task=True), profile, flat=config.padding_free
+        ),
         processing_class=adapter.tokenizer,
         callbacks=list(callbacks),
         adapter=adapter,
@@ -139,6 +152,7 @@ def _trainer(
         max_new_tokens=config.max_new_tokens,
         terms=terms,
         profile=profile,
+        padding_free=config.padding_free,
     )
 
 

@@ -148,6 +148,9 @@ class SoftLabelTerm(LossTerm):
         cross-entropy (each task's target tokens over the whole optimizer step; only label
         rows carry a soft term)."""
         cfg, inputs = self.config, batch.inputs
+        labels = inputs["row_task"] == TASK_LABEL
+        if not labels.any():  # a batch of another task's rows (``RowCollator(by_task=True)``)
+            return batch.logprobs.new_zeros(())
         if cfg.over == "vocabulary":
             student = batch.logits.float().gather(-1, inputs["soft_ids"])  # [B, T, K]
             per_token = generalized_jsd(
@@ -172,7 +175,6 @@ class SoftLabelTerm(LossTerm):
             )
             per_token = per_row.unsqueeze(-1).expand(inputs["target_mask"].shape)
         scaled = per_token * cfg.temperature**2
-        labels = inputs["row_task"] == TASK_LABEL
         weights = torch.where(labels, self.weights(batch) * cfg.weight, 0.0)
         return packed_task_loss(
             -scaled, inputs["target_mask"], weights, inputs["row_task"], batch.task_tokens

@@ -31,11 +31,14 @@ def step_loss(
     task_tokens: torch.Tensor,
     step: int,
     training: bool,
+    *,
+    flat: bool = False,
 ) -> StepLoss:
-    """The loss of the collated batch ``inputs``, each term normalised by ``task_tokens`` [K]
-    (each task's target tokens over the optimizer step); ``step``: optimizer steps done."""
+    """The loss of the padded batch ``inputs``, each term normalised by ``task_tokens`` [K]
+    (each task's target tokens over the optimizer step); ``step``: optimizer steps done;
+    ``flat``: compute the rows without their padding (``flat_target_logits``)."""
     batch = as_encoded_batch(dict(inputs))
-    logits = adapter.target_logits(batch)  # [B, T, V]
+    logits = adapter.flat_target_logits(batch) if flat else adapter.target_logits(batch)  # [B, T, V]
     logprobs = picked_logprobs(logits, batch)  # [B, T]
     view = StepBatch(adapter, inputs, logits, logprobs, task_tokens, step, training)
     values = [term(view) for term in terms]

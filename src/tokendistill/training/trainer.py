@@ -3,8 +3,9 @@ validation. Only what differs from the stock Trainer is overridden:
 
 * ``get_batch_samples`` also counts target tokens per task over the micro-batches of one
   optimizer step, on all processes (the loss normaliser, see losses.py);
-* ``compute_loss`` runs the adapter's ``target_logits`` (no architecture branch) once and
-  sums the student mode's loss terms over it (``step.py``, ``terms.py``; the rows'
+* ``compute_loss`` runs the adapter's ``target_logits`` (no architecture branch) once per
+  padded batch of the collated batch (one per task, ``RowCollator(by_task=True)``) and sums
+  the student mode's loss terms over them (``step.py``, ``terms.py``; the rows'
   cross-entropy by default);
 * ``log`` adds each task's token-mean loss since the last log (``loss_label``,
   ``loss_rationale``), so a user sees which task a two-task student is (not) learning, and
@@ -29,12 +30,12 @@ from transformers import Trainer
 from tokendistill.evaluation.predict import EvalMode, EvalResult, Scorer, evaluate_examples
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.tasks.example import Example
-from tokendistill.training.data import ExampleRowsDataset
+from tokendistill.training.data import ExampleRowsDataset, batch_parts, batch_token_counts
 from tokendistill.training.losses import task_nll_sums, task_token_counts
 from tokendistill.training.profile import TrainingProfile
 from tokendistill.training.rows import TASK_NAMES
 from tokendistill.training.sampling import LengthGroupedEpochs, token_lengths
-from tokendistill.training.step import step_loss
+from tokendistill.training.step import StepLoss, step_loss
 from tokendistill.training.terms import LossTerm, or_cross_entropy
 
 
@@ -54,6 +55,7 @@ class DistillTrainer(Trainer):
         max_new_tokens: int = 32,
         terms: Sequence[LossTerm] = (),
         profile: TrainingProfile | None = None,
+        padding_free: bool = False,
         **kwargs: Any,
     ) -> None:
         if len(valid_prompts) != len(valid_examples):
@@ -67,6 +69,7 @@ class DistillTrainer(Trainer):
         self.max_new_tokens = max_new_tokens
         self.terms = or_cross_entropy(terms)
         self.profile = profile or TrainingProfile()
+        self.padding_free = padding_free
         # Per-task summed NLL and token counts, and each named term's summed value, since the
         # last log (training steps only).
         self._task_nll = torch.zeros(len(TASK_NAMES))
@@ -103,7 +106,7 @@ class DistillTrainer(Trainer):
         batch_samples, _ = super().get_batch_samples(epoch_iterator, num_batches, device)
         counts = torch.zeros(len(TASK_NAMES), device=device)
         for batch in batch_samples:
-            counts += task_token_counts(batch["target_mask"], batch["row_task"], len(TASK_NAMES)).to(device)
+            counts += batch_token_counts(batch).to(device)
         if self.accelerator.num_processes > 1:
             counts = self.accelerator.gather(counts).view(-1, len(TASK_NAMES)).sum(0)
         return batch_samples, counts
@@ -114,21 +117,34 @@ class DistillTrainer(Trainer):
         inputs: dict[str, torch.Tensor],
         return_outputs: bool = False,
         num_items_in_batch: torch.Tensor | None = None,
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    ) -> torch.Tensor | tuple[torch.Tensor, list[StepLoss]]:
         adapter = self._adapter_for(model)
         counts = num_items_in_batch
         if counts is None:  # called outside the training loop: normalise by this batch alone
-            counts = task_token_counts(inputs["target_mask"], inputs["row_task"], len(TASK_NAMES))
-        out = step_loss(adapter, self.terms, inputs, counts, self.state.global_step, model.training)
-        loss, values, logprobs = out.loss, out.values, out.logprobs
+            counts = batch_token_counts(inputs)
+        parts = batch_parts(inputs)
+        outs = [
+            step_loss(
+                adapter,
+                self.terms,
+                part,
+                counts,
+                self.state.global_step,
+                model.training,
+                flat=self.padding_free,
+            )
+            for part in parts
+        ]
+        loss = sum((out.loss for out in outs[1:]), outs[0].loss)
         if model.training:
-            self._track_task_losses(logprobs, inputs["target_mask"], inputs["row_task"])
-            self._track_terms([v for term, v in zip(self.terms, values, strict=True) if term.name])
+            for part, out in zip(parts, outs, strict=True):
+                self._track_task_losses(out.logprobs, part["target_mask"], part["row_task"])
+                self._track_terms([v for term, v in zip(self.terms, out.values, strict=True) if term.name])
         if num_items_in_batch is not None:
             # Data parallelism averages gradients over processes, but the counts already span
             # all of them: scale back up so the step's gradient is the global token-mean's.
             loss = loss * self.accelerator.num_processes
-        return (loss, logprobs) if return_outputs else loss
+        return (loss, outs) if return_outputs else loss
 
     @torch.no_grad()
     def _track_terms(self, values: list[torch.Tensor]) -> None:
