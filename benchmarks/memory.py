@@ -11,6 +11,8 @@ in the chosen precision) and runs on the first e-SNLI training rows:
 * attribution: ``attribute(..., "saliency")`` (the paper's method) over ``--batch`` rows in
   one batch, the teacher's answers given (the gold labels), so only the forward + backward to
   the input embeddings is measured;
+* the KD term (``kd-term``): the soft-label loss over the vocabulary at ``--kd-positions``
+  positions with the model's output head, direct or chunked (``training/chunked.py``);
 * a training step: the pipeline's loss (the target tokens' mean negative log-probability)
   over ``--train-batch`` rows, under bf16 autocast where the Trainer would use it, backward
   and an AdamW step; one untimed step first creates the optimizer's state, the second is
@@ -43,10 +45,12 @@ from tokendistill.attribution.result import TokenAttribution
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import LoraSettings, ModelConfig
 from tokendistill.tasks import Example, TaskConfig, load_task
+from tokendistill.training.chunked import chunked_head
+from tokendistill.training.losses import tail_bucket_jsd, tail_logprob
 from tokendistill.training.modes import build_rows
 
 MODEL = "smollm2-135m"  # --model; a tiny one for the smoke test
-WORKLOADS = ("attribution", "training")
+WORKLOADS = ("attribution", "training", "kd-term")
 ATTRIBUTION = {
     "fp32": {},
     "bf16": {"precision": "bf16"},
@@ -203,6 +207,40 @@ def training_run(spec: str, settings: dict, examples: Sequence[Example]) -> Call
     return run
 
 
+def kd_term_run(spec: str, chunk: int | None, positions: int, top_k: int = 20) -> Callable:
+    """The soft-label loss over the vocabulary on ``positions`` positions with the model's own
+    output head (SmolLM2: 49,152 tokens): cross-entropy plus the tail-bucket KL to a teacher's
+    top-k, forward and backward, computed directly (``chunk`` None: the positions × vocabulary
+    logits, their float32 log-softmax and gradient all at once) or by ``chunked_head``."""
+
+    def run(timed: Callable[[Callable[[], None]], None]) -> None:
+        adapter = load_adapter(ModelConfig(name=spec))
+        weight = adapter.model.get_output_embeddings().weight.detach().float().requires_grad_(True)
+        gen = torch.Generator().manual_seed(0)
+        hidden = torch.randn(positions, weight.shape[1], generator=gen).requires_grad_(True)
+        targets = torch.randint(0, weight.shape[0], (positions,), generator=gen)
+        teacher = torch.log_softmax(torch.randn(positions, weight.shape[0], generator=gen), -1)
+        top = teacher.topk(top_k, dim=-1)
+        tail = tail_logprob(teacher, top.indices)
+        del teacher
+
+        def loss(logits, targets, ids, top_lp, tail):
+            nll = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+            return nll + tail_bucket_jsd(logits, ids, top_lp, tail, temperature=2.0)
+
+        def work() -> None:
+            extra = (targets, top.indices, top.values, tail)
+            if chunk is None:
+                values = loss(hidden @ weight.T, *extra)
+            else:
+                values = chunked_head(hidden, weight, loss, *extra, chunk=chunk)
+            values.sum().backward()
+
+        timed(work)
+
+    return run
+
+
 # ---------------------------------------------------------------------------- report
 def score_agreement(
     ref: list[TokenAttribution], low: list[TokenAttribution], k: int = 5
@@ -247,6 +285,10 @@ def run_all(args: argparse.Namespace) -> tuple[list[Row], dict[str, list[TokenAt
             examples = data.train[: args.train_batch]
             run = training_run(args.model, settings, examples)
             rows.append(measure("training", variant, args.train_batch, run))
+    if "kd-term" in args.workloads:
+        for variant, chunk in (("direct", None), ("chunked (512 positions)", 512)):
+            run = kd_term_run(args.model, chunk, args.kd_positions)
+            rows.append(measure("kd-term", variant, args.kd_positions, run))
     return rows, scores
 
 
@@ -265,6 +307,9 @@ def report(rows: Sequence[Row], scores: dict[str, list[TokenAttribution]], args:
         print(f"checkpointed vs plain saliency (fp32): max |diff| / max |plain| {ckpt:.1e}")
         ratio = by["attribution", "fp32 + checkpointing"] / by["attribution", "fp32"]
         print(f"checkpointed attribution: {ratio:.2f}x plain's peak memory (goal <= 0.6)")
+    if ("kd-term", "direct") in by:
+        ratio = by["kd-term", "chunked (512 positions)"] / by["kd-term", "direct"]
+        print(f"chunked KD term: {ratio:.2f}x the direct term's peak memory (goal <= 0.25)")
     if ("training", "full fp32") in by:
         ratio = by["training", "LoRA fp32"] / by["training", "full fp32"]
         print(f"LoRA training step: {ratio:.2f}x full fine-tuning's peak memory (goal <= 0.5)")
@@ -276,6 +321,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--train-batch", type=int, default=8, help="e-SNLI rows in the training step")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--model", default=MODEL, help="the model spec measured")
+    parser.add_argument("--kd-positions", type=int, default=4096, help="positions of the KD term")
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     args = parser.parse_args(argv)
     if args.threads:

@@ -56,9 +56,12 @@ def test_attribution_speed(capsys: pytest.CaptureFixture[str]) -> None:
 
 @needs_data
 def test_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    script("memory").main(["--model", "tiny-causal", "--batch", "2", "--train-batch", "2"])
+    script("memory").main(
+        ["--model", "tiny-causal", "--batch", "2", "--train-batch", "2", "--kd-positions", "64"]
+    )
     printed = capsys.readouterr().out
     assert "| attribution | fp32 |" in printed and "| training | LoRA bf16 + checkpointing |" in printed
+    assert "| kd-term | chunked (512 positions) |" in printed and "chunked KD term:" in printed
     assert "bf16 vs fp32 saliency" in printed
 
 
@@ -132,3 +135,11 @@ def test_padding(capsys: pytest.CaptureFixture[str]) -> None:
     figures = script("padding").main(args)
     assert all(0 <= grouped <= shuffled < 1 for shuffled, grouped in figures.values())
     assert "| synthetic | tiny-seq2seq |" in capsys.readouterr().out
+
+
+@needs_data
+def test_teacher_cache(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = script("teacher_cache").main(["--model", "tiny-causal", "--rows", "8", "--top-k", "4", "700"])
+    assert [r["k"] for r in rows] == [4, 700] and rows[0]["bytes_per_token"] > 0
+    assert rows[1]["tail_mass"] == 0 and abs(rows[1]["kl"]) < 1e-3  # the whole vocabulary: only float16
+    assert "## The teacher cache" in capsys.readouterr().out

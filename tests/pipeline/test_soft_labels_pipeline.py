@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .helpers import N_TRAIN, run_in_process, small_config
@@ -37,6 +38,14 @@ def test_the_teachers_distributions_are_computed_once_for_every_student_and_seed
     table = pq.read_table(artifact / "distributions.parquet")
     assert table.num_rows == N_TRAIN and len(table.column("top_ids")[0][0]) == 20
     assert table.schema.metadata[b"tokendistill.over"] == b"vocabulary"
+    # The compact cache: top-k log-probabilities in float16, and per answer token the mass of
+    # the rest of the vocabulary (top 20 of 600 tokens: a tail, below probability 1).
+    assert table.schema.field("top_logprobs").type.value_type.value_type == pa.float16()
+    first = table.slice(0, 1).to_pylist()[0]
+    assert len(first["tail_logprobs"]) == len(first["target_ids"])
+    assert all(-float("inf") < tail < 0 for tail in first["tail_logprobs"])
+    summary = json.loads((artifact / "DONE.json").read_text())["summary"]
+    assert 0 < summary["bytes_per_token"] < 20 * (4 + 2) + 4 + 4  # below the uncompressed columns
 
     config["students"].append(KD_HARD)  # another soft-label student: the same distributions
     again, _ = run_in_process(config)

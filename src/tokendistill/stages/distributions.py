@@ -31,6 +31,7 @@ from tokendistill.runtime.files import atomic_path, stable_hash
 from tokendistill.runtime.parts import Parts
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Example, TaskData
+from tokendistill.training.losses import tail_logprob
 from tokendistill.training.modes import label_prompts
 from tokendistill.training.soft_labels import SoftLabelConfig
 from tokendistill.training.soft_targets import (
@@ -92,7 +93,7 @@ def run_distributions(
             table.replace_schema_metadata({f"tokendistill.{k}": v for k, v in meta.items()}),
             out / DISTRIBUTIONS,
         )
-        return {"examples": len(examples), **meta}
+        return {"examples": len(examples), **meta, **_size(settings.over, table, out / DISTRIBUTIONS)}
 
     ctx.build(artifact, produce)
     return read_distributions(artifact.path / DISTRIBUTIONS, artifact.key)
@@ -117,11 +118,13 @@ def teacher_targets(
         batch = adapter.encode(prompts[chunk], [w[0] for w in wanted[chunk]]).to(adapter.device)
         logprobs = torch.log_softmax(adapter.target_logits(batch).float(), dim=-1)
         top = logprobs.topk(min(settings.top_k, logprobs.shape[-1]), dim=-1)
+        tail = tail_logprob(logprobs, top.indices)
         return [
             VocabularyTarget(
                 tuple(batch.target_ids[row, :n].tolist()),
                 tuple(map(tuple, top.indices[row, :n].tolist())),
                 tuple(map(tuple, top.values[row, :n].tolist())),
+                tuple(tail[row, :n].tolist()),
             )
             for row, n in enumerate(batch.target_mask.sum(-1).tolist())
         ]
@@ -147,10 +150,19 @@ def _table(over: str, examples: Sequence[Example], targets: Sequence[Target]) ->
                 [[list(r) for r in t.top_ids] for t in targets], pa.list_(pa.list_(pa.int32()))
             ),
             "top_logprobs": pa.array(
-                [[list(r) for r in t.top_logprobs] for t in targets], pa.list_(pa.list_(pa.float32()))
+                [[list(r) for r in t.top_logprobs] for t in targets], pa.list_(pa.list_(pa.float16()))
             ),
+            "tail_logprobs": pa.array([list(t.tail_logprobs) for t in targets], pa.list_(pa.float32())),
         }
     )
+
+
+def _size(over: str, table: pa.Table, path: Path) -> dict[str, float]:
+    """The file's bytes per answer token (vocabulary: what the compact cache costs)."""
+    if over != "vocabulary":
+        return {}
+    tokens = sum(len(ids) for ids in table.column("target_ids").to_pylist())
+    return {"bytes_per_token": path.stat().st_size / max(1, tokens)}
 
 
 def read_distributions(path: Path, key: str) -> TeacherDistributions:
@@ -167,9 +179,14 @@ def read_distributions(path: Path, key: str) -> TeacherDistributions:
         }
     else:
         entries = {
-            i: VocabularyTarget(tuple(t), tuple(map(tuple, ids)), tuple(map(tuple, lp)))
-            for i, t, ids, lp in zip(
-                columns["id"], columns["target_ids"], columns["top_ids"], columns["top_logprobs"], strict=True
+            i: VocabularyTarget(tuple(t), tuple(map(tuple, ids)), tuple(map(tuple, lp)), tuple(tail))
+            for i, t, ids, lp, tail in zip(
+                columns["id"],
+                columns["target_ids"],
+                columns["top_ids"],
+                columns["top_logprobs"],
+                columns["tail_logprobs"],
+                strict=True,
             )
         }
     return TeacherDistributions(key, meta["over"], meta["tokenizer"], meta["vocabulary"], entries)

@@ -118,6 +118,43 @@ def generalized_jsd(
     return beta * _kl(log_t, log_mix) + (1.0 - beta) * _kl(log_s, log_mix)
 
 
+def tail_logprob(logprobs: torch.Tensor, top_ids: torch.Tensor) -> torch.Tensor:
+    """[...] the log-probability of every token but ``top_ids`` [..., K], from full
+    log-probabilities [..., V]: ``-inf`` exactly when the top-k covers the vocabulary."""
+    return torch.logsumexp(logprobs.scatter(-1, top_ids, -torch.inf), dim=-1)
+
+
+def tail_bucket_jsd(
+    student_logits: torch.Tensor,
+    top_ids: torch.Tensor,
+    teacher_top: torch.Tensor,
+    teacher_tail: torch.Tensor,
+    *,
+    beta: float = 0.0,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """``generalized_jsd`` between teacher and student over K + 1 buckets per position: the
+    teacher's top-k tokens one by one and the rest of the vocabulary as one (the tail), so no
+    mass is dropped and the divergence is never negative. A compact teacher cache keeps just
+    these: ``top_ids`` [..., K], the teacher's log-probabilities ``teacher_top`` [..., K] and
+    its tail's ``teacher_tail`` [...] (``tail_logprob``: ``-inf`` when the top-k covers the
+    vocabulary). The student's buckets come from its full ``student_logits`` [..., V].
+    ``temperature`` tempers the bucket distributions (the tail as one token). When the top-k
+    covers the vocabulary the tail is empty and this is the exact divergence."""
+    log_s = torch.log_softmax(student_logits.float(), dim=-1)
+    student_top = log_s.gather(-1, top_ids)
+    has_tail = torch.isfinite(teacher_tail)
+    # The student's tail: the log-sum of the rest; a row without a tail gets a safe finite
+    # entry (its logsumexp over -inf alone would have a NaN gradient), masked below anyway.
+    rest = log_s.scatter(-1, top_ids, -torch.inf)
+    rest[..., 0] = torch.where(has_tail, rest[..., 0], 0.0)
+    student_tail = torch.logsumexp(rest, dim=-1)
+    student = torch.cat([student_top, student_tail.unsqueeze(-1)], dim=-1)
+    teacher = torch.cat([teacher_top.float(), teacher_tail.float().unsqueeze(-1)], dim=-1)
+    support = torch.cat([torch.ones_like(top_ids, dtype=torch.bool), has_tail.unsqueeze(-1)], dim=-1)
+    return generalized_jsd(student, teacher, beta=beta, temperature=temperature, support=support)
+
+
 def _kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     """KL(p || q) over the last dimension, from log-probabilities."""
     return (log_p.exp() * (log_p - log_q)).sum(-1)

@@ -16,10 +16,12 @@ gradients keep their size whatever T.
 ``over`` says which distributions are compared:
 
 * ``vocabulary``: the next-token distributions at every token of the answer, teacher-forced;
-  the teacher's ``top_k`` tokens per position are stored once, and both distributions are
-  renormalised over them (exact KL when ``top_k`` covers the vocabulary). Teacher and
-  student must share one vocabulary and tokenise the answer alike: a clear error says when
-  they do not.
+  the teacher's ``top_k`` tokens per position are stored once (their log-probabilities in
+  float16) with the mass of all other tokens (the tail, float32), and both distributions are
+  compared over the top-k plus the tail as one bucket (``losses.tail_bucket_jsd``: no mass
+  dropped, never negative, exact when ``top_k`` covers the vocabulary). Teacher and student
+  must share one vocabulary and tokenise the answer alike: a clear error says when they do
+  not.
 * ``choices``: the distribution over the task's answer choices, ``softmax`` of each
   candidate's summed log-probability, for teacher and student alike. No shared vocabulary
   is needed (a cross-tokenizer mode); the task needs choices (CQA, NLI labels, a custom
@@ -57,4 +59,6 @@ class SoftLabelConfig(BaseModel):
 
     def stored(self) -> dict[str, object]:
         """What determines the stored teacher distributions (the rest applies at training)."""
-        return {"over": self.over, "top_k": self.top_k if self.over == "vocabulary" else None}
+        if self.over == "choices":
+            return {"over": self.over, "top_k": None}
+        return {"over": self.over, "top_k": self.top_k, "stored": "top-k float16 + tail"}

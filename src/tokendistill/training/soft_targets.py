@@ -20,7 +20,7 @@ from tokendistill.errors import InputError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch, pad_rows
 from tokendistill.runtime.files import stable_hash
-from tokendistill.training.losses import generalized_jsd, packed_task_loss
+from tokendistill.training.losses import generalized_jsd, packed_task_loss, tail_bucket_jsd
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
 from tokendistill.training.soft_labels import SoftLabelConfig, SoftOver
 from tokendistill.training.terms import LossTerm, StepBatch, TaskWeights
@@ -43,11 +43,14 @@ class SoftLabelMismatch(InputError):
 @dataclass(frozen=True)
 class VocabularyTarget:
     """The teacher's top-k next tokens at every token of the forced answer (EOS included):
-    ``target_ids`` [T], ``top_ids`` and ``top_logprobs`` [T][K] (log-probabilities, T = 1)."""
+    ``target_ids`` [T], ``top_ids`` and ``top_logprobs`` [T][K] (log-probabilities at
+    temperature 1), and ``tail_logprobs`` [T], the log-probability of all other tokens
+    (``-inf`` when the top-k covers the vocabulary)."""
 
     target_ids: tuple[int, ...]
     top_ids: tuple[tuple[int, ...], ...]
     top_logprobs: tuple[tuple[float, ...], ...]
+    tail_logprobs: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -152,9 +155,13 @@ class SoftLabelTerm(LossTerm):
         if not labels.any():  # a batch of another task's rows (``RowCollator(by_task=True)``)
             return batch.logprobs.new_zeros(())
         if cfg.over == "vocabulary":
-            student = batch.logits.float().gather(-1, inputs["soft_ids"])  # [B, T, K]
-            per_token = generalized_jsd(
-                student, inputs["soft_logprobs"], beta=cfg.beta, temperature=cfg.temperature
+            per_token = tail_bucket_jsd(
+                batch.logits,
+                inputs["soft_ids"],
+                inputs["soft_logprobs"],
+                inputs["soft_tail"],
+                beta=cfg.beta,
+                temperature=cfg.temperature,
             )
         else:
             pairs = EncodedBatch(
@@ -192,17 +199,20 @@ def describe_tokenizer(model: str, tokenizer: PreTrainedTokenizerBase) -> str:
 
 
 def _vocabulary_tensors(targets: Sequence[object], width: int) -> dict[str, torch.Tensor]:
-    """``soft_ids`` / ``soft_logprobs`` [B, T, K]: the teacher's top-k per answer token (zeros
-    on rows without a soft term and past each answer's end, where the masks drop them)."""
+    """``soft_ids`` / ``soft_logprobs`` [B, T, K]: the teacher's top-k per answer token, and
+    ``soft_tail`` [B, T] its tail (zeros and an empty tail on rows without a soft term and past
+    each answer's end, where the masks drop them)."""
     k = max((len(t.top_ids[0]) for t in targets if isinstance(t, VocabularyTarget)), default=1)
     ids = torch.zeros((len(targets), width, k), dtype=torch.long)
     logprobs = torch.zeros((len(targets), width, k), dtype=torch.float32)
+    tail = torch.full((len(targets), width), -torch.inf, dtype=torch.float32)
     for b, target in enumerate(targets):
         if isinstance(target, VocabularyTarget):
             n = len(target.top_ids)
             ids[b, :n] = torch.tensor(target.top_ids, dtype=torch.long)
             logprobs[b, :n] = torch.tensor(target.top_logprobs, dtype=torch.float32)
-    return {"soft_ids": ids, "soft_logprobs": logprobs}
+            tail[b, :n] = torch.tensor(target.tail_logprobs, dtype=torch.float32)
+    return {"soft_ids": ids, "soft_logprobs": logprobs, "soft_tail": tail}
 
 
 def _choice_tensors(
