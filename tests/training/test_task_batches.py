@@ -93,3 +93,44 @@ def test_by_task_batches_give_the_packed_loss_and_gradients(toy, arch: str, mode
     assert_close(split, packed, BATCHING, "loss")
     for got, want in zip(split_grads, packed_grads, strict=True):
         assert_close(got, want, BATCHING, "gradient")
+
+
+def test_a_label_only_warm_up_computes_no_rationale_rows(toy, tmp_path, monkeypatch) -> None:
+    """During ``label_warmup_steps`` the explain rows weigh 0: their batch is not computed at
+    all, and the loss is what the packed batch gives; afterwards both tasks run."""
+    tokenizer = toy.toy_tokenizer()
+    adapter = make_adapter(tiny_causal(tokenizer, seed=3), tokenizer)
+    examples = toy.TRAIN[:6]
+    options = {"alpha": 0.3, "label_warmup_steps": 5}
+    rows = build_rows(examples, "multitask", rationales=toy.animal_rationales(examples), options=options)
+    terms = get_mode("multitask").loss_terms(mode_options("multitask", options), TermInputs(adapter, rows))
+    trainer = DistillTrainer(
+        model=adapter.model,
+        args=training_arguments(TrainingConfig(), tmp_path),
+        adapter=adapter,
+        valid_examples=toy.VALID[:2],
+        valid_prompts=["p", "q"],
+        scorer=toy.ExactMatch(),
+        terms=terms,
+    )
+    items = [ExampleRowsDataset(rows)[i] for i in range(6)]
+    forwards = []
+    target_logits = adapter.target_logits
+
+    def counted(batch, *args, **kwargs):
+        forwards.append(len(batch))
+        return target_logits(batch, *args, **kwargs)
+
+    monkeypatch.setattr(adapter, "target_logits", counted)
+    model = adapter.model.train()
+    for step, computed in ((0, [6]), (4, [6]), (5, [6, 6])):
+        trainer.state.global_step = step
+        losses = []
+        for by_task in (True, False):
+            batch = RowCollator(adapter, terms, by_task=by_task)(items)
+            _, counts = trainer.get_batch_samples(iter([batch]), 1, trainer.args.device)
+            forwards.clear()
+            losses.append(trainer.compute_loss(model, batch, num_items_in_batch=counts))
+            if by_task:
+                assert forwards == computed, step
+        assert_close(losses[0], losses[1], BATCHING, f"loss at step {step}")

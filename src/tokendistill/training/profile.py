@@ -84,18 +84,14 @@ class TrainingProfile:
 
 
 class ProfiledCollator:
-    """A collator that times itself and counts its batches' tokens into ``profile`` (in the
-    training process: the Trainer's data loader runs without worker processes by default)."""
+    """A collator that times itself into ``profile`` (in the training process: the Trainer's
+    data loader runs without worker processes by default). The trainer counts the tokens of
+    the batches it computes."""
 
-    def __init__(
-        self, collator: Callable[[Sequence], dict], profile: TrainingProfile, *, flat: bool = False
-    ) -> None:
+    def __init__(self, collator: Callable[[Sequence], dict], profile: TrainingProfile) -> None:
         self.collator = collator
         self.profile = profile
-        self.flat = flat
 
     def __call__(self, items: Sequence) -> dict:
         with self.profile.timed("collate", sync=False):
-            batch = self.collator(items)
-        self.profile.count(batch, flat=self.flat)
-        return batch
+            return self.collator(items)

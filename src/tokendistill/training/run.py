@@ -139,9 +139,7 @@ def _trainer(
         model=adapter.model,
         args=args,
         train_dataset=ExampleRowsDataset(rows),
-        data_collator=ProfiledCollator(
-            RowCollator(adapter, terms, by_task=True), profile, flat=config.padding_free
-        ),
+        data_collator=ProfiledCollator(RowCollator(adapter, terms, by_task=True), profile),
         processing_class=adapter.tokenizer,
         callbacks=list(callbacks),
         adapter=adapter,

@@ -69,6 +69,12 @@ class LossTerm(ABC):
     def __call__(self, batch: StepBatch) -> torch.Tensor:
         """The term's (weighted, normalised) scalar value on ``batch``."""
 
+    def applies(self, inputs: Mapping[str, torch.Tensor], step: int, training: bool) -> bool:
+        """Whether the term can be non-zero on the padded batch ``inputs`` at ``step``: a
+        batch no term applies to is not computed (the rationale rows during a label-only
+        warm-up). The default, True, is always safe."""
+        return True
+
 
 @dataclass(frozen=True)
 class TaskWeights:
@@ -80,8 +86,12 @@ class TaskWeights:
     label_warmup_steps: int = 0
 
     def __call__(self, batch: StepBatch) -> torch.Tensor:
-        weights, tasks = batch.inputs["row_weight"], batch.inputs["row_task"]
-        if batch.training and batch.step < self.label_warmup_steps:
+        return self.at(batch.inputs, batch.step, batch.training)
+
+    def at(self, inputs: Mapping[str, torch.Tensor], step: int, training: bool) -> torch.Tensor:
+        """The rows' weights [B] in ``inputs`` at ``step``."""
+        weights, tasks = inputs["row_weight"], inputs["row_task"]
+        if training and step < self.label_warmup_steps:
             return (tasks == TASK_LABEL).to(weights.dtype)
         return weights
 
@@ -99,6 +109,9 @@ class TaskCrossEntropy(LossTerm):
     def __init__(self, weights: TaskWeights | None = None, label_share: float = 1.0) -> None:
         self.weights = weights or TaskWeights()
         self.label_share = label_share
+
+    def applies(self, inputs: Mapping[str, torch.Tensor], step: int, training: bool) -> bool:
+        return bool((self.weights.at(inputs, step, training) > 0).any())
 
     def __call__(self, batch: StepBatch) -> torch.Tensor:
         inputs = batch.inputs

@@ -19,7 +19,7 @@ validation. Only what differs from the stock Trainer is overridden:
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -122,7 +122,11 @@ class DistillTrainer(Trainer):
         counts = num_items_in_batch
         if counts is None:  # called outside the training loop: normalise by this batch alone
             counts = batch_token_counts(inputs)
-        parts = batch_parts(inputs)
+        step = self.state.global_step
+        parts = _computed_parts(batch_parts(inputs), self.terms, step, model.training)
+        if model.training:
+            for part in parts:
+                self.profile.count(part, flat=self.padding_free)
         outs = [
             step_loss(
                 adapter,
@@ -220,6 +224,14 @@ class DistillTrainer(Trainer):
             batch_size=self.args.per_device_eval_batch_size,
             max_new_tokens=self.max_new_tokens,
         )
+
+
+def _computed_parts(
+    parts: list[Mapping[str, torch.Tensor]], terms: Sequence[LossTerm], step: int, training: bool
+) -> list[Mapping[str, torch.Tensor]]:
+    """The padded batches some term applies to (all of them if none: the loss stays defined)."""
+    kept = [part for part in parts if any(term.applies(part, step, training) for term in terms)]
+    return kept or parts
 
 
 class _ForwardThrough:

@@ -108,6 +108,9 @@ class GuidanceTerm(LossTerm):
             unmarked[b] = torch.tensor(found.unmarked)
         out.update(guide_q=q, guide_marked=marked, guide_unmarked=unmarked)
 
+    def applies(self, inputs: Mapping[str, torch.Tensor], step: int, training: bool) -> bool:
+        return training and self.weight > 0 and bool(inputs["guide_marked"].any())
+
     def active(self, batch: StepBatch) -> bool:
         """Whether the term applies: training with gradients, and some label row has marks."""
         return batch.training and torch.is_grad_enabled() and bool(batch.inputs["guide_marked"].any())
