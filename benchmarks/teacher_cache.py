@@ -6,11 +6,12 @@ the cached distribution is from the teacher's dense one, for several k, on real 
 
 The teacher is teacher-forced on each row's gold answer (as ``soft_labels.over: vocabulary``
 stores it, ``stages/distributions.py``) and the cache written as the pipeline writes it: the
-top-k token ids, their log-probabilities in float16, and the tail (the log-probability of all
-other tokens) in float32, one Parquet file per k. Per k: the file's bytes per answer token;
-the mean tail mass (what a top-k renormalised without a tail, as before, dropped); and
-KL(dense ‖ cache), the cache read as the top-k probabilities with the tail spread evenly over
-the other tokens (what a reader can rebuild from it), averaged over answer tokens.
+top-k token ids (16-bit where the vocabulary allows), their log-probabilities in float16, and
+the tail (the log-probability of all other tokens) in float32, one Parquet file per k. Per k:
+the file's bytes per answer token; the mean tail mass (what a top-k renormalised without a
+tail, as before, dropped); and KL(dense ‖ cache), the cache read as the top-k probabilities
+with the tail spread evenly over the other tokens (what a reader can rebuild from it),
+averaged over answer tokens.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import torch
 
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
-from tokendistill.stages.distributions import _table, teacher_targets
+from tokendistill.stages.distributions import distributions_table, teacher_targets
 from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.training.soft_labels import SoftLabelConfig
 
@@ -74,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, float]]:
         targets = teacher_targets(adapter, SoftLabelConfig(top_k=k), prompts, wanted, batch_size=8)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "distributions.parquet"
-            pq.write_table(_table("vocabulary", examples, targets), path)
+            pq.write_table(distributions_table("vocabulary", examples, targets, len(adapter.tokenizer)), path)
             size = path.stat().st_size
             table = pq.read_table(path).to_pydict()  # what a student reads back: float16 included
         kls, tails = [], []

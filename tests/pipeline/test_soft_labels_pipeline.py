@@ -73,3 +73,22 @@ def test_distributions_over_answer_choices_need_no_shared_vocabulary(tmp_path: P
     assert student.metrics["test"]["n"] == 32
     card = (student.model / "README.md").read_text()
     assert "distilled from the teacher `tiny-causal`" in card
+
+
+def test_sorted_probabilities_distil_next_tokens_across_vocabularies(tmp_path: Path) -> None:
+    """Universal Logit Distillation: next-token distributions of a teacher and a student with
+    different tokenizers, each answer position's probabilities compared sorted."""
+    soft = {"over": "vocabulary", "match": "sorted", "temperature": 1.0, "top_k": 8}
+    config = _config(tmp_path / "run", [{"name": "kd-uld", "mode": "kd", "soft_labels": soft}])
+    config["student_model"]["tiny_vocab"] = 100  # another tokenizer than the teacher's
+    config["student_training"]["logging_steps"] = 1
+    result, _ = run_in_process(config)
+
+    (student,) = result.students
+    assert student.metrics["test"]["n"] == 32
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    (detail,) = [s["detail"] for s in metrics["students"] if s["name"] == "kd-uld"]
+    assert detail == "gold labels; soft labels over sorted probabilities (ULD; w=0.5, T=1)"
+    history = student.metrics["loss_history"]
+    soft_losses = [h["loss_soft"] for h in history if "loss_soft" in h]
+    assert soft_losses and all(v > 0 for v in soft_losses)

@@ -15,7 +15,7 @@ from tokendistill.stages.distributions import teacher_targets
 from tokendistill.tasks.example import Example
 from tokendistill.training import build_rows, task_token_counts
 from tokendistill.training.data import ExampleRowsDataset, RowCollator, as_encoded_batch
-from tokendistill.training.losses import generalized_jsd
+from tokendistill.training.losses import generalized_jsd, sorted_distance
 from tokendistill.training.modes import TermInputs, get_mode, mode_options
 from tokendistill.training.rows import TASK_LABEL, TASK_NAMES
 from tokendistill.training.soft_labels import SoftLabelConfig
@@ -180,3 +180,38 @@ def test_different_vocabularies_fail_naming_both_tokenizers() -> None:
     recut = replace(distributions, entries=entries)
     with pytest.raises(SoftLabelMismatch, match="tokenise its answer 'animal' differently"):
         SoftLabelTerm(config, recut, _adapter("causal", seed=1), build_rows(_examples(), "kd"), "mine")
+
+
+# ------------------------------------------------------ any tokenizer pair: sorted probabilities
+def test_the_sorted_distance_by_hand_and_zero_for_a_permutation() -> None:
+    teacher = torch.tensor([0.5, 0.3, 0.2]).log()
+    top, tail = teacher[:2], teacher[2]  # k = 2: the third token is the tail
+    student = torch.tensor([0.1, 0.6, 0.3]).log()  # sorted: 0.6, 0.3; the rest 0.1
+    got = sorted_distance(student, top, tail)
+    assert_close(got, torch.tensor(0.1 + 0.0 + 0.1), FORMULA, scale=1.0)
+    permuted = torch.tensor([0.2, 0.5, 0.3]).log()  # the teacher's probabilities on other tokens
+    assert_close(sorted_distance(permuted, top, tail), torch.tensor(0.0), FORMULA, scale=1.0)
+    covering = teacher.topk(3).values  # the whole vocabulary: an empty tail
+    assert_close(sorted_distance(permuted, covering, torch.tensor(-torch.inf)), torch.tensor(0.0), FORMULA)
+
+
+def test_sorted_matching_is_for_next_token_distributions_without_beta() -> None:
+    with pytest.raises(ValueError, match="needs over: vocabulary"):
+        SoftLabelConfig(over="choices", match="sorted")
+    with pytest.raises(ValueError, match="leave beta at 0"):
+        SoftLabelConfig(match="sorted", beta=0.5)
+
+
+def test_a_sorted_term_trains_a_student_of_another_vocabulary() -> None:
+    config = SoftLabelConfig(match="sorted", weight=1.0, temperature=1.0, top_k=8)
+    teacher, student = _adapter("causal", seed=0), _adapter("seq2seq", seed=1, vocab=150)
+    distributions = _distributions(teacher, config)
+    rows = build_rows(_examples(), "kd")
+    with pytest.raises(SoftLabelMismatch, match="match: sorted"):
+        SoftLabelTerm(SoftLabelConfig(top_k=8), distributions, student, rows, "student")
+    soft = SoftLabelTerm(config, distributions, student, rows, "student")
+    batch = _batch(student, soft, "kd")
+    loss = _soft_loss(student, soft, batch)
+    assert loss > 0
+    (grad,) = torch.autograd.grad(loss, [student.model.get_input_embeddings().weight])
+    assert torch.isfinite(grad).all() and grad.abs().sum() > 0

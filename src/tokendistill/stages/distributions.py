@@ -62,10 +62,7 @@ def run_distributions(
     ``vocabulary`` (None: the gold labels); ``teacher_model`` names its tokenizer in messages."""
     examples = data.train
     prompts = label_prompts(examples, "standard")
-    if settings.over == "vocabulary":
-        wanted: list[Sequence[str]] = [[answers[e.id] if answers else e.label] for e in examples]
-    else:
-        wanted = [list(e.choices or data.label_set or ()) for e in examples]
+    wanted = _wanted(settings, data, answers)
     content = stable_hash([(e.id, p, w) for e, p, w in zip(examples, prompts, wanted, strict=True)])
     determinants = {"teacher": teacher.artifact.key, "stored": settings.stored(), "examples": content}
     artifact = ctx.artifact(
@@ -79,8 +76,11 @@ def run_distributions(
             targets = teacher_targets(
                 adapter, settings, [prompts[i] for i in rows], [wanted[i] for i in rows], batch_size
             )
+            table = distributions_table(
+                settings.over, [examples[i] for i in rows], targets, len(adapter.tokenizer)
+            )
             with atomic_path(part) as tmp:
-                pq.write_table(_table(settings.over, [examples[i] for i in rows], targets), tmp)
+                pq.write_table(table, tmp)
 
         parts = Parts(work / "parts", "parquet").fill(len(examples), CHUNK, score)
         meta = {
@@ -97,6 +97,13 @@ def run_distributions(
 
     ctx.build(artifact, produce)
     return read_distributions(artifact.path / DISTRIBUTIONS, artifact.key)
+
+
+def _wanted(settings: SoftLabelConfig, data: TaskData, answers: Mapping[str, str] | None) -> list[list[str]]:
+    """Per training example: the forced answer (``vocabulary``) or the answer choices."""
+    if settings.over == "vocabulary":
+        return [[answers[e.id] if answers else e.label] for e in data.train]
+    return [list(e.choices or data.label_set or ()) for e in data.train]
 
 
 @torch.no_grad()
@@ -132,7 +139,10 @@ def teacher_targets(
     return map_in_order(batch_size, len(prompts), top_k)
 
 
-def _table(over: str, examples: Sequence[Example], targets: Sequence[Target]) -> pa.Table:
+def distributions_table(
+    over: str, examples: Sequence[Example], targets: Sequence[Target], vocabulary: int
+) -> pa.Table:
+    """The artifact's rows (``vocabulary``: the teacher's vocabulary size, which sizes the ids)."""
     ids = [e.id for e in examples]
     if over == "choices":
         return pa.table(
@@ -147,7 +157,7 @@ def _table(over: str, examples: Sequence[Example], targets: Sequence[Target]) ->
             "id": ids,
             "target_ids": pa.array([list(t.target_ids) for t in targets], pa.list_(pa.int32())),
             "top_ids": pa.array(
-                [[list(r) for r in t.top_ids] for t in targets], pa.list_(pa.list_(pa.int32()))
+                [[list(r) for r in t.top_ids] for t in targets], pa.list_(pa.list_(_id_type(vocabulary)))
             ),
             "top_logprobs": pa.array(
                 [[list(r) for r in t.top_logprobs] for t in targets], pa.list_(pa.list_(pa.float16()))
@@ -155,6 +165,11 @@ def _table(over: str, examples: Sequence[Example], targets: Sequence[Target]) ->
             "tail_logprobs": pa.array([list(t.tail_logprobs) for t in targets], pa.list_(pa.float32())),
         }
     )
+
+
+def _id_type(vocabulary: int) -> pa.DataType:
+    """16-bit token ids where the vocabulary allows (up to 65,536 tokens: SmolLM2's 49,152)."""
+    return pa.uint16() if vocabulary <= 2**16 else pa.int32()
 
 
 def _size(over: str, table: pa.Table, path: Path) -> dict[str, float]:

@@ -155,6 +155,29 @@ def tail_bucket_jsd(
     return generalized_jsd(student, teacher, beta=beta, temperature=temperature, support=support)
 
 
+def sorted_distance(
+    student_logits: torch.Tensor,
+    teacher_top: torch.Tensor,
+    teacher_tail: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+) -> torch.Tensor:
+    """Universal Logit Distillation's distance (Boizard et al. 2024), for any pair of
+    vocabularies: the L1 distance between the two distributions' probabilities sorted in
+    decreasing order, so no token of one vocabulary needs a match in the other. From the
+    teacher's compact cache: its top-k (``teacher_top`` [..., K], log-probabilities in
+    decreasing order) against the student's K largest, and the rest as one bucket on each side
+    (``teacher_tail`` [...]); both tempered like ``tail_bucket_jsd``'s buckets. One value per
+    position; 0 when the distributions are equal up to a permutation of tokens."""
+    k = teacher_top.shape[-1]
+    student = torch.softmax(student_logits.float() / temperature, dim=-1).topk(k, dim=-1).values
+    buckets = torch.cat([teacher_top.float(), teacher_tail.float().unsqueeze(-1)], dim=-1)
+    buckets = torch.where(torch.isfinite(buckets), buckets, torch.full_like(buckets, -1e9))
+    teacher = torch.softmax(buckets / temperature, dim=-1)
+    rest = (1.0 - student.sum(-1)).clamp(min=0.0)
+    return (student - teacher[..., :k]).abs().sum(-1) + (rest - teacher[..., k]).abs()
+
+
 def _kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     """KL(p || q) over the last dimension, from log-probabilities."""
     return (log_p.exp() * (log_p - log_q)).sum(-1)

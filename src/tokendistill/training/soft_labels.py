@@ -21,7 +21,12 @@ gradients keep their size whatever T.
   compared over the top-k plus the tail as one bucket (``losses.tail_bucket_jsd``: no mass
   dropped, never negative, exact when ``top_k`` covers the vocabulary). Teacher and student
   must share one vocabulary and tokenise the answer alike: a clear error says when they do
-  not.
+  not. With ``match: sorted`` they need not: each answer position's probabilities are compared
+  sorted (Universal Logit Distillation, Boizard et al. 2024: ``losses.sorted_distance``, an
+  L1 distance, not a divergence), the teacher's i-th answer token against the student's i-th
+  (the longer answer's extra positions get no soft term). Exact where both tokenizers split
+  the answer alike; elsewhere an approximation that ignores which token carries which
+  probability (``beta`` does not apply).
 * ``choices``: the distribution over the task's answer choices, ``softmax`` of each
   candidate's summed log-probability, for teacher and student alike. No shared vocabulary
   is needed (a cross-tokenizer mode); the task needs choices (CQA, NLI labels, a custom
@@ -33,7 +38,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = ["SoftLabelConfig", "SoftOver"]
 
@@ -53,9 +58,22 @@ class SoftLabelConfig(BaseModel):
         2.0, gt=0.0, description="softens both distributions (the term is scaled by T²)"
     )
     beta: float = Field(0.0, ge=0.0, le=1.0, description="0: forward KL, 1: reverse KL, between: GKD's JSD")
+    match: Literal["tokens", "sorted"] = Field(
+        "tokens",
+        description="vocabulary: token by token (teacher and student share one tokenizer), or each "
+        "answer position's sorted probabilities (Universal Logit Distillation: any tokenizer pair)",
+    )
     top_k: int = Field(
         20, ge=1, le=4096, description="teacher tokens stored per answer position (vocabulary)"
     )
+
+    @model_validator(mode="after")
+    def _sorted_needs_the_vocabulary(self) -> SoftLabelConfig:
+        if self.match == "sorted" and self.over != "vocabulary":
+            raise ValueError("match: sorted compares next-token distributions; it needs over: vocabulary")
+        if self.match == "sorted" and self.beta != 0.0:
+            raise ValueError("beta applies to divergences; match: sorted is a distance (leave beta at 0)")
+        return self
 
     def stored(self) -> dict[str, object]:
         """What determines the stored teacher distributions (the rest applies at training)."""

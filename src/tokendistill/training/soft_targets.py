@@ -20,7 +20,7 @@ from tokendistill.errors import InputError
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch, pad_rows
 from tokendistill.runtime.files import stable_hash
-from tokendistill.training.losses import generalized_jsd, packed_task_loss, tail_bucket_jsd
+from tokendistill.training.losses import generalized_jsd, packed_task_loss, sorted_distance, tail_bucket_jsd
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
 from tokendistill.training.soft_labels import SoftLabelConfig, SoftOver
 from tokendistill.training.terms import LossTerm, StepBatch, TaskWeights
@@ -103,7 +103,7 @@ class SoftLabelTerm(LossTerm):
         self.config = config
         self.distributions = distributions
         self.weights = weights or TaskWeights()
-        if config.over == "vocabulary":
+        if config.over == "vocabulary" and config.match == "tokens":
             self._check_vocabulary(adapter, rows, student)
 
     def _check_vocabulary(self, adapter: ModelAdapter, rows: Sequence[TrainingRow], student: str) -> None:
@@ -114,7 +114,7 @@ class SoftLabelTerm(LossTerm):
                 f"soft_labels over 'vocabulary' compares next-token distributions, but the teacher's "
                 f"tokenizer ({teacher.tokenizer}) and the student's ({student}) have different vocabularies; "
                 "set soft_labels.over: choices (distributions over the task's answer choices need no shared "
-                "vocabulary), or give both models one tokenizer"
+                "vocabulary) or soft_labels.match: sorted, or give both models one tokenizer"
             )
         labels = [row for row in rows if row.task == TASK_LABEL]
         encoded = adapter.encode([""] * len(labels), [row.target for row in labels])
@@ -146,6 +146,10 @@ class SoftLabelTerm(LossTerm):
             out.update(_choice_tensors(rows, mine, adapter))
 
     # ---------------------------------------------------------------------- loss
+    def applies(self, inputs: Mapping[str, torch.Tensor], step: int, training: bool) -> bool:
+        labels = inputs["row_task"] == TASK_LABEL
+        return bool((self.weights.at(inputs, step, training)[labels] > 0).any()) and self.config.weight > 0
+
     def __call__(self, batch: StepBatch) -> torch.Tensor:
         """The weighted soft term of one micro-batch, normalised like the label task's
         cross-entropy (each task's target tokens over the whole optimizer step; only label
@@ -154,7 +158,12 @@ class SoftLabelTerm(LossTerm):
         labels = inputs["row_task"] == TASK_LABEL
         if not labels.any():  # a batch of another task's rows (``RowCollator(by_task=True)``)
             return batch.logprobs.new_zeros(())
-        if cfg.over == "vocabulary":
+        if cfg.over == "vocabulary" and cfg.match == "sorted":
+            distance = sorted_distance(
+                batch.logits, inputs["soft_logprobs"], inputs["soft_tail"], temperature=cfg.temperature
+            )
+            per_token = distance * inputs["soft_mask"]
+        elif cfg.over == "vocabulary":
             per_token = tail_bucket_jsd(
                 batch.logits,
                 inputs["soft_ids"],
@@ -199,20 +208,22 @@ def describe_tokenizer(model: str, tokenizer: PreTrainedTokenizerBase) -> str:
 
 
 def _vocabulary_tensors(targets: Sequence[object], width: int) -> dict[str, torch.Tensor]:
-    """``soft_ids`` / ``soft_logprobs`` [B, T, K]: the teacher's top-k per answer token, and
-    ``soft_tail`` [B, T] its tail (zeros and an empty tail on rows without a soft term and past
-    each answer's end, where the masks drop them)."""
+    """``soft_ids`` / ``soft_logprobs`` [B, T, K]: the teacher's top-k per answer token,
+    ``soft_tail`` [B, T] its tail and ``soft_mask`` [B, T] where it has an entry (zeros and an
+    empty tail on rows without a soft term and past the teacher's answer, which the masks drop)."""
     k = max((len(t.top_ids[0]) for t in targets if isinstance(t, VocabularyTarget)), default=1)
     ids = torch.zeros((len(targets), width, k), dtype=torch.long)
     logprobs = torch.zeros((len(targets), width, k), dtype=torch.float32)
     tail = torch.full((len(targets), width), -torch.inf, dtype=torch.float32)
+    mask = torch.zeros((len(targets), width), dtype=torch.float32)
     for b, target in enumerate(targets):
         if isinstance(target, VocabularyTarget):
-            n = len(target.top_ids)
-            ids[b, :n] = torch.tensor(target.top_ids, dtype=torch.long)
-            logprobs[b, :n] = torch.tensor(target.top_logprobs, dtype=torch.float32)
-            tail[b, :n] = torch.tensor(target.tail_logprobs, dtype=torch.float32)
-    return {"soft_ids": ids, "soft_logprobs": logprobs, "soft_tail": tail}
+            n = min(len(target.top_ids), width)  # another tokenizer's answer may be longer
+            ids[b, :n] = torch.tensor(target.top_ids[:n], dtype=torch.long)
+            logprobs[b, :n] = torch.tensor(target.top_logprobs[:n], dtype=torch.float32)
+            tail[b, :n] = torch.tensor(target.tail_logprobs[:n], dtype=torch.float32)
+            mask[b, :n] = 1.0
+    return {"soft_ids": ids, "soft_logprobs": logprobs, "soft_tail": tail, "soft_mask": mask}
 
 
 def _choice_tensors(

@@ -52,7 +52,8 @@ class Needs:
 
     @property
     def teacher_vocabulary(self) -> bool:
-        return self.distributions is not None and self.distributions.over == "vocabulary"
+        soft = self.distributions
+        return soft is not None and soft.over == "vocabulary" and soft.match == "tokens"
 
 
 @dataclass(frozen=True)
