@@ -112,7 +112,7 @@ def predict_answers(
 
     # Similar lengths share a batch: less padding, and the same result (padding is masked).
     # Shortest first (keys are negated lengths; ties keep input order).
-    with _eval_mode(adapter):
+    with without_dropout(adapter):
         return map_batches(batch_size, [(-len(p),) for p in prompts], answer)
 
 
@@ -135,7 +135,7 @@ def _candidates(example: Example, label_set: tuple[str, ...] | None) -> tuple[st
 
 
 @contextmanager
-def _eval_mode(adapter: ModelAdapter) -> Iterator[None]:
+def without_dropout(adapter: ModelAdapter) -> Iterator[None]:
     """Dropout off while predicting; the caller's train/eval state comes back afterwards."""
     was_training = adapter.model.training
     adapter.model.eval()

@@ -150,8 +150,7 @@ def tail_bucket_jsd(
     rest[..., 0] = torch.where(has_tail, rest[..., 0], 0.0)
     student_tail = torch.logsumexp(rest, dim=-1)
     student = torch.cat([student_top, student_tail.unsqueeze(-1)], dim=-1)
-    teacher = torch.cat([teacher_top.float(), teacher_tail.float().unsqueeze(-1)], dim=-1)
-    support = torch.cat([torch.ones_like(top_ids, dtype=torch.bool), has_tail.unsqueeze(-1)], dim=-1)
+    teacher, support = _teacher_buckets(teacher_top, teacher_tail)
     return generalized_jsd(student, teacher, beta=beta, temperature=temperature, support=support)
 
 
@@ -171,11 +170,18 @@ def sorted_distance(
     position; 0 when the distributions are equal up to a permutation of tokens."""
     k = teacher_top.shape[-1]
     student = torch.softmax(student_logits.float() / temperature, dim=-1).topk(k, dim=-1).values
-    buckets = torch.cat([teacher_top.float(), teacher_tail.float().unsqueeze(-1)], dim=-1)
-    buckets = torch.where(torch.isfinite(buckets), buckets, torch.full_like(buckets, -1e9))
-    teacher = torch.softmax(buckets / temperature, dim=-1)
+    buckets, support = _teacher_buckets(teacher_top, teacher_tail)
+    teacher = torch.softmax(buckets.masked_fill(~support, -1e9) / temperature, dim=-1)
     rest = (1.0 - student.sum(-1)).clamp(min=0.0)
     return (student - teacher[..., :k]).abs().sum(-1) + (rest - teacher[..., k]).abs()
+
+
+def _teacher_buckets(top: torch.Tensor, tail: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The compact cache as K + 1 bucket log-probabilities [..., K + 1] (the tail last), and
+    which buckets exist (an empty tail, ``-inf``, does not)."""
+    buckets = torch.cat([top.float(), tail.float().unsqueeze(-1)], dim=-1)
+    support = torch.cat([torch.ones_like(top, dtype=torch.bool), torch.isfinite(tail).unsqueeze(-1)], dim=-1)
+    return buckets, support
 
 
 def _kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import torch
 
+from tokendistill.evaluation.predict import without_dropout
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import picked_logprobs
 from tokendistill.training.arguments import TrainingSetupError
@@ -39,13 +40,8 @@ def check_padding_free(adapter: ModelAdapter, rows: Sequence[TrainingRow], batch
     items = ExampleRowsDataset(rows)
     batch = RowCollator(adapter, by_task=True)([items[i] for i in range(min(batch_size, len(items)))])
     model = adapter.model
-    training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            gap = max(_gap(adapter, part) for part in batch_parts(batch))
-    finally:
-        model.train(training)
+    with without_dropout(adapter), torch.no_grad():
+        gap = max(_gap(adapter, part) for part in batch_parts(batch))
     dtype = next(model.parameters()).dtype
     if gap > (FLOAT32_TOLERANCE if dtype == torch.float32 else HALF_TOLERANCE):
         name = getattr(model.config, "_name_or_path", type(model).__name__)

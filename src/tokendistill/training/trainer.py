@@ -124,24 +124,14 @@ class DistillTrainer(Trainer):
             counts = batch_token_counts(inputs)
         step = self.state.global_step
         parts = _computed_parts(batch_parts(inputs), self.terms, step, model.training)
-        if model.training:
-            for part in parts:
-                self.profile.count(part, flat=self.padding_free)
         outs = [
-            step_loss(
-                adapter,
-                self.terms,
-                part,
-                counts,
-                self.state.global_step,
-                model.training,
-                flat=self.padding_free,
-            )
+            step_loss(adapter, self.terms, part, counts, step, model.training, flat=self.padding_free)
             for part in parts
         ]
         loss = sum((out.loss for out in outs[1:]), outs[0].loss)
         if model.training:
             for part, out in zip(parts, outs, strict=True):
+                self.profile.count(part, flat=self.padding_free)
                 self._track_task_losses(out.logprobs, part["target_mask"], part["row_task"])
                 self._track_terms([v for term, v in zip(self.terms, out.values, strict=True) if term.name])
         if num_items_in_batch is not None:

@@ -109,11 +109,12 @@ class GuidanceTerm(LossTerm):
         out.update(guide_q=q, guide_marked=marked, guide_unmarked=unmarked)
 
     def applies(self, inputs: Mapping[str, torch.Tensor], step: int, training: bool) -> bool:
+        """Training, with a weight, and some label row has marks."""
         return training and self.weight > 0 and bool(inputs["guide_marked"].any())
 
     def active(self, batch: StepBatch) -> bool:
-        """Whether the term applies: training with gradients, and some label row has marks."""
-        return batch.training and torch.is_grad_enabled() and bool(batch.inputs["guide_marked"].any())
+        """Whether the term is computed on ``batch``: it applies, and gradients are on."""
+        return torch.is_grad_enabled() and self.applies(batch.inputs, batch.step, batch.training)
 
     @staticmethod
     def per_label_token(per_row: torch.Tensor, sub: EncodedBatch, batch: StepBatch) -> torch.Tensor:
