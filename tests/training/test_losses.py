@@ -10,11 +10,10 @@ import torch.nn.functional as F
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, packed_task_loss, task_token_counts
-from tokendistill.training.arguments import training_arguments
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.losses import task_nll_sums
-from tokendistill.training.trainer import DistillTrainer
 from tolerances import BATCHING, FORMULA, assert_close
+from trainer_steps import toy_trainer
 
 ALPHA = 0.3
 
@@ -137,15 +136,7 @@ def test_trainer_normalises_over_accumulated_micro_batches(toy, arch, by_task, t
     gradients) then add up to the two-pass loss of the step's examples as one batch, whether
     both tasks share a padded batch or each task has its own (the trainer's layout)."""
     adapter, rows = _tiny_adapter(toy, arch), _rows(toy)
-    config = TrainingConfig(grad_accumulation=2)
-    trainer = DistillTrainer(
-        model=adapter.model,
-        args=training_arguments(config, tmp_path),
-        adapter=adapter,
-        valid_examples=toy.VALID[:2],
-        valid_prompts=["p", "q"],
-        scorer=toy.ExactMatch(),
-    )
+    trainer = toy_trainer(toy, adapter, tmp_path, config=TrainingConfig(grad_accumulation=2))
     items = ExampleRowsDataset(rows)
     collate = RowCollator(adapter, by_task=by_task)
     micro = [collate([items[i] for i in range(3)]), collate([items[i] for i in range(3, 8)])]

@@ -13,11 +13,11 @@ from tokendistill.models.adapter import CausalAdapter, make_adapter
 from tokendistill.models.batch import picked_logprobs
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, train_model
-from tokendistill.training.arguments import TrainingSetupError, training_arguments
+from tokendistill.training.arguments import TrainingSetupError
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
 from tokendistill.training.padding_free import check_padding_free
-from tokendistill.training.trainer import DistillTrainer
 from tolerances import BATCHING, assert_close
+from trainer_steps import assert_same_step, step_loss_and_gradients, toy_trainer
 
 
 def _adapter(toy, attention: str = "sdpa") -> CausalAdapter:
@@ -48,26 +48,13 @@ def test_padding_free_loss_and_gradients_are_the_padded_ones(toy, tmp_path) -> N
     adapter, rows = _adapter(toy), _rows(toy)
     items = [ExampleRowsDataset(rows)[i] for i in range(8)]
     batch = RowCollator(adapter, by_task=True)(items)
-    model = adapter.model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    results = []
-    for flat in (False, True):
-        trainer = DistillTrainer(
-            model=model,
-            args=training_arguments(TrainingConfig(padding_free=flat), tmp_path / str(flat)),
-            adapter=adapter,
-            valid_examples=toy.VALID[:2],
-            valid_prompts=["p", "q"],
-            scorer=toy.ExactMatch(),
-            padding_free=flat,
+    padded, flat = (
+        step_loss_and_gradients(
+            toy_trainer(toy, adapter, tmp_path / str(free), config=TrainingConfig(padding_free=free)), batch
         )
-        _, counts = trainer.get_batch_samples(iter([batch]), 1, trainer.args.device)
-        loss = trainer.compute_loss(model, batch, num_items_in_batch=counts)
-        results.append((loss, torch.autograd.grad(loss, params)))
-    (padded, padded_grads), (flat, flat_grads) = results
-    assert_close(flat, padded, BATCHING, "loss")
-    for got, want in zip(flat_grads, padded_grads, strict=True):
-        assert_close(got, want, BATCHING, "gradient")
+        for free in (False, True)
+    )
+    assert_same_step(flat, padded)
 
 
 def test_a_padding_free_run_computes_no_padding(toy, tmp_path) -> None:

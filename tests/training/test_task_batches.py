@@ -5,19 +5,17 @@ are those of the packed batch."""
 from __future__ import annotations
 
 import pytest
-import torch
 
 from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.stages.distributions import teacher_targets
-from tokendistill.training import TrainingConfig, build_rows
-from tokendistill.training.arguments import training_arguments
+from tokendistill.training import build_rows
 from tokendistill.training.data import ExampleRowsDataset, RowCollator, batch_parts
 from tokendistill.training.modes import TermInputs, get_mode, mode_options
 from tokendistill.training.rows import TASK_LABEL, TASK_RATIONALE
 from tokendistill.training.soft_targets import TeacherDistributions, vocabulary_fingerprint
-from tokendistill.training.trainer import DistillTrainer
 from tolerances import BATCHING, assert_close
+from trainer_steps import assert_same_step, step_loss_and_gradients, toy_trainer
 
 MODES = {
     "multitask": {"alpha": 0.3},
@@ -71,28 +69,13 @@ def test_each_task_pads_to_its_own_longest_row(toy) -> None:
 @pytest.mark.parametrize("arch", ["seq2seq", "causal"])
 def test_by_task_batches_give_the_packed_loss_and_gradients(toy, arch: str, mode: str, tmp_path) -> None:
     adapter, rows, terms = _setup(toy, arch, mode)
-    trainer = DistillTrainer(
-        model=adapter.model,
-        args=training_arguments(TrainingConfig(), tmp_path),
-        adapter=adapter,
-        valid_examples=toy.VALID[:2],
-        valid_prompts=["p", "q"],
-        scorer=toy.ExactMatch(),
-        terms=terms,
-    )
+    trainer = toy_trainer(toy, adapter, tmp_path, terms=terms)
     items = [ExampleRowsDataset(rows)[i] for i in range(6)]
-    model = adapter.model.train()
-    params = [p for p in model.parameters() if p.requires_grad]
-    results = []
-    for by_task in (False, True):
-        batch = RowCollator(adapter, terms, by_task=by_task)(items)
-        _, counts = trainer.get_batch_samples(iter([batch]), 1, trainer.args.device)
-        loss = trainer.compute_loss(model, batch, num_items_in_batch=counts)
-        results.append((loss, torch.autograd.grad(loss, params)))
-    (packed, packed_grads), (split, split_grads) = results
-    assert_close(split, packed, BATCHING, "loss")
-    for got, want in zip(split_grads, packed_grads, strict=True):
-        assert_close(got, want, BATCHING, "gradient")
+    packed, split = (
+        step_loss_and_gradients(trainer, RowCollator(adapter, terms, by_task=by_task)(items))
+        for by_task in (False, True)
+    )
+    assert_same_step(split, packed)
 
 
 def test_a_label_only_warm_up_computes_no_rationale_rows(toy, tmp_path, monkeypatch) -> None:
@@ -104,15 +87,7 @@ def test_a_label_only_warm_up_computes_no_rationale_rows(toy, tmp_path, monkeypa
     options = {"alpha": 0.3, "label_warmup_steps": 5}
     rows = build_rows(examples, "multitask", rationales=toy.animal_rationales(examples), options=options)
     terms = get_mode("multitask").loss_terms(mode_options("multitask", options), TermInputs(adapter, rows))
-    trainer = DistillTrainer(
-        model=adapter.model,
-        args=training_arguments(TrainingConfig(), tmp_path),
-        adapter=adapter,
-        valid_examples=toy.VALID[:2],
-        valid_prompts=["p", "q"],
-        scorer=toy.ExactMatch(),
-        terms=terms,
-    )
+    trainer = toy_trainer(toy, adapter, tmp_path, terms=terms)
     items = [ExampleRowsDataset(rows)[i] for i in range(6)]
     forwards = []
     target_logits = adapter.target_logits
