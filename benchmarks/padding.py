@@ -3,12 +3,14 @@ batches grouped by length (``group_by_length``), on a task's training rows, for 
 tokenizer and layout.
 
     .venv/bin/python benchmarks/padding.py                  # e-SNLI and CQA, both packaged models
+    .venv/bin/python benchmarks/padding.py --tasks esnli --mode multitask      # DSS-PaLM rows
     .venv/bin/python benchmarks/padding.py --tasks svamp --models tiny-causal --rows 200
 
-Counts, not timings: each row's prompt and target tokens as the adapter encodes them, each
-batch computing its size × (longest prompt + longest target) positions (an encoder-decoder model
-pads prompts and targets apart; a decoder-only model pads its one sequence to the same width);
-the random order is a seeded shuffle, the grouped one the trainer's sampler for the same seed.
+Counts, not timings: each row's prompt and target tokens as the adapter encodes them; a batch
+is one padded batch per task (as the trainer collates it), each computing its size × (longest
+prompt + longest target) positions for an encoder-decoder model (which pads prompts and targets
+apart) or its size × longest prompt + target for a decoder-only one; the random order is a
+seeded shuffle, the grouped one the trainer's sampler for the same seed.
 """
 
 from __future__ import annotations
@@ -19,41 +21,66 @@ from collections.abc import Sequence
 
 import torch
 
+from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
+from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.training import build_rows
 from tokendistill.training.data import ExampleRowsDataset
-from tokendistill.training.sampling import length_grouped_order, token_lengths
+from tokendistill.training.rows import TrainingRow
+from tokendistill.training.sampling import batch_widths, length_grouped_order
+
+Tokens = list[tuple[str, int, int]]  # an item's rows: (task, prompt tokens, target tokens)
 
 
-def padding_share(order: Sequence[int], prompt: list[int], target: list[int], batch: int) -> float:
+def padding_share(order: Sequence[int], items: Sequence[Tokens], batch: int, apart: bool) -> float:
     computed = real = 0
     for start in range(0, len(order), batch):
-        rows = order[start : start + batch]
-        computed += len(rows) * (max(prompt[i] for i in rows) + max(target[i] for i in rows))
-        real += sum(prompt[i] + target[i] for i in rows)
+        rows = [row for i in order[start : start + batch] for row in items[i]]
+        for task in {task for task, _, _ in rows}:
+            part = [(p, t) for name, p, t in rows if name == task]
+            widest = (
+                max(p for p, _ in part) + max(t for _, t in part) if apart else max(p + t for p, t in part)
+            )
+            computed += len(part) * widest
+            real += sum(p + t for p, t in part)
     return 1 - real / computed
 
 
-def measure(task: str, model: str, rows: int, batch: int, seed: int) -> tuple[int, float, float]:
-    """(rows, random-order padding share, grouped padding share) of label-only rows."""
-    _, data = load_task(TaskConfig(name=task, max_examples={"train": rows, "valid": 1, "test": 1}))
+def row_tokens(adapter: ModelAdapter, items: Sequence[tuple[TrainingRow, ...]]) -> list[Tokens]:
+    out = []
+    for item in items:
+        batch = adapter.encode([r.prompt for r in item], [r.target for r in item])
+        pairs = zip(batch.prompt_mask.sum(-1).tolist(), batch.target_mask.sum(-1).tolist(), strict=True)
+        out.append([(r.task, p, t) for r, (p, t) in zip(item, pairs, strict=True)])
+    return out
+
+
+def measure(task: str, model: str, rows: int, batch: int, seed: int, mode: str) -> tuple[int, float, float]:
+    """(items, random-order padding share, grouped padding share) of ``mode``'s rows
+    (``standard``: label-only; ``multitask``: predict and explain rows with the task's LLM
+    rationales, DSS-PaLM)."""
+    two_task = mode == "multitask"
+    config = TaskConfig(
+        name=task, llm_rationales=two_task, max_examples={"train": rows, "valid": 1, "test": 1}
+    )
+    _, data = load_task(config)
     adapter = load_adapter(
         ModelConfig(name=model), corpus=[e.text for e in data.train] + [e.label for e in data.train]
     )
-    dataset = ExampleRowsDataset(build_rows(data.train, "standard"))
+    rationales = get_source("llm").rationales(SourceRequest(data.train, "train")) if two_task else None
+    dataset = ExampleRowsDataset(build_rows(data.train, mode, rationales=rationales))
     items = [dataset[i] for i in range(len(dataset))]
-    encoded = [adapter.encode([item[0].prompt], [item[0].target]) for item in items]
-    prompt = [int(b.prompt_mask.sum()) for b in encoded]
-    target = [int(b.target_mask.sum()) for b in encoded]
+    tokens = row_tokens(adapter, items)
+    apart = adapter.architecture == "seq2seq"
     shuffled = list(range(len(items)))
     random.Random(seed).shuffle(shuffled)
-    grouped = length_grouped_order(token_lengths(adapter, items), batch, torch.Generator().manual_seed(seed))
+    grouped = length_grouped_order(batch_widths(adapter, items), batch, torch.Generator().manual_seed(seed))
     return (
         len(items),
-        padding_share(shuffled, prompt, target, batch),
-        padding_share(grouped, prompt, target, batch),
+        padding_share(shuffled, tokens, batch, apart),
+        padding_share(grouped, tokens, batch, apart),
     )
 
 
@@ -61,17 +88,18 @@ def main(argv: Sequence[str] | None = None) -> dict[tuple[str, str], tuple[float
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=["esnli", "cqa"])
     parser.add_argument("--models", nargs="+", default=["minilm-encdec", "smollm2-135m"])
+    parser.add_argument("--mode", choices=["standard", "multitask"], default="standard")
     parser.add_argument("--rows", type=int, default=2000, help="the task's first training rows")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    print(f"\n## Padding share of computed tokens (batch {args.batch_size}, label-only rows)\n")
-    print("| task | model | rows | random order | grouped by length |")
+    print(f"\n## Padding share of computed tokens (batch {args.batch_size}, {args.mode} rows)\n")
+    print("| task | model | examples | random order | grouped by length |")
     print("|---|---|---:|---:|---:|")
     out = {}
     for task in args.tasks:
         for model in args.models:
-            n, shuffled, grouped = measure(task, model, args.rows, args.batch_size, args.seed)
+            n, shuffled, grouped = measure(task, model, args.rows, args.batch_size, args.seed, args.mode)
             out[(task, model)] = (shuffled, grouped)
             print(f"| {task} | {model} | {n:,} | {100 * shuffled:.1f} % | {100 * grouped:.1f} % |")
     return out

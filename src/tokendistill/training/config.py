@@ -47,8 +47,9 @@ class TrainingConfig(BaseModel):
     grad_accumulation: int = Field(1, ge=1, description="micro-batches per optimizer step")
     group_by_length: bool = Field(
         False,
-        description="batch training examples of similar length together (random groups of 50 batches, "
-        "sorted by length within each): less padding computed, another order of examples",
+        description="batch training examples of similar length together (random groups of 50 batches, each "
+        "split into batches of similar prompt and target widths): less padding computed, another order "
+        "of examples",
     )
     padding_free: bool = Field(
         False,

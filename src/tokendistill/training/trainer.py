@@ -34,7 +34,7 @@ from tokendistill.training.data import ExampleRowsDataset, batch_parts, batch_to
 from tokendistill.training.losses import task_nll_sums, task_token_counts
 from tokendistill.training.profile import TrainingProfile
 from tokendistill.training.rows import TASK_NAMES
-from tokendistill.training.sampling import LengthGroupedEpochs, token_lengths
+from tokendistill.training.sampling import LengthGroupedEpochs, batch_widths
 from tokendistill.training.step import StepLoss, step_loss
 from tokendistill.training.terms import LossTerm, or_cross_entropy
 
@@ -87,8 +87,8 @@ class DistillTrainer(Trainer):
         if not grouped or not isinstance(dataset, ExampleRowsDataset):
             return super()._get_train_sampler(train_dataset)
         batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-        lengths = token_lengths(self.adapter, [dataset[i] for i in range(len(dataset))])
-        return LengthGroupedEpochs(batch, lengths, self.args.seed)
+        widths = batch_widths(self.adapter, [dataset[i] for i in range(len(dataset))])
+        return LengthGroupedEpochs(batch, widths, self.args.seed)
 
     def training_step(
         self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | None = None
