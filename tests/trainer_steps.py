@@ -36,6 +36,7 @@ def toy_trainer(
         scorer=toy.ExactMatch(),
         terms=terms,
         padding_free=config.padding_free,
+        head_chunk=config.head_chunk,
     )
 
 
@@ -51,7 +52,10 @@ def step_loss_and_gradients(
 
 
 def assert_same_step(got: tuple, want: tuple) -> None:
-    """Two ``step_loss_and_gradients`` results agree to batching tolerance."""
+    """Two ``step_loss_and_gradients`` results agree to batching tolerance: the loss, and the
+    gradient as one vector (a parameter whose gradient is zero in exact arithmetic, such as an
+    attention key's bias, carries rounding alone, which is no relative figure of its own)."""
     assert_close(got[0], want[0], BATCHING, "loss")
-    for g, w in zip(got[1], want[1], strict=True):
-        assert_close(g, w, BATCHING, "gradient")
+    assert len(got[1]) == len(want[1])
+    flat = [torch.cat([g.flatten() for g in grads]) for grads in (got[1], want[1])]
+    assert_close(flat[0], flat[1], BATCHING, "gradient")

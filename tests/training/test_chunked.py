@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from tokendistill.models.head import OutputHead
 from tokendistill.training.chunked import chunked_head
 from tokendistill.training.losses import generalized_jsd, tail_bucket_jsd, tail_logprob
 from tolerances import FORMULA, assert_close
@@ -72,7 +73,7 @@ def test_the_chunked_head_gives_the_direct_values_and_gradients(chunk: int) -> N
 
     hidden, weight = _student(4)
     direct = loss(hidden @ weight.T, targets, ids, top, tail)
-    chunked = chunked_head(hidden, weight, loss, targets, ids, top, tail, chunk=chunk)
+    chunked = chunked_head(hidden, OutputHead(weight, None), loss, targets, ids, top, tail, chunk=chunk)
     assert chunked.shape == (N, 2)
     assert (chunked - direct).abs().max() < 1e-6
     scale = torch.linspace(1, 2, N, dtype=torch.float64)[:, None]

@@ -17,6 +17,7 @@ from tokendistill.rationales.select import Selection
 from tokendistill.rationales.sources import SourceRequest, get_source
 from tokendistill.tasks.config import SyntheticConfig
 from tokendistill.tasks.synthetic import generate
+from tokendistill.training.chunked import TargetOutputs
 from tokendistill.training.data import RowCollator
 from tokendistill.training.guidance.tokens import token_marks
 from tokendistill.training.modes import TermInputs, build_rows, get_mode, mode_options
@@ -31,7 +32,8 @@ def _step(adapter, term, rows, *, training: bool = True) -> StepBatch:
     encoded = adapter.encode([r.prompt for r in rows], [r.target for r in rows])
     logits = adapter.target_logits(encoded)
     tokens = torch.tensor([float(encoded.target_mask.sum()), 0.0])
-    return StepBatch(adapter, inputs, logits, torch.zeros(1), tokens, 0, training)
+    outputs = TargetOutputs(encoded.target_mask, logits=logits)
+    return StepBatch(adapter, inputs, outputs, torch.zeros(1), tokens, 0, training)
 
 
 def _guided(toy, mode: str, marks, **options):

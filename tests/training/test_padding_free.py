@@ -15,7 +15,7 @@ from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows, train_model
 from tokendistill.training.arguments import TrainingSetupError
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
-from tokendistill.training.padding_free import check_padding_free
+from tokendistill.training.layouts import check_padding_free
 from tolerances import BATCHING, assert_close
 from trainer_steps import assert_same_step, step_loss_and_gradients, toy_trainer
 

@@ -14,6 +14,7 @@ from tokendistill.models.tiny import build_tiny_tokenizer, tiny_causal, tiny_seq
 from tokendistill.stages.distributions import teacher_targets
 from tokendistill.tasks.example import Example
 from tokendistill.training import build_rows, task_token_counts
+from tokendistill.training.chunked import TargetOutputs
 from tokendistill.training.data import ExampleRowsDataset, RowCollator, as_encoded_batch
 from tokendistill.training.losses import generalized_jsd, sorted_distance
 from tokendistill.training.modes import TermInputs, get_mode, mode_options
@@ -113,7 +114,15 @@ def _soft_loss(student: ModelAdapter, soft: SoftLabelTerm, batch: dict[str, torc
     logits = student.target_logits(encoded)
     counts = task_token_counts(batch["target_mask"], batch["row_task"], len(TASK_NAMES))
     return soft(
-        StepBatch(student, batch, logits, picked_logprobs(logits, encoded), counts, 0, training=False)
+        StepBatch(
+            student,
+            batch,
+            TargetOutputs(encoded.target_mask, logits=logits),
+            picked_logprobs(logits, encoded),
+            counts,
+            0,
+            training=False,
+        )
     )
 
 

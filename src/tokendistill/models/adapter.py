@@ -73,11 +73,9 @@ class ModelAdapter(ABC):
         pad = self.tokenizer.pad_token_id
         prompt_ids, prompt_mask = pad_rows(prompt_rows, pad, left=left)
         offsets = pad_offsets(offset_rows, prompt_ids.shape[1], left=left)
-        target_rows = [self._target_tokens(t) for t in targets] if targets is not None else []
-        target_ids, target_mask = pad_rows(target_rows, pad, left=False)
-        if targets is None:
-            target_ids = torch.zeros((len(prompts), 0), dtype=torch.long)
-            target_mask = torch.zeros((len(prompts), 0), dtype=torch.long)
+        target_ids, target_mask = (torch.zeros((len(prompts), 0), dtype=torch.long) for _ in range(2))
+        if targets is not None:
+            target_ids, target_mask = pad_rows([self._target_tokens(t) for t in targets], pad, left=False)
         return EncodedBatch(prompt_ids, prompt_mask, target_ids, target_mask, offsets)
 
     def _prompt_tokens(self, prompts: Sequence[str]) -> tuple[list[list[int]], list[list[Offset]]]:
@@ -257,10 +255,9 @@ class CausalAdapter(ModelAdapter):
         """``target_logits`` with no padding computed: the rows' real tokens in one sequence,
         position ids restarting at 0 on every row and no attention mask, so the model's
         attention keeps the rows apart (flash attention's variable-length path, or
-        transformers' packed-sequence mask for sdpa and eager: a dense mask over the whole
-        sequence, which costs more than the padding it saves on CPU). Whether a model keeps
-        them apart is checked once per run (``training/padding_free.py``). [B, T, V]; values at
-        padded target positions are those of the row's last real one (masked anyway)."""
+        transformers' packed-sequence mask for sdpa and eager, which on CPU costs more than the
+        padding it saves); checked once per run (``training/layouts.py``). [B, T, V]; padded
+        target positions repeat the row's last real one (masked anyway)."""
         mask = torch.cat([batch.prompt_mask, batch.target_mask], dim=1).bool()
         ids = torch.cat([batch.prompt_ids, batch.target_ids], dim=1)[mask]  # row by row, in order
         lengths = mask.sum(-1)

@@ -92,9 +92,13 @@ def pad_offsets(rows: Sequence[list[Offset]], width: int, *, left: bool) -> list
     return out
 
 
+def token_logprobs(logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """log-softmax(``logits`` [..., V]) at ``ids`` [...], in float32: [...]."""
+    return torch.log_softmax(logits.float(), dim=-1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)
+
+
 def picked_logprobs(logits: torch.Tensor, batch: EncodedBatch) -> torch.Tensor:
     """The log-probability of each target token from ``target_logits``: [B, T], 0 at padding
     (what ``target_logprobs`` returns, for a caller that needs the logits too)."""
-    logprobs = torch.log_softmax(logits.float(), dim=-1)
-    picked = logprobs.gather(-1, batch.target_ids.unsqueeze(-1)).squeeze(-1)
+    picked = token_logprobs(logits, batch.target_ids)
     return picked * batch.target_mask.to(picked.dtype)

@@ -56,6 +56,13 @@ class TrainingConfig(BaseModel):
         description="decoder-only models: each training batch's rows as one sequence with position ids "
         "restarting per row, no padding computed (pays with flash attention; checked once per run)",
     )
+    head_chunk: int | None = Field(
+        None,
+        ge=1,
+        description="target positions per chunk of the output head and the losses over the vocabulary "
+        "(the logits of a whole batch never exist at once: for large vocabularies and soft labels); "
+        "none: the whole batch at once",
+    )
     eval_batch_size: int = Field(32, ge=1, description="examples per evaluation batch")
     eval_steps: int = Field(100, ge=1, description="evaluate on validation (and checkpoint) every N steps")
     checkpoints: Literal["improved", "every_eval"] = Field(

@@ -30,8 +30,8 @@ from tokendistill.training import checkpoints
 from tokendistill.training.arguments import training_arguments
 from tokendistill.training.config import TrainingConfig
 from tokendistill.training.data import ExampleRowsDataset, RowCollator
+from tokendistill.training.layouts import check_head_chunk, check_padding_free
 from tokendistill.training.modes import StudentMode, get_mode, label_prompts
-from tokendistill.training.padding_free import check_padding_free
 from tokendistill.training.profile import PROFILE, ProfiledCollator, TrainingProfile
 from tokendistill.training.rows import TASK_NAMES, TrainingRow
 from tokendistill.training.saving import save_model_atomic
@@ -115,10 +115,12 @@ def train_model(
 def _probe(
     adapter: ModelAdapter, rows: Sequence[TrainingRow], terms: Sequence[LossTerm], config: TrainingConfig
 ) -> bool | None:
-    """Before the Trainer exists, on the run's first rows: check that padding-free batches hold
-    (when asked for), and whether data parallelism must search for unused parameters."""
+    """Before the Trainer exists, on the run's first rows: check that padding-free batches and a
+    chunked head hold (when asked for), and whether data parallelism must search for unused parameters."""
     if config.padding_free:
         check_padding_free(adapter, rows, config.batch_size)
+    if config.head_chunk:
+        check_head_chunk(adapter, rows, config.batch_size)
     return search_unused(adapter, rows, terms, config.batch_size)
 
 
@@ -151,6 +153,7 @@ def _trainer(
         terms=terms,
         profile=profile,
         padding_free=config.padding_free,
+        head_chunk=config.head_chunk,
     )
 
 

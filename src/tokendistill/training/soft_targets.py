@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 from transformers import PreTrainedTokenizerBase
@@ -159,18 +160,15 @@ class SoftLabelTerm(LossTerm):
         if not labels.any():  # a batch of another task's rows (``RowCollator(by_task=True)``)
             return batch.logprobs.new_zeros(())
         if cfg.over == "vocabulary" and cfg.match == "sorted":
-            distance = sorted_distance(
-                batch.logits, inputs["soft_logprobs"], inputs["soft_tail"], temperature=cfg.temperature
-            )
+            uld = partial(sorted_distance, temperature=cfg.temperature)
+            distance = batch.per_position(uld, inputs["soft_logprobs"], inputs["soft_tail"])
             per_token = distance * inputs["soft_mask"]
         elif cfg.over == "vocabulary":
-            per_token = tail_bucket_jsd(
-                batch.logits,
+            per_token = batch.per_position(
+                partial(tail_bucket_jsd, beta=cfg.beta, temperature=cfg.temperature),
                 inputs["soft_ids"],
                 inputs["soft_logprobs"],
                 inputs["soft_tail"],
-                beta=cfg.beta,
-                temperature=cfg.temperature,
             )
         else:
             pairs = EncodedBatch(

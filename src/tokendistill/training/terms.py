@@ -26,6 +26,7 @@ from tokendistill.training.rows import TASK_LABEL, TrainingRow
 if TYPE_CHECKING:
     from tokendistill.models.adapter import ModelAdapter
     from tokendistill.models.batch import EncodedBatch
+    from tokendistill.training.chunked import PositionLoss, TargetOutputs
 
 
 @dataclass(frozen=True)
@@ -33,19 +34,31 @@ class StepBatch:
     """What a term sees of one micro-batch.
 
     ``inputs``: the collated batch (``target_mask`` [B, T], ``row_weight`` and ``row_task``
-    [B], and what the terms' ``collate`` added); ``logits`` [B, T, V] at the target positions;
-    ``logprobs`` [B, T] of the target tokens; ``task_tokens`` [K] each task's target tokens over
-    the optimizer step; ``step`` the optimizer steps done so far; ``training`` False when the
-    loss is computed for evaluation.
+    [B], and what the terms' ``collate`` added); ``outputs``: the student's outputs at the
+    target positions (read through ``per_position``, or whole as ``logits``); ``logprobs``
+    [B, T] of the target tokens; ``task_tokens`` [K] each task's target tokens over the
+    optimizer step; ``step`` the optimizer steps done so far; ``training`` False when the loss
+    is computed for evaluation.
     """
 
     adapter: ModelAdapter
     inputs: Mapping[str, torch.Tensor]
-    logits: torch.Tensor
+    outputs: TargetOutputs
     logprobs: torch.Tensor
     task_tokens: torch.Tensor
     step: int
     training: bool
+
+    @property
+    def logits(self) -> torch.Tensor:
+        """[B, T, V] at the target positions, whole (under ``head_chunk`` this builds what
+        chunking avoids: a term that only needs per-position values uses ``per_position``)."""
+        return self.outputs.logits
+
+    def per_position(self, loss: PositionLoss, *per_position: torch.Tensor) -> torch.Tensor:
+        """``loss(logits, *per_position)`` per target position [B, T, ...], chunked under
+        ``head_chunk`` (0 at padded positions then)."""
+        return self.outputs.per_position(loss, *per_position)
 
 
 class LossTerm(ABC):

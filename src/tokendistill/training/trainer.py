@@ -56,6 +56,7 @@ class DistillTrainer(Trainer):
         terms: Sequence[LossTerm] = (),
         profile: TrainingProfile | None = None,
         padding_free: bool = False,
+        head_chunk: int | None = None,
         **kwargs: Any,
     ) -> None:
         if len(valid_prompts) != len(valid_examples):
@@ -70,6 +71,7 @@ class DistillTrainer(Trainer):
         self.terms = or_cross_entropy(terms)
         self.profile = profile or TrainingProfile()
         self.padding_free = padding_free
+        self.head_chunk = head_chunk
         # Per-task summed NLL and token counts, and each named term's summed value, since the
         # last log (training steps only).
         self._task_nll = torch.zeros(len(TASK_NAMES))
@@ -124,9 +126,9 @@ class DistillTrainer(Trainer):
             counts = batch_token_counts(inputs)
         step = self.state.global_step
         parts = _computed_parts(batch_parts(inputs), self.terms, step, model.training)
+        layout = {"flat": self.padding_free, "head_chunk": self.head_chunk}
         outs = [
-            step_loss(adapter, self.terms, part, counts, step, model.training, flat=self.padding_free)
-            for part in parts
+            step_loss(adapter, self.terms, part, counts, step, model.training, **layout) for part in parts
         ]
         loss = sum((out.loss for out in outs[1:]), outs[0].loss)
         if model.training:
