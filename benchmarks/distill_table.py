@@ -63,11 +63,9 @@ _SEEDS_ESNLI = (
     "task.max_examples={train: 600, valid: 300, test: 1000}",
     "task.teacher_max_train=2000",
     "teacher.training.epochs=1",
-    "teacher.training.group_by_length=true",
     "attribution={methods: [saliency], target: teacher, batch_size: 8}",
     "student_model.max_target_tokens=64",
     "student_training.epochs=5",
-    "student_training.group_by_length=true",
     "analysis.faithfulness_examples=50",
     "analysis.k_sweep=[1, 3, 5, 10]",
 )
@@ -120,7 +118,7 @@ TIERS: dict[str, Tier] = {
         overrides={"esnli": _SEEDS_ESNLI},
         students=_SEEDS_STUDENTS,
         note="3 seeds, students 600 / 300 / 1,000 rows, the teacher 2,000 train rows for 1 epoch, "
-        "5 student epochs, batches grouped by length, α = 0.5, "
+        "5 student epochs, α = 0.5, "
         f"{WARMUP['label_warmup_steps']} label-only warm-up steps (none for ours-saliency-paper)",
     ),
     # The e-SNLI table of the guided students: the cpu-seeds tier's students and run root (its

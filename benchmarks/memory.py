@@ -42,10 +42,12 @@ import torch
 
 from tokendistill.attribution import attribute
 from tokendistill.attribution.result import TokenAttribution
+from tokendistill.models.batch import token_logprobs
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import LoraSettings, ModelConfig
+from tokendistill.models.head import OutputHead, target_hidden
 from tokendistill.tasks import Example, TaskConfig, load_task
-from tokendistill.training.chunked import chunked_head
+from tokendistill.training.chunked import TargetOutputs, chunked_head
 from tokendistill.training.losses import tail_bucket_jsd, tail_logprob
 from tokendistill.training.modes import build_rows
 
@@ -69,6 +71,10 @@ TRAINING = {
         "precision": "bf16",
         "gradient_checkpointing": True,
     },
+    # Two-task rows (each example's text as a long target, like a rationale): the logits over
+    # the vocabulary at every target position, whole or a chunk at a time (``head_chunk``).
+    "full fp32, two-task rows": {"rows": "two-task"},
+    "full fp32, two-task rows, head_chunk 256": {"rows": "two-task", "head_chunk": 256},
 }
 
 
@@ -182,20 +188,32 @@ def attribution_run(model: str, settings: dict, examples: Sequence[Example], out
 
 
 def training_run(spec: str, settings: dict, examples: Sequence[Example]) -> Callable:
+    settings = dict(settings)
+    two_task, head_chunk = settings.pop("rows", None) == "two-task", settings.pop("head_chunk", None)
+
     def run(timed: Callable[[Callable[[], None]], None]) -> None:
         config = ModelConfig(name=spec, **settings)
         adapter = load_adapter(config, corpus=_corpus(examples), train=True)
         model = adapter.model.to(device()).train()
         if config.gradient_checkpointing:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        rows = build_rows(examples, "standard")
+        rows = (
+            build_rows(examples, "multitask", rationales={e.id: e.text for e in examples})
+            if two_task
+            else build_rows(examples, "standard")
+        )
         batch = adapter.encode([r.prompt for r in rows], [r.target for r in rows]).to(device())
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
         autocast = torch.autocast(device().type, dtype=torch.bfloat16, enabled=config.precision == "bf16")
 
         def step() -> None:
             with autocast:
-                logprobs = adapter.target_logprobs(batch)
+                if head_chunk:
+                    hidden, head = target_hidden(adapter, batch)
+                    outputs = TargetOutputs(batch.target_mask, hidden=hidden, head=head, chunk=head_chunk)
+                    logprobs = outputs.per_position(token_logprobs, batch.target_ids) * batch.target_mask
+                else:
+                    logprobs = adapter.target_logprobs(batch)
             loss = -logprobs.sum() / batch.target_mask.sum()
             loss.backward()
             optimizer.step()
@@ -233,7 +251,7 @@ def kd_term_run(spec: str, chunk: int | None, positions: int, top_k: int = 20) -
             if chunk is None:
                 values = loss(hidden @ weight.T, *extra)
             else:
-                values = chunked_head(hidden, weight, loss, *extra, chunk=chunk)
+                values = chunked_head(hidden, OutputHead(weight, None), loss, *extra, chunk=chunk)
             values.sum().backward()
 
         timed(work)
@@ -282,6 +300,8 @@ def run_all(args: argparse.Namespace) -> tuple[list[Row], dict[str, list[TokenAt
             scores[variant] = out[0]
     if "training" in args.workloads:
         for variant, settings in TRAINING.items():
+            if args.variants not in variant:
+                continue
             examples = data.train[: args.train_batch]
             run = training_run(args.model, settings, examples)
             rows.append(measure("training", variant, args.train_batch, run))
@@ -310,7 +330,16 @@ def report(rows: Sequence[Row], scores: dict[str, list[TokenAttribution]], args:
     if ("kd-term", "direct") in by:
         ratio = by["kd-term", "chunked (512 positions)"] / by["kd-term", "direct"]
         print(f"chunked KD term: {ratio:.2f}x the direct term's peak memory (goal <= 0.25)")
-    if ("training", "full fp32") in by:
+    if ("training", "full fp32, two-task rows") in by and (
+        "training",
+        "full fp32, two-task rows, head_chunk 256",
+    ) in by:
+        ratio = (
+            by["training", "full fp32, two-task rows, head_chunk 256"]
+            / by["training", "full fp32, two-task rows"]
+        )
+        print(f"training step with head_chunk: {ratio:.2f}x the whole batch's logits' peak memory")
+    if ("training", "full fp32") in by and ("training", "LoRA fp32") in by:
         ratio = by["training", "LoRA fp32"] / by["training", "full fp32"]
         print(f"LoRA training step: {ratio:.2f}x full fine-tuning's peak memory (goal <= 0.5)")
 
@@ -323,6 +352,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--model", default=MODEL, help="the model spec measured")
     parser.add_argument("--kd-positions", type=int, default=4096, help="positions of the KD term")
     parser.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    parser.add_argument(
+        "--variants", default="", help="only the training variants whose name holds this text"
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
