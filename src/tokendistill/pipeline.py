@@ -152,8 +152,9 @@ def _train_student(run: Run, student: StudentConfig, seed: int, need_model: bool
     config = run.config
     answers = run.teacher.train_answers
     inputs = student_inputs(
-        student, seed, config.selection, run.data, answers, run.records, run.cache, run.distributions
-    )
+        student, seed, config.selection, run.data, answers, run.records, run.cache, run.distributions,
+        lambda: run.teacher_adapter,
+    )  # fmt: skip
     provenance = Provenance(config.task, config.teacher.model.name, rationale_k(student))
     return run_student(
         run.ctx,

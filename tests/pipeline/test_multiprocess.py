@@ -126,7 +126,8 @@ def test_killed_with_two_processes_resumes_with_one(one_process: Path, tmp_path:
 
 
 def test_a_guided_student_trains_on_two_processes_as_on_one(tmp_path: Path) -> None:
-    """The guided modes run extra forwards (and a double backward) inside the training step:
+    """The guided modes and on-policy soft labels run extra forwards (and a double backward, and
+    generation) inside the training step:
     under data parallelism both processes still train one student in step, to what one
     process trains."""
     configs = {}
@@ -140,6 +141,7 @@ def test_a_guided_student_trains_on_two_processes_as_on_one(tmp_path: Path) -> N
                 "rationale": {"source": "attribution", "method": "saliency"},
             },
             {"name": "consistency", "mode": "guided-consistency", "rationale": {"source": "random"}},
+            {"name": "gkd", "mode": "kd", "soft_labels": {"top_k": 8, "on_policy": 1.0}},
         ]
         configs[name] = config
     one, _ = run_in_process(configs["one"])

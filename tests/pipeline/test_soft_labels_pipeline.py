@@ -92,3 +92,31 @@ def test_sorted_probabilities_distil_next_tokens_across_vocabularies(tmp_path: P
     history = student.metrics["loss_history"]
     soft_losses = [h["loss_soft"] for h in history if "loss_soft" in h]
     assert soft_losses and all(v > 0 for v in soft_losses)
+
+
+def test_on_policy_soft_labels_score_the_students_answers_with_the_teacher(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """GKD's λ = 1: every training step's soft term follows the student's own answers, which the
+    teacher (loaded beside the student) scores; the stored distributions are still made."""
+    import tokendistill.training.on_policy as on_policy
+
+    scored: list[int] = []
+    original = on_policy.teacher_targets
+
+    def counted(adapter, settings, prompts, wanted, batch_size):
+        scored.append(len(prompts))
+        return original(adapter, settings, prompts, wanted, batch_size)
+
+    monkeypatch.setattr(on_policy, "teacher_targets", counted)
+    soft = {"temperature": 1.0, "top_k": 8, "on_policy": 1.0}
+    config = _config(tmp_path / "run", [{"name": "kd-gkd", "mode": "kd", "soft_labels": soft}])
+    config["student_training"]["logging_steps"] = 1
+    result, _ = run_in_process(config)
+
+    (student,) = result.students
+    steps = student.metrics["loss_history"][-1]["step"]
+    assert len(scored) == steps and sum(scored) >= steps  # every step, on its label rows
+    soft_losses = [h["loss_soft"] for h in student.metrics["loss_history"] if "loss_soft" in h]
+    assert soft_losses and all(v >= 0 for v in soft_losses)
+    assert student.metrics["test"]["n"] == 32

@@ -25,13 +25,11 @@ import pyarrow.parquet as pq
 import torch
 
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
 from tokendistill.runtime.context import RunContext
 from tokendistill.runtime.files import atomic_path, stable_hash
 from tokendistill.runtime.parts import Parts
 from tokendistill.stages.teacher import TeacherOutputs
 from tokendistill.tasks import Example, TaskData
-from tokendistill.training.losses import tail_logprob
 from tokendistill.training.modes import label_prompts
 from tokendistill.training.soft_labels import SoftLabelConfig
 from tokendistill.training.soft_targets import (
@@ -41,10 +39,10 @@ from tokendistill.training.soft_targets import (
     describe_tokenizer,
     vocabulary_fingerprint,
 )
+from tokendistill.training.teacher_targets import Target, teacher_targets
 
 DISTRIBUTIONS = "distributions.parquet"
 CHUNK = 256  # examples per part file: a kill loses at most one chunk's scoring
-Target = VocabularyTarget | ChoiceTarget
 
 
 def run_distributions(
@@ -107,38 +105,6 @@ def _wanted(settings: SoftLabelConfig, data: TaskData, answers: Mapping[str, str
 
 
 @torch.no_grad()
-def teacher_targets(
-    adapter: ModelAdapter,
-    settings: SoftLabelConfig,
-    prompts: Sequence[str],
-    wanted: Sequence[Sequence[str]],
-    batch_size: BatchSize | BatchSizer,
-) -> list[Target]:
-    """The teacher's targets for ``prompts``: per prompt, ``wanted`` holds the forced answer
-    (``vocabulary``: its top-k next tokens at every answer token) or the answer choices
-    (``choices``: each one's summed log-probability)."""
-    if settings.over == "choices":
-        scores = adapter.score_choices(prompts, wanted, batch_size=batch_size)
-        return [ChoiceTarget(tuple(c), tuple(s)) for c, s in zip(wanted, scores, strict=True)]
-
-    def top_k(chunk: slice) -> list[Target]:
-        batch = adapter.encode(prompts[chunk], [w[0] for w in wanted[chunk]]).to(adapter.device)
-        logprobs = torch.log_softmax(adapter.target_logits(batch).float(), dim=-1)
-        top = logprobs.topk(min(settings.top_k, logprobs.shape[-1]), dim=-1)
-        tail = tail_logprob(logprobs, top.indices)
-        return [
-            VocabularyTarget(
-                tuple(batch.target_ids[row, :n].tolist()),
-                tuple(map(tuple, top.indices[row, :n].tolist())),
-                tuple(map(tuple, top.values[row, :n].tolist())),
-                tuple(tail[row, :n].tolist()),
-            )
-            for row, n in enumerate(batch.target_mask.sum(-1).tolist())
-        ]
-
-    return map_in_order(batch_size, len(prompts), top_k)
-
-
 def distributions_table(
     over: str, examples: Sequence[Example], targets: Sequence[Target], vocabulary: int
 ) -> pa.Table:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tokendistill.config import StudentConfig
 from tokendistill.rationales.config import SelectionConfig
@@ -21,6 +22,9 @@ from tokendistill.runtime.files import stable_hash
 from tokendistill.tasks import TaskData
 from tokendistill.training.modes import Needs, get_mode
 from tokendistill.training.soft_targets import TeacherDistributions
+
+if TYPE_CHECKING:
+    from tokendistill.models.adapter import ModelAdapter
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class StudentInputs:
     teacher_labels: dict[str, str] | None = None
     distributions: TeacherDistributions | None = None
     marks: dict[str, Marks] | None = None
+    teacher: Callable[[], ModelAdapter] | None = None  # the live teacher (on-policy soft labels)
 
     def fingerprint(self) -> dict[str, str | None]:
         """Content hashes, so a student is retrained exactly when what it learns from changes."""
@@ -62,15 +67,18 @@ def student_inputs(
     records: RecordsFn,
     cache: CacheFn | None = None,
     distributions: Callable[[StudentConfig], TeacherDistributions] | None = None,
+    teacher: Callable[[], ModelAdapter] | None = None,
 ) -> StudentInputs:
     """The tables ``student`` trains on with ``seed``; ``records(method, split)`` gives the
     attribution records a rationale source draws on, ``cache`` the keyed artifacts a source
-    keeps its own work in, ``distributions(student)`` the teacher's stored distributions."""
+    keeps its own work in, ``distributions(student)`` the teacher's stored distributions,
+    ``teacher()`` the teacher itself (kept for a student with on-policy soft labels)."""
     labels = teacher_answers if student.labels == "teacher" else None
     needs = get_mode(student.mode).needs(student.options)
     soft = _distributions(student, needs, distributions)
+    live = teacher if needs.distributions is not None and needs.distributions.on_policy > 0 else None
     if student.rationale is None:
-        return StudentInputs(teacher_labels=labels, distributions=soft)
+        return StudentInputs(teacher_labels=labels, distributions=soft, teacher=live)
     source = get_source(student.rationale.source)
 
     def request(split: str) -> SourceRequest:
@@ -98,6 +106,7 @@ def student_inputs(
         teacher_labels=labels,
         distributions=soft,
         marks=source.marks(train) if needs.marks else None,
+        teacher=live,
     )
 
 

@@ -35,11 +35,12 @@ from tokendistill.runtime.context import Artifact, RunContext
 from tokendistill.runtime.files import atomic_write_json
 from tokendistill.stages.rationales import StudentInputs
 from tokendistill.stages.teacher import TeacherOutputs
-from tokendistill.tasks import Task, TaskData
+from tokendistill.tasks import Example, Task, TaskData
 from tokendistill.training import TrainingConfig
 from tokendistill.training.corpus import corpus
 from tokendistill.training.fit import fit
-from tokendistill.training.modes import TermInputs, build_rows, get_mode
+from tokendistill.training.modes import TermInputs, build_rows, get_mode, label_prompts
+from tokendistill.training.on_policy import OnPolicy
 from tokendistill.training.profile import PROFILE
 from tokendistill.training.rows import TrainingRow
 from tokendistill.training.run import TrainResult
@@ -88,7 +89,7 @@ def run_student(
             data.train, mode, rationales=inputs.rationales, teacher_labels=inputs.teacher_labels,
             options=options,
         )  # fmt: skip
-        terms = mode.loss_terms(options, _term_inputs(adapter, rows, model, inputs))
+        terms = mode.loss_terms(options, _term_inputs(adapter, rows, model, inputs, data.train, student.mode))
         result = fit(
             ctx, adapter, rows, task, data, training, work, mode=student.mode, seed=seed, terms=terms,
             hints=inputs.eval_rationales, record=options.model_dump(mode="json"), track_as=artifact.name,
@@ -109,10 +110,21 @@ def run_student(
 
 
 def _term_inputs(
-    adapter: ModelAdapter, rows: list[TrainingRow], model: ModelConfig, inputs: StudentInputs
+    adapter: ModelAdapter,
+    rows: list[TrainingRow],
+    model: ModelConfig,
+    inputs: StudentInputs,
+    train: Sequence[Example],
+    mode: str,
 ) -> TermInputs:
     described = describe_tokenizer(model.name, adapter.tokenizer)
-    return TermInputs(adapter, rows, inputs.distributions, described, inputs.marks)
+    on_policy = None
+    if inputs.teacher is not None:
+        ids = [example.id for example in train]
+        student_prompts = dict(zip(ids, label_prompts(train, mode), strict=True))
+        teacher_prompts = dict(zip(ids, label_prompts(train, "standard"), strict=True))
+        on_policy = OnPolicy(inputs.teacher(), student_prompts, teacher_prompts)
+    return TermInputs(adapter, rows, inputs.distributions, described, inputs.marks, on_policy)
 
 
 def _corpus(student: StudentConfig, data: TaskData, inputs: StudentInputs) -> list[str]:

@@ -27,6 +27,8 @@ gradients keep their size whatever T.
   (the longer answer's extra positions get no soft term). Exact where both tokenizers split
   the answer alike; elsewhere an approximation that ignores which token carries which
   probability (``beta`` does not apply).
+  ``on_policy`` (GKD's λ) takes that share of the training steps' soft terms along the student's
+  own answers instead, scored by the teacher loaded next to the student (``on_policy.py``).
 * ``choices``: the distribution over the task's answer choices, ``softmax`` of each
   candidate's summed log-probability, for teacher and student alike. No shared vocabulary
   is needed (a cross-tokenizer mode); the task needs choices (CQA, NLI labels, a custom
@@ -66,6 +68,13 @@ class SoftLabelConfig(BaseModel):
     top_k: int = Field(
         20, ge=1, le=4096, description="teacher tokens stored per answer position (vocabulary)"
     )
+    on_policy: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of training steps whose soft term follows the student's own answers, scored by "
+        "the teacher loaded beside it (GKD's λ; vocabulary, match: tokens)",
+    )
 
     @model_validator(mode="after")
     def _sorted_needs_the_vocabulary(self) -> SoftLabelConfig:
@@ -73,6 +82,11 @@ class SoftLabelConfig(BaseModel):
             raise ValueError("match: sorted compares next-token distributions; it needs over: vocabulary")
         if self.match == "sorted" and self.beta != 0.0:
             raise ValueError("beta applies to divergences; match: sorted is a distance (leave beta at 0)")
+        if self.on_policy > 0 and (self.over != "vocabulary" or self.match != "tokens"):
+            raise ValueError(
+                "on_policy scores the student's answers token by token: it needs over: vocabulary and "
+                "match: tokens"
+            )
         return self
 
     def stored(self) -> dict[str, object]:

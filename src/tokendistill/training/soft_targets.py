@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import torch
 from transformers import PreTrainedTokenizerBase
@@ -25,6 +26,9 @@ from tokendistill.training.losses import generalized_jsd, packed_task_loss, sort
 from tokendistill.training.rows import TASK_LABEL, TrainingRow
 from tokendistill.training.soft_labels import SoftLabelConfig, SoftOver
 from tokendistill.training.terms import LossTerm, StepBatch, TaskWeights
+
+if TYPE_CHECKING:
+    from tokendistill.training.on_policy import OnPolicy
 
 __all__ = [
     "ChoiceTarget",
@@ -96,6 +100,7 @@ class SoftLabelTerm(LossTerm):
         rows: Sequence[TrainingRow],
         student: str,
         weights: TaskWeights | None = None,
+        on_policy: OnPolicy | None = None,
     ) -> None:
         if config.over != distributions.over:
             raise ValueError(
@@ -104,6 +109,10 @@ class SoftLabelTerm(LossTerm):
         self.config = config
         self.distributions = distributions
         self.weights = weights or TaskWeights()
+        if config.on_policy > 0 and on_policy is None:
+            raise ValueError("soft_labels.on_policy needs the teacher loaded beside the student")
+        self.on_policy = on_policy if config.on_policy > 0 else None
+        self._ids = sorted({row.example_id for row in rows})
         if config.over == "vocabulary" and config.match == "tokens":
             self._check_vocabulary(adapter, rows, student)
 
@@ -141,8 +150,13 @@ class SoftLabelTerm(LossTerm):
     ) -> None:
         """Add the teacher's distributions of the batch's label rows to ``out`` (in place)."""
         mine = [self.distributions[row.example_id] if row.task == TASK_LABEL else None for row in rows]
+        if self.on_policy is not None:
+            index = {example_id: i for i, example_id in enumerate(self._ids)}
+            out["soft_example"] = torch.tensor(
+                [index[r.example_id] if r.task == TASK_LABEL else -1 for r in rows]
+            )
         if self.config.over == "vocabulary":
-            out.update(_vocabulary_tensors(mine, out["target_ids"].shape[1]))
+            out.update(vocabulary_tensors(mine, out["target_ids"].shape[1]))
         else:
             out.update(_choice_tensors(rows, mine, adapter))
 
@@ -159,7 +173,13 @@ class SoftLabelTerm(LossTerm):
         labels = inputs["row_task"] == TASK_LABEL
         if not labels.any():  # a batch of another task's rows (``RowCollator(by_task=True)``)
             return batch.logprobs.new_zeros(())
-        if cfg.over == "vocabulary" and cfg.match == "sorted":
+        if self.on_policy is not None and batch.training and self.on_policy.drawn(batch.step, cfg.on_policy):
+            rows = labels.nonzero().squeeze(-1)
+            ids = [self._ids[int(i)] for i in inputs["soft_example"][rows]]
+            per_row = labels.new_zeros(labels.shape, dtype=torch.float32)
+            per_row = per_row.index_put((rows,), self.on_policy.row_divergence(batch.adapter, ids, cfg))
+            per_token = per_row.unsqueeze(-1).expand(inputs["target_mask"].shape)
+        elif cfg.over == "vocabulary" and cfg.match == "sorted":
             uld = partial(sorted_distance, temperature=cfg.temperature)
             distance = batch.per_position(uld, inputs["soft_logprobs"], inputs["soft_tail"])
             per_token = distance * inputs["soft_mask"]
@@ -205,7 +225,7 @@ def describe_tokenizer(model: str, tokenizer: PreTrainedTokenizerBase) -> str:
     return f"{model}: {type(tokenizer).__name__}, {len(tokenizer):,} tokens"
 
 
-def _vocabulary_tensors(targets: Sequence[object], width: int) -> dict[str, torch.Tensor]:
+def vocabulary_tensors(targets: Sequence[object], width: int) -> dict[str, torch.Tensor]:
     """``soft_ids`` / ``soft_logprobs`` [B, T, K]: the teacher's top-k per answer token,
     ``soft_tail`` [B, T] its tail and ``soft_mask`` [B, T] where it has an entry (zeros and an
     empty tail on rows without a soft term and past the teacher's answer, which the masks drop)."""

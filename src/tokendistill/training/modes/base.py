@@ -29,6 +29,7 @@ from tokendistill.training.terms import LossTerm, TaskCrossEntropy
 
 if TYPE_CHECKING:
     from tokendistill.models.adapter import ModelAdapter
+    from tokendistill.training.on_policy import OnPolicy
     from tokendistill.training.soft_targets import TeacherDistributions
 
 
@@ -59,14 +60,16 @@ class Needs:
 @dataclass(frozen=True)
 class TermInputs:
     """What ``loss_terms`` may draw on: the student model, its training rows, the teacher's
-    distributions and the rationales' marks (when the mode needs them) and how messages name
-    the student's tokenizer."""
+    distributions and the rationales' marks (when the mode needs them), how messages name
+    the student's tokenizer, and the live teacher with the examples' prompts (on-policy soft
+    labels)."""
 
     adapter: ModelAdapter
     rows: Sequence[TrainingRow]
     distributions: TeacherDistributions | None = None
     tokenizer: str = ""
     marks: Mapping[str, Marks] | None = None
+    on_policy: OnPolicy | None = None
 
 
 class StudentMode(ABC):

@@ -36,7 +36,7 @@ def soft_label_terms(soft: SoftLabelConfig, weights: TaskWeights, inputs: TermIn
     if inputs.distributions is None:
         raise ValueError("a soft-label mode trains on the teacher's distributions: none were given")
     soft_term = SoftLabelTerm(
-        soft, inputs.distributions, inputs.adapter, inputs.rows, inputs.tokenizer, weights
+        soft, inputs.distributions, inputs.adapter, inputs.rows, inputs.tokenizer, weights, inputs.on_policy
     )
     return [TaskCrossEntropy(weights, label_share=1.0 - soft.weight), soft_term]
 
