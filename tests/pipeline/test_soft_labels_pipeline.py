@@ -120,3 +120,6 @@ def test_on_policy_soft_labels_score_the_students_answers_with_the_teacher(
     soft_losses = [h["loss_soft"] for h in student.metrics["loss_history"] if "loss_soft" in h]
     assert soft_losses and all(v >= 0 for v in soft_losses)
     assert student.metrics["test"]["n"] == 32
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    (detail,) = [s["detail"] for s in metrics["students"] if s["name"] == "kd-gkd"]
+    assert detail == "gold labels; soft labels over vocabulary (w=0.5, T=1, β=0, on-policy λ=1)"

@@ -44,7 +44,9 @@ def soft_label_terms(soft: SoftLabelConfig, weights: TaskWeights, inputs: TermIn
 def describe_soft(soft: SoftLabelConfig) -> str:
     if soft.over == "vocabulary" and soft.match == "sorted":
         return f"soft labels over sorted probabilities (ULD; w={soft.weight:g}, T={soft.temperature:g})"
-    return f"soft labels over {soft.over} (w={soft.weight:g}, T={soft.temperature:g}, β={soft.beta:g})"
+    on_policy = f", on-policy λ={soft.on_policy:g}" if soft.on_policy > 0 else ""
+    settings = f"w={soft.weight:g}, T={soft.temperature:g}, β={soft.beta:g}{on_policy}"
+    return f"soft labels over {soft.over} ({settings})"
 
 
 class SoftLabels(Standard):
