@@ -104,3 +104,22 @@ def test_an_on_policy_step_scores_the_students_own_answers_with_the_teacher(toy,
     assert_close(value, expected, BATCHING)
     (grad,) = torch.autograd.grad(value, [student.model.get_input_embeddings().weight])
     assert grad.abs().sum() > 0  # the student learns along its own answers
+
+
+def test_the_teacher_scores_without_building_a_graph(toy) -> None:
+    """Scoring is inference: the stage's stored cache and the on-policy term alike compute the
+    teacher's forward without gradients (a graph per scored batch would hold its activations)."""
+    teacher = _adapter(toy, seed=1)
+    seen: list[bool] = []
+    original = teacher.target_logits
+
+    def recording(batch):
+        seen.append(torch.is_grad_enabled())
+        return original(batch)
+
+    teacher.target_logits = recording  # type: ignore[method-assign]
+    examples = toy.TRAIN[:3]
+    teacher_targets(
+        teacher, SoftLabelConfig(top_k=4), [e.text for e in examples], [[e.label] for e in examples], 3
+    )
+    assert seen == [False]

@@ -7,7 +7,7 @@ its input unchanged, so every model-specific step before the head (a final norm,
 rescaling, BERT's prediction transform, ``logits_to_keep``) still happens, and the head is
 applied afterwards by ``OutputHead``. A model that changes the logits after its head (logit
 soft-capping, for one) would be misread; training checks one batch both ways before relying on
-it (``training/chunked.py``'s ``check_head_chunk``).
+it (``training/layouts.py``'s ``check_head_chunk``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ class OutputHead:
         return F.linear(hidden, self.weight, self.bias)
 
 
-def _linear_head(model: nn.Module) -> nn.Linear:
+def linear_head(model: nn.Module) -> nn.Linear:
+    """``model``'s output head; a ValueError where it is not a linear layer."""
     head = model.get_output_embeddings()
     if not isinstance(head, nn.Linear):
         raise ValueError(
@@ -55,7 +56,7 @@ def _unchanged(hidden: torch.Tensor) -> torch.Tensor:
 def head_skipped(model: nn.Module) -> Iterator[OutputHead]:
     """Within: ``model``'s output head returns the hidden states it is given (its forward is
     shadowed on the instance, then restored); yields the head to apply to them."""
-    head = _linear_head(model)
+    head = linear_head(model)
     head.forward = _unchanged
     try:
         yield OutputHead(head.weight, head.bias)

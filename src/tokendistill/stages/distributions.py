@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import torch
 
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.runtime.context import RunContext
@@ -104,7 +103,6 @@ def _wanted(settings: SoftLabelConfig, data: TaskData, answers: Mapping[str, str
     return [list(e.choices or data.label_set or ()) for e in data.train]
 
 
-@torch.no_grad()
 def distributions_table(
     over: str, examples: Sequence[Example], targets: Sequence[Target], vocabulary: int
 ) -> pa.Table:

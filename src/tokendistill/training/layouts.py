@@ -23,7 +23,7 @@ import torch
 from tokendistill.evaluation.predict import without_dropout
 from tokendistill.models.adapter import ModelAdapter
 from tokendistill.models.batch import EncodedBatch, picked_logprobs
-from tokendistill.models.head import target_hidden
+from tokendistill.models.head import linear_head, target_hidden
 from tokendistill.training.arguments import TrainingSetupError
 from tokendistill.training.data import ExampleRowsDataset, RowCollator, as_encoded_batch, batch_parts
 from tokendistill.training.rows import TrainingRow
@@ -62,9 +62,10 @@ def check_head_chunk(adapter: ModelAdapter, rows: Sequence[TrainingRow], batch_s
         return head(hidden)
 
     try:
-        gap = _largest_gap(adapter, rows, batch_size, through_the_head)
+        linear_head(adapter.model)
     except ValueError as error:
         raise TrainingSetupError(f"training.head_chunk: {error}; set head_chunk: null") from None
+    gap = _largest_gap(adapter, rows, batch_size, through_the_head)
     if gap > _tolerance(adapter):
         raise TrainingSetupError(
             f"training.head_chunk: {_name(adapter)} changes its logits after its output head "

@@ -19,9 +19,8 @@ import torch
 
 from tokendistill.evaluation.predict import without_dropout
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.training.losses import tail_bucket_jsd
 from tokendistill.training.soft_labels import SoftLabelConfig
-from tokendistill.training.soft_targets import vocabulary_tensors
+from tokendistill.training.soft_targets import bucket_divergence, vocabulary_tensors
 from tokendistill.training.teacher_targets import teacher_targets
 
 DRAW_SEED = 7919  # the on-policy draw's own stream, apart from the run's seed
@@ -47,24 +46,17 @@ class OnPolicy:
         """[N] each example's divergence between teacher and student along the student's own
         answer, the mean over its answer tokens (differentiable for the student)."""
         prompts = [self.student_prompts[i] for i in example_ids]
-        with without_dropout(student), torch.no_grad():
-            answers = student.generate(prompts)
-        with torch.no_grad():
-            teacher_prompts = [self.teacher_prompts[i] for i in example_ids]
-            targets = teacher_targets(
-                self.teacher, config, teacher_prompts, [[a] for a in answers], len(prompts)
-            )
+        with without_dropout(student):
+            answers = student.generate(prompts)  # no gradient (``generate`` is no_grad)
+        teacher_prompts = [self.teacher_prompts[i] for i in example_ids]
+        targets = teacher_targets(self.teacher, config, teacher_prompts, [[a] for a in answers], len(prompts))
         batch = student.encode(prompts, answers).to(student.device)
         soft = {
             k: v.to(student.device) for k, v in vocabulary_tensors(targets, batch.target_ids.shape[1]).items()
         }
-        per_token = tail_bucket_jsd(
-            student.target_logits(batch),
-            soft["soft_ids"],
-            soft["soft_logprobs"],
-            soft["soft_tail"],
-            beta=config.beta,
-            temperature=config.temperature,
+        divergence = bucket_divergence(config)
+        per_token = divergence(
+            student.target_logits(batch), soft["soft_ids"], soft["soft_logprobs"], soft["soft_tail"]
         )
         mask = batch.target_mask.to(per_token.dtype) * soft["soft_mask"]
         return (per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)

@@ -10,7 +10,7 @@ settings and the two kinds of distribution.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -185,7 +185,7 @@ class SoftLabelTerm(LossTerm):
             per_token = distance * inputs["soft_mask"]
         elif cfg.over == "vocabulary":
             per_token = batch.per_position(
-                partial(tail_bucket_jsd, beta=cfg.beta, temperature=cfg.temperature),
+                bucket_divergence(cfg),
                 inputs["soft_ids"],
                 inputs["soft_logprobs"],
                 inputs["soft_tail"],
@@ -213,6 +213,12 @@ class SoftLabelTerm(LossTerm):
         return packed_task_loss(
             -scaled, inputs["target_mask"], weights, inputs["row_task"], batch.task_tokens
         )
+
+
+def bucket_divergence(config: SoftLabelConfig) -> Callable[..., torch.Tensor]:
+    """``config``'s divergence of a student's logits from the teacher's top-k and tail per
+    position (``losses.tail_bucket_jsd``), along the gold answer or the student's own."""
+    return partial(tail_bucket_jsd, beta=config.beta, temperature=config.temperature)
 
 
 def vocabulary_fingerprint(tokenizer: PreTrainedTokenizerBase) -> str:

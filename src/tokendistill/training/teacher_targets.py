@@ -18,6 +18,7 @@ from tokendistill.training.soft_targets import ChoiceTarget, VocabularyTarget
 Target = VocabularyTarget | ChoiceTarget
 
 
+@torch.no_grad()
 def teacher_targets(
     adapter: ModelAdapter,
     settings: SoftLabelConfig,
