@@ -16,6 +16,7 @@ its table, and an interrupted run continues where it stopped.
     python benchmarks/distill_table.py --tier cpu            # e-SNLI, CPU sizes
     python benchmarks/distill_table.py --tier cpu-seeds      # e-SNLI, CPU sizes, 3 seeds
     python benchmarks/distill_table.py --tier cpu-guided     # the same with a guided student
+    python benchmarks/distill_table.py --tier cpu-kd         # the same sizes, soft-label students
     python benchmarks/distill_table.py --tier gpu            # all four tasks, full size
     python benchmarks/distill_table.py --tier cpu --tasks esnli --print-commands
 """
@@ -75,6 +76,13 @@ _SEEDS_STUDENTS = (
     {"name": "ours-saliency", "mode": "multitask", **SALIENCY, **WARMUP},
     {"name": "random-5", "mode": "multitask", "rationale": {"source": "random"}, **WARMUP},
     {"name": "ours-saliency-paper", "mode": "multitask", **SALIENCY},
+)
+KD_STUDENTS = (
+    {"name": "kd-choices", "mode": "kd", "soft_labels": {"over": "choices"}},
+    {"name": "kd-choices-jsd", "mode": "kd", "soft_labels": {"over": "choices", "beta": 0.5}},
+    {"name": "kd-uld", "mode": "kd", "soft_labels": {"match": "sorted"}},
+    {"name": "kd-aligned", "mode": "kd", "soft_labels": {"match": "aligned"}},
+    {"name": "kd-aligned-on-policy", "mode": "kd", "soft_labels": {"match": "aligned", "on_policy": 0.5}},
 )
 GUIDED = "consistency"  # chosen on seed 0's validation accuracy among consistency and matching (RESULTS)
 TIERS: dict[str, Tier] = {
@@ -137,6 +145,23 @@ TIERS: dict[str, Tier] = {
         note=f"the cpu-seeds tier's sizes and students but ours-saliency-paper, and guided-{GUIDED} "
         "with saliency top-5 marks and with 5 random words (no warm-up)",
         table="TABLE-guided.md",
+    ),
+    # The e-SNLI table of the soft-label students (issue 27): the cpu-seeds tier's sizes and
+    # run root (its teacher is shared), the label-only student beside `kd` students whose label
+    # task also learns the teacher's distributions. The teacher (SmolLM2) and the student
+    # (MiniLM encoder-decoder) have different tokenizers, so every soft term here is a
+    # cross-tokenizer one: over the answer choices, sorted probabilities (ULD), or tokens
+    # aligned through the answer's characters, off- and on-policy.
+    "cpu-kd": Tier(
+        tasks=("esnli",),
+        run_root="runs/offline-cpu-seeds",
+        overrides={"esnli": _SEEDS_ESNLI},
+        students=(
+            _SEEDS_STUDENTS[0],
+            *KD_STUDENTS,
+        ),
+        note="the cpu-seeds tier's sizes; kd students (w 0.5, T 2) beside the label-only one",
+        table="TABLE-kd.md",
     ),
     "gpu": Tier(
         tasks=("esnli", "anli1", "cqa", "svamp"),

@@ -123,3 +123,46 @@ def test_on_policy_soft_labels_score_the_students_answers_with_the_teacher(
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     (detail,) = [s["detail"] for s in metrics["students"] if s["name"] == "kd-gkd"]
     assert detail == "gold labels; soft labels over vocabulary (w=0.5, T=1, β=0, on-policy λ=1)"
+
+
+def test_aligned_tokens_distil_next_tokens_across_vocabularies_off_and_on_policy(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """GOLD-style alignment: a student with its own tokenizer learns the teacher's next-token
+    distributions where both have read the same characters, along the gold answers (stored)
+    and, on about half the steps, along its own sampled answers scored by the live teacher."""
+    import tokendistill.training.on_policy as on_policy
+
+    scored: list[int] = []
+    original = on_policy.teacher_targets
+
+    def counted(adapter, settings, prompts, wanted, batch_size):
+        scored.append(len(prompts))
+        return original(adapter, settings, prompts, wanted, batch_size)
+
+    monkeypatch.setattr(on_policy, "teacher_targets", counted)
+    soft = {"match": "aligned", "top_k": 8, "on_policy": 0.5, "on_policy_temperature": 1.0}
+    config = _config(tmp_path / "run", [{"name": "kd-gold", "mode": "kd", "soft_labels": soft}])
+    config["student_model"]["tiny_vocab"] = 100  # another tokenizer than the teacher's
+    config["student_training"]["logging_steps"] = 1
+    result, _ = run_in_process(config)
+
+    (artifact,) = (result.run_dir / "distributions").glob("vocabulary-train-*")
+    table = pq.read_table(artifact / "distributions.parquet")
+    pieces = json.loads(table.schema.metadata[b"tokendistill.pieces"])
+    first = table.slice(0, 1).to_pylist()[0]
+    assert len(first["spans"]) == len(first["target_ids"]) and first["spans"][-1][0] == first["spans"][-1][1]
+    assert {str(i) for row in first["top_ids"] for i in row} <= pieces.keys()
+    (student,) = result.students
+    history = student.metrics["loss_history"]
+    steps = history[-1]["step"]
+    assert 0 < len(scored) < steps  # some steps on the student's answers, the rest on the gold ones
+    soft_losses = [h["loss_soft"] for h in history if "loss_soft" in h]
+    assert soft_losses and all(v >= 0 for v in soft_losses) and any(v > 0 for v in soft_losses)
+    assert student.metrics["test"]["n"] == 32
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    (detail,) = [s["detail"] for s in metrics["students"] if s["name"] == "kd-gold"]
+    assert detail == (
+        "gold labels; soft labels over vocabulary, tokens aligned by their text "
+        "(w=0.5, T=2, β=0, on-policy λ=0.5 sampled at 1)"
+    )

@@ -409,7 +409,7 @@ MODEL_CASES = [
         "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
         "(tiny-causal: TokenizersBackend, 184 tokens) and the student's (tiny-causal: TokenizersBackend, 140 "
         "tokens) have different vocabularies; use over: choices (the task's answer choices need no shared "
-        "vocabulary) or match: sorted",
+        "vocabulary), match: aligned or sorted",
         set={
             "student_model.tiny_vocab": 100,
             "students": [{"name": "kd", "mode": "kd", "soft_labels": {"over": "vocabulary"}}],
@@ -496,7 +496,7 @@ MODEL_CASES = [
         "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
         "(tiny-causal: TokenizersBackend, 184 tokens) and the student's (tiny-causal: TokenizersBackend, "
         "140 tokens) have different vocabularies; use over: choices (the task's answer choices need no "
-        "shared vocabulary) or match: sorted",
+        "shared vocabulary), match: aligned or sorted",
         set={
             "students.0": {
                 "name": "kd",
@@ -889,8 +889,8 @@ def test_packaged_models_of_other_vocabularies_are_refused_before_either_is_buil
         f"error: invalid config: {world.config}, line {world.line('students.0.soft_labels.over')}: "
         "students.0.soft_labels.over: soft labels over 'vocabulary' compare next-token distributions, but "
         "the packaged models smollm2-135m (teacher) and minilm-encdec (student) have different "
-        "vocabularies; use over: choices (the task's answer choices need no shared vocabulary) or "
-        "match: sorted"
+        "vocabularies; use over: choices (the task's answer choices need no shared vocabulary), "
+        "match: aligned or sorted"
     ]
 
 

@@ -90,6 +90,7 @@ SOFT = {
     "forward KL, top-4 and a tail": {"over": "vocabulary", "top_k": 4, "weight": 0.5, "temperature": 2.0},
     "JSD": {"over": "vocabulary", "top_k": 4, "weight": 0.5, "beta": 0.5},
     "sorted (any tokenizer pair)": {"over": "vocabulary", "top_k": 4, "weight": 0.5, "match": "sorted"},
+    "aligned tokens": {"over": "vocabulary", "top_k": 4, "weight": 0.5, "beta": 0.5, "match": "aligned"},
 }
 
 

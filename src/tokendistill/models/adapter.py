@@ -82,10 +82,10 @@ class ModelAdapter(ABC):
         return self._cutter.encode(prompts)
 
     def _target_tokens(self, target: str) -> list[int]:
-        ids = self.tokenizer(self._target_text(target), add_special_tokens=False)["input_ids"]
+        ids = self.tokenizer(self.target_text(target), add_special_tokens=False)["input_ids"]
         return [*list(ids[: self.max_target_tokens - 1]), self.tokenizer.eos_token_id]
 
-    def _target_text(self, target: str) -> str:
+    def target_text(self, target: str) -> str:
         return target
 
     # ------------------------------------------------------------ forward passes
@@ -126,8 +126,10 @@ class ModelAdapter(ABC):
 
     # --------------------------------------------------------------- inference
     @torch.no_grad()
-    def generate(self, prompts: Sequence[str], *, max_new_tokens: int | None = None) -> list[str]:
-        """Greedy answers, decoded without special tokens and stripped."""
+    def generate(
+        self, prompts: Sequence[str], *, max_new_tokens: int | None = None, temperature: float = 0.0
+    ) -> list[str]:
+        """Greedy answers (or sampled at a ``temperature`` above 0), decoded and stripped."""
         if not prompts:
             return []
         batch = self.encode(prompts).to(self.device)
@@ -135,7 +137,8 @@ class ModelAdapter(ABC):
             input_ids=batch.prompt_ids,
             attention_mask=batch.prompt_mask,
             max_new_tokens=max_new_tokens or self.max_target_tokens,
-            do_sample=False,
+            **({"temperature": temperature, "top_k": 0, "top_p": 1.0} if temperature > 0 else {}),
+            do_sample=temperature > 0,
             num_beams=1,
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.tokenizer.eos_token_id,
@@ -223,7 +226,7 @@ class CausalAdapter(ModelAdapter):
         self.answer_prefix = self.settings.answer_prefix
         self.target_prefix = "" if self.settings.prompt_format == "chat" else " "
 
-    def _target_text(self, target: str) -> str:
+    def target_text(self, target: str) -> str:
         return self.target_prefix + target
 
     def _full_inputs(self, batch: EncodedBatch, prompt_embeds: torch.Tensor | None) -> dict:

@@ -114,7 +114,8 @@ def _check_vocabularies(config: Config, texts: Sequence[str], loc: Loc, console:
             raise ConfigError(
                 "soft labels over 'vocabulary' compare next-token distributions, but the packaged "
                 f"models {bases[0]} (teacher) and {bases[1]} (student) have different vocabularies; "
-                "use over: choices (the task's answer choices need no shared vocabulary) or match: sorted",
+                "use over: choices (the task's answer choices need no shared vocabulary), "
+                "match: aligned or sorted",
                 loc,
             )
         where = ".".join(map(str, loc))
@@ -126,6 +127,7 @@ def _check_vocabularies(config: Config, texts: Sequence[str], loc: Loc, console:
             "soft labels over 'vocabulary' compare next-token distributions, but the teacher's tokenizer "
             f"({describe_tokenizer(config.teacher.model.name, teacher)}) and the student's "
             f"({describe_tokenizer(config.student_model.name, mine)}) have different vocabularies; "
-            "use over: choices (the task's answer choices need no shared vocabulary) or match: sorted",
+            "use over: choices (the task's answer choices need no shared vocabulary), "
+            "match: aligned or sorted",
             loc,
         )

@@ -17,6 +17,7 @@ killed run resumes without scoring again what is done.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.models.token_pieces import token_pieces
 from tokendistill.runtime.context import RunContext
 from tokendistill.runtime.files import atomic_path, stable_hash
 from tokendistill.runtime.parts import Parts
@@ -80,17 +82,14 @@ def run_distributions(
                 pq.write_table(table, tmp)
 
         parts = Parts(work / "parts", "parquet").fill(len(examples), CHUNK, score)
-        meta = {
-            "over": settings.over,
-            "tokenizer": describe_tokenizer(teacher_model, adapter.tokenizer),
-            "vocabulary": vocabulary_fingerprint(adapter.tokenizer),
-        }
         table = pa.concat_tables([pq.read_table(p) for p in parts])
+        meta = _metadata(settings, table, adapter, teacher_model)
         pq.write_table(
             table.replace_schema_metadata({f"tokendistill.{k}": v for k, v in meta.items()}),
             out / DISTRIBUTIONS,
         )
-        return {"examples": len(examples), **meta, **_size(settings.over, table, out / DISTRIBUTIONS)}
+        summary = {k: v for k, v in meta.items() if k != "pieces"}
+        return {"examples": len(examples), **summary, **_size(settings.over, table, out / DISTRIBUTIONS)}
 
     ctx.build(artifact, produce)
     return read_distributions(artifact.path / DISTRIBUTIONS, artifact.key)
@@ -127,8 +126,32 @@ def distributions_table(
                 [[list(r) for r in t.top_logprobs] for t in targets], pa.list_(pa.list_(pa.float16()))
             ),
             "tail_logprobs": pa.array([list(t.tail_logprobs) for t in targets], pa.list_(pa.float32())),
+            "spans": pa.array([[list(s) for s in t.spans] for t in targets], pa.list_(pa.list_(pa.int32()))),
         }
     )
+
+
+def _metadata(
+    settings: SoftLabelConfig, table: pa.Table, adapter: ModelAdapter, model: str
+) -> dict[str, str]:
+    """What the file holds and the teacher's tokenizer (``model``: how messages name it)."""
+    return {
+        "over": settings.over,
+        "tokenizer": describe_tokenizer(model, adapter.tokenizer),
+        "vocabulary": vocabulary_fingerprint(adapter.tokenizer),
+        **_pieces(settings.over, table, adapter),
+    }
+
+
+def _pieces(over: str, table: pa.Table, adapter: ModelAdapter) -> dict[str, str]:
+    """The pieces of every teacher token the table names (``models.token_pieces``), as JSON,
+    so that a student of another tokenizer can map them (``match: aligned``)."""
+    if over != "vocabulary":
+        return {}
+    ids = {i for rows in table.column("top_ids").to_pylist() for row in rows for i in row}
+    ids |= {i for row in table.column("target_ids").to_pylist() for i in row}
+    pieces = token_pieces(adapter.tokenizer, sorted(ids))
+    return {"pieces": json.dumps({str(i): p for i, p in pieces.items()}, ensure_ascii=False)}
 
 
 def _id_type(vocabulary: int) -> pa.DataType:
@@ -158,14 +181,18 @@ def read_distributions(path: Path, key: str) -> TeacherDistributions:
         }
     else:
         entries = {
-            i: VocabularyTarget(tuple(t), tuple(map(tuple, ids)), tuple(map(tuple, lp)), tuple(tail))
-            for i, t, ids, lp, tail in zip(
+            i: VocabularyTarget(
+                tuple(t), tuple(map(tuple, ids)), tuple(map(tuple, lp)), tuple(tail), tuple(map(tuple, spans))
+            )
+            for i, t, ids, lp, tail, spans in zip(
                 columns["id"],
                 columns["target_ids"],
                 columns["top_ids"],
                 columns["top_logprobs"],
                 columns["tail_logprobs"],
+                columns["spans"],
                 strict=True,
             )
         }
-    return TeacherDistributions(key, meta["over"], meta["tokenizer"], meta["vocabulary"], entries)
+    pieces = {int(i): p for i, p in json.loads(meta.get("pieces", "{}")).items()}
+    return TeacherDistributions(key, meta["over"], meta["tokenizer"], meta["vocabulary"], entries, pieces)

@@ -129,6 +129,7 @@ def tail_bucket_jsd(
     top_ids: torch.Tensor,
     teacher_top: torch.Tensor,
     teacher_tail: torch.Tensor,
+    present: torch.Tensor | None = None,
     *,
     beta: float = 0.0,
     temperature: float = 1.0,
@@ -140,7 +141,9 @@ def tail_bucket_jsd(
     its tail's ``teacher_tail`` [...] (``tail_logprob``: ``-inf`` when the top-k covers the
     vocabulary). The student's buckets come from its full ``student_logits`` [..., V].
     ``temperature`` tempers the bucket distributions (the tail as one token). When the top-k
-    covers the vocabulary the tail is empty and this is the exact divergence."""
+    covers the vocabulary the tail is empty and this is the exact divergence. ``present``
+    (bool [..., K]) marks the real entries where positions hold fewer than K tokens; an absent
+    entry repeats a present entry's id (the first entry is always present)."""
     log_s = torch.log_softmax(student_logits.float(), dim=-1)
     student_top = log_s.gather(-1, top_ids)
     has_tail = torch.isfinite(teacher_tail)
@@ -151,6 +154,8 @@ def tail_bucket_jsd(
     student_tail = torch.logsumexp(rest, dim=-1)
     student = torch.cat([student_top, student_tail.unsqueeze(-1)], dim=-1)
     teacher, support = _teacher_buckets(teacher_top, teacher_tail)
+    if present is not None:
+        support = torch.cat([present, support[..., -1:]], dim=-1)
     return generalized_jsd(student, teacher, beta=beta, temperature=temperature, support=support)
 
 

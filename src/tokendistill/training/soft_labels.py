@@ -26,9 +26,15 @@ gradients keep their size whatever T.
   L1 distance, not a divergence), the teacher's i-th answer token against the student's i-th
   (the longer answer's extra positions get no soft term). Exact where both tokenizers split
   the answer alike; elsewhere an approximation that ignores which token carries which
-  probability (``beta`` does not apply).
+  probability (``beta`` does not apply). With ``match: aligned`` (after GOLD's token
+  alignment) the two are compared only where both have read the same characters of the
+  answer, over the tokens that add the same text in both vocabularies, the rest as one
+  bucket (``aligned_targets.py``): a divergence again, exact when the tokenizers are the same,
+  blind to the teacher's mass on tokens the student lacks and to positions inside a word the
+  two split differently.
   ``on_policy`` (GKD's λ) takes that share of the training steps' soft terms along the student's
-  own answers instead, scored by the teacher loaded next to the student (``on_policy.py``).
+  own answers instead, greedy or sampled at ``on_policy_temperature``, scored by the teacher
+  loaded next to the student (``on_policy.py``; ``match: tokens`` or ``aligned``).
 * ``choices``: the distribution over the task's answer choices, ``softmax`` of each
   candidate's summed log-probability, for teacher and student alike. No shared vocabulary
   is needed (a cross-tokenizer mode); the task needs choices (CQA, NLI labels, a custom
@@ -60,10 +66,11 @@ class SoftLabelConfig(BaseModel):
         2.0, gt=0.0, description="softens both distributions (the term is scaled by T²)"
     )
     beta: float = Field(0.0, ge=0.0, le=1.0, description="0: forward KL, 1: reverse KL, between: GKD's JSD")
-    match: Literal["tokens", "sorted"] = Field(
+    match: Literal["tokens", "sorted", "aligned"] = Field(
         "tokens",
-        description="vocabulary: token by token (teacher and student share one tokenizer), or each "
-        "answer position's sorted probabilities (Universal Logit Distillation: any tokenizer pair)",
+        description="vocabulary: token by token (teacher and student share one tokenizer), each "
+        "answer position's sorted probabilities (Universal Logit Distillation: any tokenizer pair), or "
+        "tokens aligned through the answer's characters and the tokens' text (GOLD-style: any pair)",
     )
     top_k: int = Field(
         20, ge=1, le=4096, description="teacher tokens stored per answer position (vocabulary)"
@@ -73,19 +80,26 @@ class SoftLabelConfig(BaseModel):
         ge=0.0,
         le=1.0,
         description="share of training steps whose soft term follows the student's own answers, scored by "
-        "the teacher loaded beside it (GKD's λ; vocabulary, match: tokens)",
+        "the teacher loaded beside it (GKD's λ; vocabulary, match: tokens or aligned)",
+    )
+    on_policy_temperature: float = Field(
+        0.0,
+        ge=0.0,
+        description="0: the student's on-policy answers are greedy; above 0: sampled at this temperature",
     )
 
     @model_validator(mode="after")
-    def _sorted_needs_the_vocabulary(self) -> SoftLabelConfig:
-        if self.match == "sorted" and self.over != "vocabulary":
-            raise ValueError("match: sorted compares next-token distributions; it needs over: vocabulary")
+    def _matches_need_the_vocabulary(self) -> SoftLabelConfig:
+        if self.match != "tokens" and self.over != "vocabulary":
+            raise ValueError(
+                f"match: {self.match} compares next-token distributions; it needs over: vocabulary"
+            )
         if self.match == "sorted" and self.beta != 0.0:
             raise ValueError("beta applies to divergences; match: sorted is a distance (leave beta at 0)")
-        if self.on_policy > 0 and (self.over != "vocabulary" or self.match != "tokens"):
+        if self.on_policy > 0 and (self.over != "vocabulary" or self.match == "sorted"):
             raise ValueError(
                 "on_policy scores the student's answers token by token: it needs over: vocabulary and "
-                "match: tokens"
+                "match: tokens or aligned"
             )
         return self
 
@@ -93,4 +107,4 @@ class SoftLabelConfig(BaseModel):
         """What determines the stored teacher distributions (the rest applies at training)."""
         if self.over == "choices":
             return {"over": self.over, "top_k": None}
-        return {"over": self.over, "top_k": self.top_k, "stored": "top-k float16 + tail"}
+        return {"over": self.over, "top_k": self.top_k, "stored": "top-k float16 + tail, spans, pieces"}

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import torch
 
 from tokendistill.models.adapter import ModelAdapter
+from tokendistill.models.token_pieces import target_spans
 from tokendistill.runtime.batching import BatchSize, BatchSizer, map_in_order
 from tokendistill.training.losses import tail_logprob
 from tokendistill.training.soft_labels import SoftLabelConfig
@@ -38,14 +39,16 @@ def teacher_targets(
         logprobs = torch.log_softmax(adapter.target_logits(batch).float(), dim=-1)
         top = logprobs.topk(min(settings.top_k, logprobs.shape[-1]), dim=-1)
         tail = tail_logprob(logprobs, top.indices)
+        lengths = batch.target_mask.sum(-1).tolist()
         return [
             VocabularyTarget(
                 tuple(batch.target_ids[row, :n].tolist()),
                 tuple(map(tuple, top.indices[row, :n].tolist())),
                 tuple(map(tuple, top.values[row, :n].tolist())),
                 tuple(tail[row, :n].tolist()),
+                tuple(target_spans(adapter, answer[0])),
             )
-            for row, n in enumerate(batch.target_mask.sum(-1).tolist())
+            for row, (n, answer) in enumerate(zip(lengths, wanted[chunk], strict=True))
         ]
 
     return map_in_order(batch_size, len(prompts), top_k)

@@ -45,8 +45,11 @@ def describe_soft(soft: SoftLabelConfig) -> str:
     if soft.over == "vocabulary" and soft.match == "sorted":
         return f"soft labels over sorted probabilities (ULD; w={soft.weight:g}, T={soft.temperature:g})"
     on_policy = f", on-policy λ={soft.on_policy:g}" if soft.on_policy > 0 else ""
+    if on_policy and soft.on_policy_temperature > 0:
+        on_policy += f" sampled at {soft.on_policy_temperature:g}"
     settings = f"w={soft.weight:g}, T={soft.temperature:g}, β={soft.beta:g}{on_policy}"
-    return f"soft labels over {soft.over} ({settings})"
+    aligned = ", tokens aligned by their text" if soft.match == "aligned" else ""
+    return f"soft labels over {soft.over}{aligned} ({settings})"
 
 
 class SoftLabels(Standard):
