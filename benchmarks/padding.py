@@ -10,9 +10,11 @@ Counts, not timings: each row's prompt and target tokens as the adapter encodes 
 is one padded batch per task (as the trainer collates it), each computing its size × (longest
 prompt + longest target) positions for an encoder-decoder model (which pads prompts and targets
 apart) or its size × longest prompt + target for a decoder-only one; the random order is a
-seeded shuffle, the grouped one the trainer's sampler for the same seed. Next to the padding,
-each order's mean share of a full batch held by its most frequent label: grouping by length
-skews it where the label shows in the length (e-SNLI's does).
+seeded shuffle, the grouped ones the trainer's sampler for the same seed: by length alone (as it
+was) and keeping the answer classes' mix in every batch (as it is, where the answers are a few
+classes). Next to the padding, each order's mean share of a full batch held by its most
+frequent label: grouping by length alone skews it where the label shows in the length (e-SNLI's
+does).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from tokendistill.tasks import TaskConfig, load_task
 from tokendistill.training import build_rows
 from tokendistill.training.data import ExampleRowsDataset
 from tokendistill.training.rows import TrainingRow
-from tokendistill.training.sampling import batch_widths, length_grouped_order
+from tokendistill.training.sampling import answer_classes, batch_widths, length_grouped_order
 
 Tokens = list[tuple[str, int, int]]  # an item's rows: (task, prompt tokens, target tokens)
 
@@ -88,14 +90,18 @@ def measure(task: str, model: str, rows: int, batch: int, seed: int, mode: str) 
     apart = adapter.architecture == "seq2seq"
     shuffled = list(range(len(items)))
     random.Random(seed).shuffle(shuffled)
-    grouped = length_grouped_order(batch_widths(adapter, items), batch, torch.Generator().manual_seed(seed))
+    widths = batch_widths(adapter, items)
+    grouped = length_grouped_order(widths, batch, torch.Generator().manual_seed(seed))
+    mixed = length_grouped_order(widths, batch, torch.Generator().manual_seed(seed), answer_classes(items))
     labels = [{e.id: e.label for e in data.train}[item[0].example_id] for item in items]
     return {
         "items": len(items),
         "random": padding_share(shuffled, tokens, batch, apart),
         "grouped": padding_share(grouped, tokens, batch, apart),
+        "mixed": padding_share(mixed, tokens, batch, apart),
         "random_labels": label_share(shuffled, labels, batch),
         "grouped_labels": label_share(grouped, labels, batch),
+        "mixed_labels": label_share(mixed, labels, batch),
     }
 
 
@@ -109,15 +115,18 @@ def main(argv: Sequence[str] | None = None) -> dict[tuple[str, str], tuple[float
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     print(f"\n## Padding share of computed tokens (batch {args.batch_size}, {args.mode} rows)\n")
-    print("| task | model | examples | random order | grouped | largest label's share: random | grouped |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(
+        "| task | model | examples | random order | by length | by length, classes mixed "
+        "| largest label's share: random | by length | classes mixed |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     out = {}
     for task in args.tasks:
         for model in args.models:
             f = measure(task, model, args.rows, args.batch_size, args.seed, args.mode)
-            out[(task, model)] = (f["random"], f["grouped"])
-            shares = f"{100 * f['random']:.1f} % | {100 * f['grouped']:.1f} %"
-            labels = f"{f['random_labels']:.3f} | {f['grouped_labels']:.3f}"
+            out[(task, model)] = (f["random"], f["mixed"])
+            shares = " | ".join(f"{100 * f[k]:.1f} %" for k in ("random", "grouped", "mixed"))
+            labels = " | ".join(f"{f[k + '_labels']:.3f}" for k in ("random", "grouped", "mixed"))
             print(f"| {task} | {model} | {f['items']:,} | {shares} | {labels} |")
     return out
 

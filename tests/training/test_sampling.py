@@ -5,6 +5,7 @@ both of an encoder-decoder's widths kept narrow, the same batches for the same s
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 import torch
@@ -14,9 +15,15 @@ from tokendistill.models.adapter import make_adapter
 from tokendistill.models.tiny import tiny_causal, tiny_seq2seq
 from tokendistill.training import TrainingConfig, build_rows
 from tokendistill.training.arguments import training_arguments
+from tokendistill.training.data import ExampleRowsDataset
 from tokendistill.training.modes import label_prompts
 from tokendistill.training.run import _trainer
-from tokendistill.training.sampling import LengthGroupedEpochs, length_grouped_order, split_by_widths
+from tokendistill.training.sampling import (
+    LengthGroupedEpochs,
+    answer_classes,
+    length_grouped_order,
+    split_by_widths,
+)
 
 rng = random.Random(0)
 LENGTHS = [rng.randint(5, 200) for _ in range(2000)]
@@ -109,3 +116,43 @@ def test_an_encoder_decoder_is_grouped_by_its_prompt_and_target_widths(toy, tmp_
         by_example.setdefault(r.example_id, []).append((int(b.prompt_mask.sum()), int(b.target_mask.sum())))
     expected = [(max(p for p, _ in v), max(t for _, t in v)) for v in by_example.values()]
     assert sorted(sampler.widths) == sorted(expected) and len(sampler.widths) == len(toy.TRAIN)
+
+
+def test_batches_keep_the_answer_classes_mix_where_the_label_shows_in_the_length() -> None:
+    """Three classes whose lengths differ on average (as e-SNLI's do): grouped by length alone,
+    batches lean to one class; keeping the classes' mix, each batch holds them in their shares
+    at little more padding."""
+    gen = random.Random(4)
+    classes = [gen.randrange(3) for _ in range(1600)]
+    lengths = [max(1, int(gen.gauss(30 + 6 * c, 8))) for c in classes]
+    widths = [(n,) for n in lengths]
+
+    def largest_share(order: list[int]) -> float:
+        batches = [order[i : i + 16] for i in range(0, len(order), 16)]
+        return sum(max(sum(classes[i] == c for i in b) for c in range(3)) / 16 for b in batches) / len(
+            batches
+        )
+
+    def computed(order: list[int]) -> int:
+        return sum(16 * max(lengths[i] for i in order[s : s + 16]) for s in range(0, len(order), 16))
+
+    alone = length_grouped_order(widths, 16, torch.Generator().manual_seed(0))
+    mixed = length_grouped_order(widths, 16, torch.Generator().manual_seed(0), classes)
+    shuffled = list(range(1600))
+    random.Random(0).shuffle(shuffled)
+    assert sorted(mixed) == list(range(1600))
+    assert largest_share(alone) > largest_share(shuffled) + 0.05
+    assert largest_share(mixed) < largest_share(shuffled) + 0.02  # no lean to one class
+    assert computed(mixed) < 0.85 * computed(shuffled)  # still grouped by length
+    sampler = LengthGroupedEpochs(16, widths, seed=2, classes=classes)
+    assert list(sampler) == list(LengthGroupedEpochs(16, widths, seed=2, classes=classes))
+
+
+def test_answer_classes_are_the_label_rows_answers_of_a_classification_task(toy) -> None:
+    rows = build_rows(toy.TRAIN, "multitask", rationales={e.id: e.text for e in toy.TRAIN})
+    items = ExampleRowsDataset(rows)
+    classes = answer_classes([items[i] for i in range(len(items))])
+    labels = sorted({e.label for e in toy.TRAIN})
+    assert classes == [labels.index(e.label) for e in toy.TRAIN]
+    generative = [(replace(r, target=str(i)),) for i, r in enumerate(build_rows(toy.TRAIN, "standard"))]
+    assert answer_classes(generative) is None  # every answer its own: nothing to keep mixed

@@ -1,4 +1,10 @@
-"""Training batches of similar lengths, drawn the same way again when a run resumes."""
+"""Training batches of similar lengths, drawn the same way again when a run resumes.
+
+Where the task's answers are a few classes, each batch keeps the classes' mix: on e-SNLI the
+label shows in the length (neutral prompts are the longest), so batches of similar lengths
+alone hold one label more often (the largest label's share of a batch of 16: 0.56 against
+0.45 in random order), and a label-only student learnt less from them (benchmarks/RESULTS.md).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,11 @@ import torch
 from torch.utils.data import Sampler
 
 from tokendistill.models.adapter import ModelAdapter
-from tokendistill.training.rows import TrainingRow
+from tokendistill.training.rows import TASK_LABEL, TrainingRow
 
 CHUNK = 1024  # rows encoded at once to count tokens
 GROUP_BATCHES = 50  # batches per group (transformers' LengthGroupedSampler's "mega-batch")
+MAX_CLASSES = 16  # more distinct answers than this: a generative task, grouped by length alone
 
 Widths = tuple[int, ...]
 
@@ -37,6 +44,35 @@ def batch_widths(adapter: ModelAdapter, items: Sequence[tuple[TrainingRow, ...]]
     return [(n,) for n in prompts]
 
 
+def answer_classes(items: Sequence[tuple[TrainingRow, ...]]) -> list[int] | None:
+    """Each item's class: the index of its label row's answer, where the items' answers are 2
+    to ``MAX_CLASSES`` distinct texts (None otherwise: no classes to keep mixed)."""
+    answers = [next((row.target for row in item if row.task == TASK_LABEL), "") for item in items]
+    distinct = sorted(set(answers))
+    if not 2 <= len(distinct) <= MAX_CLASSES:
+        return None
+    index = {answer: i for i, answer in enumerate(distinct)}
+    return [index[a] for a in answers]
+
+
+def split_by_classes(
+    indices: list[int], widths: Sequence[Widths], classes: Sequence[int], batch_size: int
+) -> list[list[int]]:
+    """``indices`` cut into batches of ``batch_size`` that hold every class in its share and
+    items of similar widths: each class's items in ``split_by_widths`` order (a k-d tree's
+    leaves), every item placed at its quantile in its class, and the batches cut from that
+    order, so a batch takes the same slice of every class's widths."""
+    members: dict[int, list[int]] = {}
+    for i in indices:
+        members.setdefault(classes[i], []).append(i)
+    placed = []
+    for group in members.values():
+        ordered = [i for leaf in split_by_widths(group, widths, 1) for i in leaf]
+        placed += [((rank + 0.5) / len(ordered), i) for rank, i in enumerate(ordered)]
+    ordered = [i for _, i in sorted(placed)]
+    return [ordered[start : start + batch_size] for start in range(0, len(ordered), batch_size)]
+
+
 def split_by_widths(indices: list[int], widths: Sequence[Widths], batch_size: int) -> list[list[int]]:
     """``indices`` cut into batches of ``batch_size`` of similar widths (the last may be short):
     sorted by the width that spans most tokens among them and halved there, at a whole number of
@@ -57,11 +93,17 @@ def split_by_widths(indices: list[int], widths: Sequence[Widths], batch_size: in
     )
 
 
-def length_grouped_order(widths: Sequence[Widths], batch_size: int, generator: torch.Generator) -> list[int]:
+def length_grouped_order(
+    widths: Sequence[Widths],
+    batch_size: int,
+    generator: torch.Generator,
+    classes: Sequence[int] | None = None,
+) -> list[int]:
     """Every index once, so that each ``batch_size`` consecutive ones have similar widths.
 
     The indices are shuffled and cut into groups of ``GROUP_BATCHES`` batches; each group is
-    split into batches by ``split_by_widths``; the batches are shuffled across groups
+    split into batches by ``split_by_widths`` (by ``split_by_classes`` where the items have
+    ``classes``); the batches are shuffled across groups
     (transformers' sampler keeps them longest-first within a group, a curriculum by length, and
     makes at least four groups, which on small sets keeps much padding: 19 % instead of 10 % on
     256 e-SNLI rows), the batch with the widest item goes first (an out-of-memory shows at once)
@@ -74,7 +116,11 @@ def length_grouped_order(widths: Sequence[Widths], batch_size: int, generator: t
     shuffled = torch.randperm(n, generator=generator).tolist()
     batches = []
     for start in range(0, n, group):
-        batches += split_by_widths(shuffled[start : start + group], widths, batch_size)
+        members = shuffled[start : start + group]
+        if classes is None:
+            batches += split_by_widths(members, widths, batch_size)
+        else:
+            batches += split_by_classes(members, widths, classes, batch_size)
     full = [b for b in batches if len(b) == batch_size]
     partial = [b for b in batches if len(b) < batch_size]
     full = [full[i] for i in torch.randperm(len(full), generator=generator).tolist()]
@@ -89,9 +135,12 @@ class LengthGroupedEpochs(Sampler[int]):
     checkpoint draws the epoch's batches exactly as the uninterrupted run did (a sampler that
     draws from the global generator would not: a checkpoint saves its state mid-epoch)."""
 
-    def __init__(self, batch_size: int, widths: Sequence[Widths], seed: int) -> None:
+    def __init__(
+        self, batch_size: int, widths: Sequence[Widths], seed: int, classes: Sequence[int] | None = None
+    ) -> None:
         self.batch_size = batch_size
         self.widths = list(widths)
+        self.classes = None if classes is None else list(classes)
         self.seed = seed
         self.epoch = 0
 
@@ -103,4 +152,4 @@ class LengthGroupedEpochs(Sampler[int]):
 
     def __iter__(self) -> Iterator[int]:
         generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        return iter(length_grouped_order(self.widths, self.batch_size, generator))
+        return iter(length_grouped_order(self.widths, self.batch_size, generator, self.classes))

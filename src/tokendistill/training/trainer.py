@@ -34,7 +34,7 @@ from tokendistill.training.data import ExampleRowsDataset, batch_parts, batch_to
 from tokendistill.training.losses import task_nll_sums, task_token_counts
 from tokendistill.training.profile import TrainingProfile
 from tokendistill.training.rows import TASK_NAMES
-from tokendistill.training.sampling import LengthGroupedEpochs, batch_widths
+from tokendistill.training.sampling import LengthGroupedEpochs, answer_classes, batch_widths
 from tokendistill.training.step import StepLoss, step_loss
 from tokendistill.training.terms import LossTerm, or_cross_entropy
 
@@ -82,15 +82,17 @@ class DistillTrainer(Trainer):
 
     # ------------------------------------------------------------------ training
     def _get_train_sampler(self, train_dataset: Any = None) -> Sampler | None:
-        """With ``group_by_length``: batches of similar lengths in tokens (the stock sampler
-        would look for token ids in the items, and ours are rows)."""
+        """With ``group_by_length``: batches of similar lengths in tokens, each with the answer
+        classes' mix (the stock sampler would look for token ids in the items, and ours are rows)."""
         dataset = train_dataset if train_dataset is not None else self.train_dataset
         grouped = self.args.train_sampling_strategy == "group_by_length"
         if not grouped or not isinstance(dataset, ExampleRowsDataset):
             return super()._get_train_sampler(train_dataset)
         batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
-        widths = batch_widths(self.adapter, [dataset[i] for i in range(len(dataset))])
-        return LengthGroupedEpochs(batch, widths, self.args.seed)
+        items = [dataset[i] for i in range(len(dataset))]
+        return LengthGroupedEpochs(
+            batch, batch_widths(self.adapter, items), self.args.seed, answer_classes(items)
+        )
 
     def training_step(
         self, model: nn.Module, inputs: dict[str, Any], num_items_in_batch: torch.Tensor | None = None
