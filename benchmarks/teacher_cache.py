@@ -11,7 +11,11 @@ the tail (the log-probability of all other tokens) in float32, one Parquet file 
 the file's bytes per answer token; the mean tail mass (what a top-k renormalised without a
 tail, as before, dropped); and KL(dense ‖ cache), the cache read as the top-k probabilities
 with the tail spread evenly over the other tokens (what a reader can rebuild from it),
-averaged over answer tokens.
+averaged over answer tokens. For a student of another tokenizer (``--student``, default the
+MiniLM encoder-decoder: WordPiece against SmolLM2's byte-level BPE), what ``soft_labels.match:
+aligned`` makes of the cache: the share of the student's answer tokens that get a soft term
+(where both have read the same characters and some top-k token has a student token of the same
+text) and the teacher's mass those tokens carry there (the rest is one bucket).
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ import torch
 
 from tokendistill.models.build import load_adapter
 from tokendistill.models.config import ModelConfig
+from tokendistill.models.token_pieces import VocabularyMap, target_spans, token_pieces
 from tokendistill.stages.distributions import distributions_table, teacher_targets
 from tokendistill.tasks import TaskConfig, load_task
+from tokendistill.training.aligned_targets import align_target
 from tokendistill.training.soft_labels import SoftLabelConfig
 
 
@@ -55,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, float]]:
     parser.add_argument("--model", default="smollm2-135m")
     parser.add_argument("--rows", type=int, default=256, help="e-SNLI training rows (the first)")
     parser.add_argument("--top-k", type=int, nargs="+", default=[8, 32, 128])
+    parser.add_argument("--student", default="minilm-encdec", help="a student of another tokenizer")
     parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args(argv)
     if args.threads:
@@ -67,8 +74,14 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, float]]:
     dense = dense_logprobs(adapter, prompts, answers)
     tokens = sum(len(d) for d in dense)
     print(f"\n## The teacher cache ({args.model}, {len(examples)} e-SNLI rows, {tokens} answer tokens)\n")
-    print("| k | bytes / answer token | mean tail mass | KL(dense ‖ cache), nats / token |")
-    print("|---:|---:|---:|---:|")
+    student = load_adapter(ModelConfig(name=args.student), corpus=[*prompts, *answers])
+    vocabulary = VocabularyMap(student.tokenizer)
+    spans = [target_spans(student, a) for a in answers]
+    print(
+        "| k | bytes / answer token | mean tail mass | KL(dense ‖ cache), nats / token "
+        f"| {args.student}: answer tokens aligned | teacher mass matched there |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|")
     rows = []
     for k in args.top_k:
         wanted = [[a] for a in answers]
@@ -78,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, float]]:
             pq.write_table(distributions_table("vocabulary", examples, targets, len(adapter.tokenizer)), path)
             size = path.stat().st_size
             table = pq.read_table(path).to_pydict()  # what a student reads back: float16 included
+            ids = {i for rows in table["top_ids"] for row in rows for i in row}
+            pieces = token_pieces(adapter.tokenizer, ids)
+        aligned = [align_target(t, pieces, s, vocabulary) for t, s in zip(targets, spans, strict=True)]
+        positions = sum(len(a.positions) for a in aligned)
         kls, tails = [], []
         for d, ids, top, tail in zip(
             dense, table["top_ids"], table["top_logprobs"], table["tail_logprobs"], strict=True
@@ -90,9 +107,14 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, float]]:
             "bytes_per_token": size / tokens,
             "tail_mass": float(torch.cat(tails).mean()),
             "kl": float(torch.cat(kls).mean()),
+            "aligned": positions / sum(len(s) for s in spans),
+            "matched": sum(a.matched for a in aligned) / max(1, positions),
         }
         rows.append(row)
-        print(f"| {k} | {row['bytes_per_token']:.1f} | {row['tail_mass']:.4f} | {row['kl']:.4f} |")
+        print(
+            f"| {k} | {row['bytes_per_token']:.1f} | {row['tail_mass']:.4f} | {row['kl']:.4f} "
+            f"| {row['aligned']:.3f} | {row['matched']:.3f} |"
+        )
     return rows
 
 

@@ -139,7 +139,9 @@ def test_padding(capsys: pytest.CaptureFixture[str]) -> None:
 
 @needs_data
 def test_teacher_cache(capsys: pytest.CaptureFixture[str]) -> None:
-    rows = script("teacher_cache").main(["--model", "tiny-causal", "--rows", "8", "--top-k", "4", "700"])
+    args = ["--model", "tiny-causal", "--student", "tiny-seq2seq", "--rows", "8", "--top-k", "4", "700"]
+    rows = script("teacher_cache").main(args)
     assert [r["k"] for r in rows] == [4, 700] and rows[0]["bytes_per_token"] > 0
+    assert all(0 < r["aligned"] <= 1 and 0 < r["matched"] <= 1 + 1e-6 for r in rows)
     assert rows[1]["tail_mass"] == 0 and abs(rows[1]["kl"]) < 1e-3  # the whole vocabulary: only float16
     assert "## The teacher cache" in capsys.readouterr().out

@@ -149,10 +149,13 @@ def test_batches_keep_the_answer_classes_mix_where_the_label_shows_in_the_length
 
 
 def test_answer_classes_are_the_label_rows_answers_of_a_classification_task(toy) -> None:
-    rows = build_rows(toy.TRAIN, "multitask", rationales={e.id: e.text for e in toy.TRAIN})
-    items = ExampleRowsDataset(rows)
+    items = ExampleRowsDataset(build_rows(toy.TRAIN, "standard"))
     classes = answer_classes([items[i] for i in range(len(items))])
     labels = sorted({e.label for e in toy.TRAIN})
     assert classes == [labels.index(e.label) for e in toy.TRAIN]
+    two_task = ExampleRowsDataset(
+        build_rows(toy.TRAIN, "multitask", rationales={e.id: e.text for e in toy.TRAIN})
+    )
+    assert answer_classes([two_task[i] for i in range(len(two_task))]) is None  # grouped by rationale width
     generative = [(replace(r, target=str(i)),) for i, r in enumerate(build_rows(toy.TRAIN, "standard"))]
     assert answer_classes(generative) is None  # every answer its own: nothing to keep mixed

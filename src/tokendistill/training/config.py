@@ -48,8 +48,8 @@ class TrainingConfig(BaseModel):
     group_by_length: bool = Field(
         False,
         description="batch training examples of similar length together (random groups of 50 batches, each "
-        "split into batches of similar prompt and target widths, each batch with the answer classes' mix "
-        "where the answers are 2-16 classes): less padding computed, another order of examples",
+        "split into batches of similar prompt and target widths; label-only rows of 2-16 answer classes keep "
+        "the classes' mix in each batch): less padding computed, another order of examples",
     )
     padding_free: bool = Field(
         False,

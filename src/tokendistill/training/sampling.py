@@ -45,9 +45,14 @@ def batch_widths(adapter: ModelAdapter, items: Sequence[tuple[TrainingRow, ...]]
 
 
 def answer_classes(items: Sequence[tuple[TrainingRow, ...]]) -> list[int] | None:
-    """Each item's class: the index of its label row's answer, where the items' answers are 2
-    to ``MAX_CLASSES`` distinct texts (None otherwise: no classes to keep mixed)."""
-    answers = [next((row.target for row in item if row.task == TASK_LABEL), "") for item in items]
+    """Each item's class, the index of its answer, where every item is one label row and the
+    answers are 2 to ``MAX_CLASSES`` distinct texts (None otherwise: no classes to keep mixed).
+    Two-task items are grouped mostly by their rationale's width, which kept e-SNLI's label mix
+    (the largest label's share of a batch 0.487 against 0.453 in random order) where keeping
+    the classes' shares cost padding (12.2 % of computed tokens against 9.1 %)."""
+    if any(len(item) != 1 or item[0].task != TASK_LABEL for item in items):
+        return None
+    answers = [item[0].target for item in items]
     distinct = sorted(set(answers))
     if not 2 <= len(distinct) <= MAX_CLASSES:
         return None
@@ -58,19 +63,33 @@ def answer_classes(items: Sequence[tuple[TrainingRow, ...]]) -> list[int] | None
 def split_by_classes(
     indices: list[int], widths: Sequence[Widths], classes: Sequence[int], batch_size: int
 ) -> list[list[int]]:
-    """``indices`` cut into batches of ``batch_size`` that hold every class in its share and
-    items of similar widths: each class's items in ``split_by_widths`` order (a k-d tree's
-    leaves), every item placed at its quantile in its class, and the batches cut from that
-    order, so a batch takes the same slice of every class's widths."""
+    """``split_by_widths`` whose every split keeps the classes' shares: each class is sorted by
+    the widest width and cut at its own share of the split point (largest remainders), so each
+    half, and in the end each batch, holds every class in its share of the items."""
+    if len(indices) <= batch_size:
+        return [indices]
+    widest = _widest(indices, widths)
     members: dict[int, list[int]] = {}
-    for i in indices:
+    for i in sorted(indices, key=lambda i: widths[i][widest], reverse=True):
         members.setdefault(classes[i], []).append(i)
-    placed = []
-    for group in members.values():
-        ordered = [i for leaf in split_by_widths(group, widths, 1) for i in leaf]
-        placed += [((rank + 0.5) / len(ordered), i) for rank, i in enumerate(ordered)]
-    ordered = [i for _, i in sorted(placed)]
-    return [ordered[start : start + batch_size] for start in range(0, len(ordered), batch_size)]
+    cut = (len(indices) + batch_size - 1) // batch_size // 2 * batch_size
+    quotas = {c: len(m) * cut / len(indices) for c, m in members.items()}
+    counts = {c: int(q) for c, q in quotas.items()}
+    for c in sorted(quotas, key=lambda c: (counts[c] - quotas[c], c))[: cut - sum(counts.values())]:
+        counts[c] += 1
+    first = [i for c, m in members.items() for i in m[: counts[c]]]
+    rest = [i for c, m in members.items() for i in m[counts[c] :]]
+    return split_by_classes(first, widths, classes, batch_size) + split_by_classes(
+        rest, widths, classes, batch_size
+    )
+
+
+def _widest(indices: list[int], widths: Sequence[Widths]) -> int:
+    """The width (prompt, target) whose values span the most tokens among ``indices``."""
+    spans = [
+        max(widths[i][d] for i in indices) - min(widths[i][d] for i in indices) for d in range(len(widths[0]))
+    ]
+    return max(range(len(spans)), key=spans.__getitem__)
 
 
 def split_by_widths(indices: list[int], widths: Sequence[Widths], batch_size: int) -> list[list[int]]:
@@ -82,10 +101,7 @@ def split_by_widths(indices: list[int], widths: Sequence[Widths], batch_size: in
     batches of 16, pad 9 % of what they compute against 19 % sorted by the longer row's total."""
     if len(indices) <= batch_size:
         return [indices]
-    spans = [
-        max(widths[i][d] for i in indices) - min(widths[i][d] for i in indices) for d in range(len(widths[0]))
-    ]
-    widest = max(range(len(spans)), key=spans.__getitem__)
+    widest = _widest(indices, widths)
     ordered = sorted(indices, key=lambda i: widths[i][widest], reverse=True)
     cut = (len(indices) + batch_size - 1) // batch_size // 2 * batch_size
     return split_by_widths(ordered[:cut], widths, batch_size) + split_by_widths(
