@@ -10,11 +10,28 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from .helpers import N_TRAIN, run_in_process, small_config
 
 KD = {"name": "kd", "mode": "kd"}
 KD_HARD = {"name": "kd-jsd", "mode": "kd", "soft_labels": {"weight": 1.0, "temperature": 1.0, "beta": 0.5}}
+
+
+@pytest.fixture
+def scored(monkeypatch) -> list[int]:
+    """The size of every batch of prompts the live teacher scores on-policy, in order."""
+    import tokendistill.training.on_policy as on_policy
+
+    calls: list[int] = []
+    original = on_policy.teacher_targets
+
+    def counted(adapter, settings, prompts, wanted, batch_size):
+        calls.append(len(prompts))
+        return original(adapter, settings, prompts, wanted, batch_size)
+
+    monkeypatch.setattr(on_policy, "teacher_targets", counted)
+    return calls
 
 
 def _config(run_dir: Path, students: list[dict]) -> dict:
@@ -95,20 +112,10 @@ def test_sorted_probabilities_distil_next_tokens_across_vocabularies(tmp_path: P
 
 
 def test_on_policy_soft_labels_score_the_students_answers_with_the_teacher(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, scored: list[int]
 ) -> None:
     """GKD's λ = 1: every training step's soft term follows the student's own answers, which the
     teacher (loaded beside the student) scores; the stored distributions are still made."""
-    import tokendistill.training.on_policy as on_policy
-
-    scored: list[int] = []
-    original = on_policy.teacher_targets
-
-    def counted(adapter, settings, prompts, wanted, batch_size):
-        scored.append(len(prompts))
-        return original(adapter, settings, prompts, wanted, batch_size)
-
-    monkeypatch.setattr(on_policy, "teacher_targets", counted)
     soft = {"temperature": 1.0, "top_k": 8, "on_policy": 1.0}
     config = _config(tmp_path / "run", [{"name": "kd-gkd", "mode": "kd", "soft_labels": soft}])
     config["student_training"]["logging_steps"] = 1
@@ -126,21 +133,11 @@ def test_on_policy_soft_labels_score_the_students_answers_with_the_teacher(
 
 
 def test_aligned_tokens_distil_next_tokens_across_vocabularies_off_and_on_policy(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, scored: list[int]
 ) -> None:
     """GOLD-style alignment: a student with its own tokenizer learns the teacher's next-token
     distributions where both have read the same characters, along the gold answers (stored)
     and, on about half the steps, along its own sampled answers scored by the live teacher."""
-    import tokendistill.training.on_policy as on_policy
-
-    scored: list[int] = []
-    original = on_policy.teacher_targets
-
-    def counted(adapter, settings, prompts, wanted, batch_size):
-        scored.append(len(prompts))
-        return original(adapter, settings, prompts, wanted, batch_size)
-
-    monkeypatch.setattr(on_policy, "teacher_targets", counted)
     soft = {"match": "aligned", "top_k": 8, "on_policy": 0.5, "on_policy_temperature": 1.0}
     config = _config(tmp_path / "run", [{"name": "kd-gold", "mode": "kd", "soft_labels": soft}])
     config["student_model"]["tiny_vocab"] = 100  # another tokenizer than the teacher's
