@@ -120,6 +120,14 @@ def test_step_overhead(model: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert "| plain transformers.Trainer |" in capsys.readouterr().out
 
 
+def test_ddp_unused(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two launched processes train both ways; rank 0's figures come back."""
+    args = ["--model", "tiny-seq2seq", "--task", "synthetic", "--rows", "8", "--batch-size", "4"]
+    medians = script("ddp_unused").main([*args, "--steps", "2", "--repeat", "1"])
+    assert set(medians) == {"probed (no search)", "search forced"} and min(medians.values()) > 0
+    assert "| search forced |" in capsys.readouterr().out
+
+
 def test_padding(capsys: pytest.CaptureFixture[str]) -> None:
     args = [
         "--tasks",
