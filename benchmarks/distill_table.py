@@ -81,6 +81,7 @@ _SEEDS_STUDENTS = (
 # decoder passes per label row a step (≈ 10 min a seed here against ≈ 4 for the others).
 KD_STUDENTS = (
     {"name": "kd-aligned", "mode": "kd", "soft_labels": {"match": "aligned"}},
+    {"name": "kd-aligned-jsd", "mode": "kd", "soft_labels": {"match": "aligned", "beta": 0.5}},
     {"name": "kd-aligned-on-policy", "mode": "kd", "soft_labels": {"match": "aligned", "on_policy": 0.5}},
     {"name": "kd-uld", "mode": "kd", "soft_labels": {"match": "sorted"}},
     {"name": "kd-choices", "mode": "kd", "soft_labels": {"over": "choices"}},
