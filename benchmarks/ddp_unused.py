@@ -9,8 +9,9 @@ processes (``accelerate launch``, gloo) with ``find_unused_parameters`` as the p
 Both sides run in the same two processes on the same rows, from the same initial weights,
 alternating, ``--repeat`` times each; a side's figure is the median of its runs' training-loop
 time (the profile's total less evaluation, checkpoints, test prediction and the final save),
-as in ``step_overhead.py``. The launched workers train into folders under one temporary folder of
-this process and write rank 0's figures to a JSON file there, which this process prints.
+with ``step_overhead.py``'s configuration and measure. The launched workers train into
+folders under one temporary folder of this process and write rank 0's figures to a JSON file
+there, which this process prints.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-EXCLUDED = ("evaluate", "checkpoint", "test_predict", "save_model")
 SIDES = ("probed (no search)", "search forced")
 
 
@@ -54,33 +54,28 @@ def launch(argv: Sequence[str], output: Path) -> None:
     subprocess.run([*command, "--worker-output", str(output)], env=env, check=True)
 
 
-def loop_seconds(adapter, weights: dict, rows, task, data, args: argparse.Namespace, folder: Path) -> float:
-    """One run into ``folder`` (shared by the processes); 0 on every process but the main one,
-    which alone writes the profile. A folder named for the forced side forces the search."""
+def run_seconds(
+    adapter, weights: dict, rows, task, data, args: argparse.Namespace, folder: Path, search: bool
+) -> float:
+    """One run into ``folder`` (shared by the processes), with the search forced on where
+    ``search``; its loop time on the main process, which alone writes the profile, else 0."""
     import tokendistill.training.run as training_run
+    from step_overhead import loop_config, loop_seconds  # this script's folder: launched as a script
     from tokendistill.distributed import default_state
-    from tokendistill.training import TrainingConfig, train_model
+    from tokendistill.training import train_model
 
     adapter.model.load_state_dict(weights)
     probe = training_run.search_unused
-    if folder.name.startswith("forced"):
+    if search:
         training_run.search_unused = lambda *_: True
-    config = TrainingConfig(
-        max_steps=args.steps,
-        batch_size=args.batch_size,
-        learning_rate=1e-4,
-        eval_steps=args.steps,
-        eval_mode="rank",
-        logging_steps=10,
-    )
+    config = loop_config(args.steps, args.batch_size)
     try:
         result = train_model(adapter, None, rows, data.valid, data.test, task, config, folder, quiet=True)
     finally:
         training_run.search_unused = probe
     if not default_state().is_main_process:
         return 0.0
-    profile = json.loads(Path(result.profile_path).read_text())
-    return profile["total_seconds"] - sum(profile["seconds"][part] for part in EXCLUDED)
+    return loop_seconds(json.loads(Path(result.profile_path).read_text()))
 
 
 def work(args: argparse.Namespace) -> None:
@@ -101,9 +96,9 @@ def work(args: argparse.Namespace) -> None:
     rows = build_rows(data.train, "standard")
     seconds: dict[str, list[float]] = {side: [] for side in SIDES}
     for i in range(args.repeat):
-        for side, name in zip(SIDES, ("probed", "forced"), strict=True):
-            folder = args.worker_output.parent / f"{name}-{i}"
-            seconds[side].append(loop_seconds(adapter, weights, rows, task, data, args, folder))
+        for search, side in enumerate(SIDES):
+            folder = args.worker_output.parent / f"run-{i}-{search}"
+            seconds[side].append(run_seconds(adapter, weights, rows, task, data, args, folder, bool(search)))
     if default_state().is_main_process:
         args.worker_output.write_text(json.dumps(seconds), encoding="utf-8")
 

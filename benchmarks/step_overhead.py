@@ -73,18 +73,29 @@ def plain_seconds(adapter: ModelAdapter, weights: dict, data: Dataset, args: arg
         return trainer.train().metrics["train_runtime"]
 
 
-def our_profile(adapter: ModelAdapter, weights: dict, rows, task, data, args: argparse.Namespace) -> dict:
-    adapter.model.load_state_dict(weights)
-    config = TrainingConfig(
-        max_steps=args.steps,
-        batch_size=args.batch_size,
+def loop_config(steps: int, batch_size: int, **options) -> TrainingConfig:
+    """Our side's training: ``steps`` optimizer steps, one evaluation at the last."""
+    return TrainingConfig(
+        max_steps=steps,
+        batch_size=batch_size,
         learning_rate=1e-4,
-        eval_steps=args.steps,
+        eval_steps=steps,
         eval_mode="rank",
         logging_steps=10,
-        group_by_length=args.group_by_length,
-        padding_free=args.padding_free,
+        **options,
     )
+
+
+def loop_seconds(profile: dict) -> float:
+    """A run's training-loop time: its profile's total less evaluation, checkpoints, test
+    prediction and the final save."""
+    return profile["total_seconds"] - sum(profile["seconds"][part] for part in EXCLUDED)
+
+
+def our_profile(adapter: ModelAdapter, weights: dict, rows, task, data, args: argparse.Namespace) -> dict:
+    adapter.model.load_state_dict(weights)
+    layout = {"group_by_length": args.group_by_length, "padding_free": args.padding_free}
+    config = loop_config(args.steps, args.batch_size, **layout)
     with tempfile.TemporaryDirectory() as folder:
         result = train_model(
             adapter,
@@ -129,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         plain.append(plain_seconds(adapter, weights, plain_data, args))
         profile = our_profile(adapter, weights, rows, task, data, args)
         profiles.append(profile)
-        ours.append(profile["total_seconds"] - sum(profile["seconds"][part] for part in EXCLUDED))
+        ours.append(loop_seconds(profile))
     p, o = statistics.median(plain), statistics.median(ours)
     padding = statistics.median(pr["padding_share"] for pr in profiles)
     setup = (
